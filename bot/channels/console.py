@@ -1,0 +1,43 @@
+"""The console channel: a terminal chat for `zhibu chat` and `zhibu demo`, and the in-process test channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import count
+
+from bot.core.channel import ChannelLimits
+from bot.core.messages import Inbound, Reply, Target
+
+CHANNEL = "console"
+ACCOUNT = "local"
+LIMITS = ChannelLimits(unit="chars", max_length=100_000, markdown=False)
+
+
+class ConsoleChannel:
+    """Turns typed lines into ``Inbound`` messages from one identity, and collects what is sent to it."""
+
+    name = CHANNEL
+    limits = LIMITS
+
+    def __init__(self, sender_id: str, *, chat_id: str | None = None, is_group: bool = False) -> None:
+        self.sender_id = sender_id
+        self.chat_id = chat_id or sender_id
+        self.is_group = is_group
+        self.outbox: list[tuple[Target, Reply]] = []
+        self._ids = count(1)
+
+    def inbound(self, text: str, now: datetime) -> Inbound:
+        return Inbound(
+            channel=CHANNEL,
+            account=ACCOUNT,
+            chat_id=self.chat_id,
+            sender_id=self.sender_id,
+            text=text,
+            received_at=now,
+            is_group=self.is_group,
+            message_id=f"{self.sender_id}:{next(self._ids)}",
+        )
+
+    async def send(self, target: Target, reply: Reply) -> str:
+        self.outbox.append((target, reply))
+        return str(len(self.outbox))

@@ -1,0 +1,30 @@
+"""The `zhibu` command. Each command group lives in its own module; this file only assembles them."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from bot.cli import chat, db, members, orgs
+
+app = typer.Typer(
+    name="zhibu",
+    help="支部助手 zhibu: 组织生活清单、政治生日、三会一课提醒和党务问答。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="详细日志 / debug logging")) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+app.command("init")(db.init)
+app.command("ask")(chat.ask)
+app.command("chat")(chat.chat)
+app.add_typer(db.app, name="db")
+app.add_typer(orgs.app, name="orgs")
+app.add_typer(members.app, name="members")

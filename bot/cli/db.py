@@ -1,0 +1,43 @@
+"""`zhibu init` and `zhibu db ...`: create and upgrade the database."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli._common import console, engine, settings
+from bot.settings import CONFIG_TEMPLATE, config_path
+from storage.db import pending_migrations, upgrade
+
+app = typer.Typer(help="数据库 / database schema.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade_cmd() -> None:
+    """Apply pending migrations (执行数据库迁移)."""
+    eng = engine(current=False)
+    pending = pending_migrations(eng)
+    upgrade(eng)
+    console.print(f"数据库已是最新 / database is up to date ({len(pending)} migration(s) applied).")
+
+
+@app.command("status")
+def status_cmd() -> None:
+    """Show pending migrations without applying them."""
+    pending = pending_migrations(engine(current=False))
+    if pending:
+        console.print(f"待执行迁移 / pending: {', '.join(pending)}")
+        raise typer.Exit(1)
+    console.print("数据库已是最新 / database is up to date.")
+
+
+def init() -> None:
+    """Create the database and a commented zhibu.toml (初始化)."""
+    path = config_path()
+    if path.exists():
+        console.print(f"已有配置文件 / keeping existing config: {path}")
+    else:
+        path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        console.print(f"已写入配置文件 / wrote config: {path}")
+    eng = engine(current=False)
+    upgrade(eng)
+    console.print(f"数据库就绪 / database ready: {settings().db_url}")

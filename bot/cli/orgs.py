@@ -1,0 +1,35 @@
+"""`zhibu orgs ...`: look at the organization tree."""
+
+from __future__ import annotations
+
+import typer
+from rich.tree import Tree
+from sqlmodel import Session
+
+from bot.cli._common import console, engine
+from storage.members import in_org
+from storage.models import Organization
+from storage.orgs import children, roots
+
+app = typer.Typer(help="组织 / organizations.", no_args_is_help=True)
+
+
+def _grow(session: Session, node: Tree, org: Organization) -> None:
+    count = len(in_org(session, org.id))
+    branch = node.add(f"{org.name} [dim]{org.kind} · {count}人[/]")
+    for child in children(session, org.id):
+        _grow(session, branch, child)
+
+
+@app.command("tree")
+def tree_cmd() -> None:
+    """Print the organization tree with member counts (组织树)."""
+    with Session(engine()) as session:
+        top = roots(session)
+        if not top:
+            console.print("还没有组织。先导入名册：zhibu members import 名册.xlsx / no organizations yet.")
+            return
+        tree = Tree("组织 / organizations")
+        for org in top:
+            _grow(session, tree, org)
+        console.print(tree)

@@ -1,0 +1,53 @@
+"""Channel-neutral message types shared by every layer.
+
+Handlers see only these; channel adapters translate them to and from the
+platforms' wire formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One text a person typed, as any platform delivered it."""
+
+    channel: str  # "wechat" | "wecom" | "telegram" | "console"
+    account: str  # the configured account name, e.g. "default"
+    chat_id: str  # group id, or the sender's id in a one-to-one chat
+    sender_id: str  # platform user id (openid, userid, telegram id)
+    text: str
+    received_at: datetime
+    is_group: bool = False
+    message_id: str = ""  # platform id used to drop retries; "" when none
+    sender_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot says back: plain text always, markdown where a channel can show it."""
+
+    text: str
+    markdown: str | None = None
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where an outbound message goes: one chat or one person on one account."""
+
+    channel: str
+    account: str
+    chat_id: str
+    is_group: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A reply bound for a target; what the sender hands to a channel."""
+
+    target: Target
+    reply: Reply
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,30 @@
+"""What a handler knows about the message it is answering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from bot.core.messages import Inbound
+from storage.models import Member, Organization
+
+
+@dataclass(slots=True)
+class HandlerContext:
+    """Everything a handler may use; handlers never reach for globals or the platform."""
+
+    session: Session
+    inbound: Inbound
+    now: datetime  # aware, in the bot's time zone
+    asker: Member | None = None  # None: an unbound stranger
+    chat_org: Organization | None = None  # the organization this group chat is bound to
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    @property
+    def text(self) -> str:
+        return self.inbound.text.strip()

@@ -1,0 +1,11 @@
+"""The usage card."""
+
+from __future__ import annotations
+
+from bot.core.messages import Reply
+from handlers import texts
+from handlers.context import HandlerContext
+
+
+def show(ctx: HandlerContext) -> list[Reply]:
+    return [Reply(texts.HELP)]

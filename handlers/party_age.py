@@ -1,0 +1,32 @@
+"""Live answers about the asker: political birthday and 党龄 (domain-rules.md §A3)."""
+
+from __future__ import annotations
+
+from bot.core.messages import Reply
+from handlers import texts
+from handlers.context import HandlerContext
+from storage.rules import next_anniversary, party_standing, probation_end, whole_years
+
+
+def political_birthday(ctx: HandlerContext) -> list[Reply]:
+    member = ctx.asker
+    if member is None:
+        return [Reply(texts.NOT_BOUND)]
+    nxt = next_anniversary(member.joined_on, ctx.today)
+    years = whole_years(member.joined_on, nxt)
+    if nxt == ctx.today:
+        line = texts.BIRTHDAY_TODAY.format(years=years)
+    else:
+        line = texts.BIRTHDAY_NEXT.format(next=texts.cn_date(nxt), years=years, days=(nxt - ctx.today).days)
+    return [Reply(texts.POLITICAL_BIRTHDAY.format(name=member.name, joined=texts.cn_date(member.joined_on), next_line=line))]
+
+
+def standing(ctx: HandlerContext) -> list[Reply]:
+    member = ctx.asker
+    if member is None:
+        return [Reply(texts.NOT_BOUND)]
+    years = party_standing(member.full_on, ctx.today)
+    if years is None or member.full_on is None:
+        end = probation_end(member.joined_on)
+        return [Reply(texts.PARTY_STANDING_PROBATION.format(name=member.name, end=texts.cn_date(end)))]
+    return [Reply(texts.PARTY_STANDING.format(name=member.name, full=texts.cn_date(member.full_on), years=years))]

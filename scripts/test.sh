@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up a virtual environment and run every check: architecture contracts, then the test suite.
+# With CI=true (or ZHIBU_WITH_POSTGRES=1) it also installs a local PostgreSQL and runs the suite against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+echo "== import contracts"
+"$VENV/bin/lint-imports"
+
+echo "== tests (SQLite)"
+"$VENV/bin/python" -m pytest -q "$@"
+
+if [ "${CI:-}" = "true" ] || [ "${ZHIBU_WITH_POSTGRES:-}" = "1" ]; then
+  if [ -f scripts/postgres.sh ]; then
+    echo "== tests (PostgreSQL)"
+    bash scripts/postgres.sh "$VENV/bin/python" -m pytest -q "$@"
+  fi
+fi

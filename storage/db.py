@@ -1,0 +1,95 @@
+"""Engine and session set-up, and the guard against running on an old schema.
+
+SQLite (the default) gets WAL, foreign keys and a busy timeout so the web
+process, the sender and the CLI can share one file; PostgreSQL comes in through
+``ZHIBU_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from bot.core.errors import ZhibuError
+
+
+class SchemaOutdated(ZhibuError):
+    """The database is behind the code: ``zhibu db upgrade`` must run first."""
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("storage") / "migrations"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def pending_migrations(engine: Engine) -> list[str]:
+    """Revisions the code knows that the database has not applied, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    pending: list[str] = []
+    for rev in script.walk_revisions():
+        if rev.revision in current:
+            break
+        pending.append(rev.revision)
+    return list(reversed(pending))
+
+
+def require_current(engine: Engine) -> None:
+    pending = pending_migrations(engine)
+    if pending:
+        raise SchemaOutdated(
+            f"数据库结构需要升级（{len(pending)} 个迁移未执行），请先运行 zhibu db upgrade / "
+            f"the database schema is behind ({len(pending)} pending migration(s)): run `zhibu db upgrade`"
+        )

@@ -1,0 +1,55 @@
+"""Queries over members and their chat identities. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from storage.models import Identity, Member, MemberStatus
+from storage.orgs import descendants
+
+
+def by_name(session: Session, name: str) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.name == name).order_by(Member.id)))
+
+
+def in_org(session: Session, org_id: int | None, *, include_transferred: bool = False) -> list[Member]:
+    """Members of ``org_id`` and everything below it (all members when None)."""
+    query = select(Member)
+    if org_id is not None:
+        org_ids = [org_id] + [o.id for o in descendants(session, org_id) if o.id is not None]
+        query = query.where(col(Member.org_id).in_(org_ids) | col(Member.group_id).in_(org_ids))
+    if not include_transferred:
+        query = query.where(Member.status != MemberStatus.TRANSFERRED_OUT)
+    return list(session.exec(query.order_by(Member.org_id, Member.id)))
+
+
+def for_identity(session: Session, *, channel: str, account: str, external_id: str) -> Member | None:
+    identity = session.exec(
+        select(Identity).where(
+            Identity.channel == channel, Identity.account == account, Identity.external_id == external_id
+        )
+    ).first()
+    return session.get(Member, identity.member_id) if identity else None
+
+
+def bind_identity(session: Session, *, member: Member, channel: str, account: str, external_id: str) -> Identity:
+    """Link a chat identity to a member, replacing any earlier link of that identity."""
+    existing = session.exec(
+        select(Identity).where(
+            Identity.channel == channel, Identity.account == account, Identity.external_id == external_id
+        )
+    ).first()
+    if existing is not None:
+        existing.member_id = member.id  # type: ignore[assignment]
+        return existing
+    identity = Identity(channel=channel, account=account, external_id=external_id, member_id=member.id)  # type: ignore[arg-type]
+    session.add(identity)
+    session.flush()
+    return identity
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****1234: enough to recognise, not enough to call."""
+    if not phone:
+        return ""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
