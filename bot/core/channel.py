@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Literal, Protocol
 
 from bot.core.messages import Reply, Target
@@ -25,4 +26,24 @@ class OutboundChannel(Protocol):
 
     async def send(self, target: Target, reply: Reply) -> str:
         """Deliver and return the platform's message id ("" when it gives none)."""
+        ...
+
+
+class TokenStore(Protocol):
+    """A shared cache of platform access tokens (one per app), so processes do not invalidate each other's.
+
+    ``refresh`` runs ``fetch`` under a lock held across processes, unless another
+    holder refreshed meanwhile (then the fresh stored token is returned).
+    """
+
+    def get(self, name: str) -> str | None:
+        """The cached token if it has not expired, else None."""
+        ...
+
+    def refresh(self, name: str, fetch: Callable[[], tuple[str, int]], *, stale: str | None = None) -> str:
+        """Fetch a new token (``fetch`` returns token and lifetime in seconds) and store it.
+
+        ``stale`` is the token the platform just rejected: if the store already holds
+        a different, unexpired one, that is returned without fetching.
+        """
         ...
