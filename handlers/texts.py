@@ -44,3 +44,26 @@ UNKNOWN = (
 )
 
 ERROR = "抱歉，处理时出了点问题，请稍后再试。"
+
+
+# --- Schedules: meeting reminders, 改期/取消 notices (handlers/reminders.py) ---
+
+WEEKDAYS = "一二三四五六日"
+
+
+def cn_datetime(moment_local_date: date, hhmm: str) -> str:
+    """2026年12月4日（周五）14:30."""
+    return f"{cn_date(moment_local_date)}（周{WEEKDAYS[moment_local_date.weekday()]}）{hhmm}"
+
+
+MEETING_REMINDER = "【会议提醒】{when}召开{kind}\n时间：{time}\n地点：{place}\n议题：{topic}\n{closing}"
+MEETING_REMINDER_MD = "**【会议提醒】{when}召开{kind}**\n> 时间：{time}\n> 地点：{place}\n> 议题：{topic}\n\n{closing}"
+MEETING_WHEN_TODAY = "今天{hhmm}"
+MEETING_WHEN_TOMORROW = "明天{hhmm}"
+MEETING_WHEN_LATER = "{day}"
+MEETING_CLOSING = "请准时参加；确有事不能参加的，请提前向支部书记请假。"
+MEETING_PLACE_TBD = "另行通知"
+MEETING_TOPIC_TBD = "见会议通知"
+
+MEETING_MOVED = "【会议改期】原定{old_time}召开的{kind}改至{new_time}，地点：{place}。请相互转告，按新时间参加。"
+MEETING_CANCELLED = "【会议取消】原定{old_time}召开的{kind}取消，具体安排另行通知。请相互转告。"

@@ -199,6 +199,26 @@ class Meeting(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
 
 
+class MeetingPlan(SQLModel, table=True):
+    """A branch's recurring meeting (e.g. 主题党日 on the first Friday); meetings are made from it ahead of time.
+
+    ``months`` and ``day`` use APScheduler cron syntax ("*", "1,4,7,10"; "1st fri", "20", "last"),
+    so the same trigger code that fires jobs also enumerates the plan's dates.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    kind: str = Field(max_length=20)
+    months: str = Field(default="*", max_length=40)
+    day: str = Field(max_length=40)
+    at: str = Field(default="14:30", max_length=5)  # "HH:MM", Asia/Shanghai
+    place: str = Field(default="", max_length=200)
+    topic: str = Field(default="", max_length=500)
+    lead_days: int = 21  # how far ahead the meeting is created
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+
+
 class Attendance(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:34:19.974198
+Create Date: 2026-11-23 09:44:21.641351
 """
 
 from __future__ import annotations
@@ -114,6 +114,24 @@ def upgrade() -> None:
     with op.batch_alter_table('knowledgeentry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_knowledgeentry_key'), ['key'], unique=False)
         batch_op.create_index(batch_op.f('ix_knowledgeentry_org_id'), ['org_id'], unique=False)
+
+    op.create_table('meetingplan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('months', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('day', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('place', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('topic', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('lead_days', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('meetingplan', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meetingplan_org_id'), ['org_id'], unique=False)
 
     op.create_table('member',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -312,6 +330,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_member_group_id'))
 
     op.drop_table('member')
+    with op.batch_alter_table('meetingplan', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meetingplan_org_id'))
+
+    op.drop_table('meetingplan')
     with op.batch_alter_table('knowledgeentry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_knowledgeentry_org_id'))
         batch_op.drop_index(batch_op.f('ix_knowledgeentry_key'))
