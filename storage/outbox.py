@@ -51,8 +51,9 @@ def enqueue(
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = session.execute(stmt)
-    return bool(result.rowcount)
+    # Ask for the new id instead of trusting rowcount: on PostgreSQL the insert carries an
+    # implicit RETURNING and rowcount comes back -1, so a skipped row looked inserted.
+    return session.execute(stmt.returning(Delivery.id)).first() is not None
 
 
 def by_key(session: Session, dedupe_key: str) -> Delivery | None:
