@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.messages import Reply
+from handlers import binding
 from handlers import help as help_handler
 from handlers import party_age
 from handlers.ask import answer
@@ -42,6 +43,11 @@ COMMANDS: tuple[Command, ...] = (
         "我的政治生日",
     ),
     Command("standing", re.compile(r"^(?:我的)?党龄(?:多少年?|几年)?[?？]?$"), party_age.standing, "我的党龄"),
+    # --- secretary and member workflows (issue 6) ---
+    Command("bind-chat", _words("绑定本群"), binding.bind_chat, "绑定本群 绑定码：把群绑定到支部"),
+    Command("bind", _words("绑定", "/bind"), binding.bind, "绑定 绑定码 / 绑定 姓名 手机后四位"),
+    Command("invite", _words("邀请", "/invite"), binding.invite, "邀请 姓名：生成个人绑定码（书记）"),
+    Command("chat-code", _words("群绑定码"), binding.chat_code, "群绑定码：生成群绑定码（书记）"),
 )
 
 

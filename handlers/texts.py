@@ -67,3 +67,40 @@ MEETING_TOPIC_TBD = "见会议通知"
 
 MEETING_MOVED = "【会议改期】原定{old_time}召开的{kind}改至{new_time}，地点：{place}。请相互转告，按新时间参加。"
 MEETING_CANCELLED = "【会议取消】原定{old_time}召开的{kind}取消，具体安排另行通知。请相互转告。"
+
+
+# ---------------------------------------------------------------------------
+# Secretary and member workflows (issue 6): binding, permissions, broadcasts,
+# meetings, attendance. Owned by the workflows helper.
+# ---------------------------------------------------------------------------
+
+NOT_ALLOWED = "这项操作只有本支部书记、副书记或组织委员可以办理。"
+MEMBERS_ONLY = "这项功能只对已绑定的党员开放。" + NOT_BOUND
+
+BIND_USAGE = "绑定方法：发送“绑定 绑定码”，或“绑定 姓名 手机后四位”（手机号以名册登记的为准）。"
+BIND_OK = "绑定成功！{name}同志，欢迎使用支部助手。发送“帮助”查看用法。"
+BIND_ALREADY = "您已绑定为{name}，无需重复绑定。"
+BIND_UNKNOWN = "绑定码不对，请核对后重发（不区分大小写）。"
+BIND_EXPIRED = "这个绑定码已过期，请向支部书记重新要一个。"
+BIND_USED = "这个绑定码已经用过了，每个码只能用一次。请向支部书记重新要一个。"
+BIND_WRONG_PURPOSE_MEMBER = "这是群绑定码，请在要绑定的群里发送“绑定本群 绑定码”。"
+BIND_WRONG_PURPOSE_CHAT = "这是个人绑定码，请私聊发送“绑定 绑定码”。"
+BIND_NO_MATCH = "名册里没有找到姓名和手机后四位都对得上的党员，请核对，或向支部书记要一个绑定码。"
+BIND_SEVERAL = "名册里有不止一位对得上的党员，请向支部书记要一个绑定码来绑定。"
+BIND_THROTTLED = "尝试次数过多，请 15 分钟后再试，或直接联系支部书记。"
+
+INVITE_USAGE = "用法：邀请 姓名，例如“邀请 张三”。"
+INVITE_IN_GROUP = "绑定码等同于身份凭证，请私聊我发送“邀请 姓名”，不要在群里发。"
+INVITE_NOT_FOUND = "本支部名册里没有“{name}”。"
+INVITE_SEVERAL = "本支部有{count}位“{name}”：{who}。请先在名册里区分后再邀请。"
+INVITE_OK = (
+    "{name}同志的绑定码：{code}\n"
+    "请转告本人私聊我发送“绑定 {code}”，{hours}小时内有效，只能用一次。"
+)
+
+CHAT_CODE_OK = (
+    "{org}的群绑定码：{code}\n请在要绑定的群里发送“绑定本群 {code}”，{minutes}分钟内有效，只能用一次。"
+)
+BIND_CHAT_NOT_GROUP = "“绑定本群”要在群聊里发送。"
+BIND_CHAT_OK = "本群已绑定到{org}，今后支部通知会发到这里。"
+BIND_CHAT_NEEDS_CODE = "请发送“绑定本群 绑定码”。绑定码由支部书记私聊我发送“群绑定码”获得。"

@@ -318,9 +318,12 @@ class AccessToken(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
+    """Who did what privileged thing, when, from which chat; ``org_id`` is the organization acted on."""
+
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
     member_id: int | None = Field(default=None, foreign_key="member.id")
+    org_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     channel: str = Field(default="", max_length=20)
     chat_id: str = Field(default="", max_length=128)
     action: str = Field(max_length=50)
@@ -355,3 +358,12 @@ class Conversation(SQLModel, table=True):
     kind: str = Field(max_length=30)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON(), nullable=False))
     expires_at: datetime = Field(sa_type=AwareDateTime)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """The unguessable token in a branch's subscribable iCalendar URL; rotating it revokes old links."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id", unique=True)
+    token: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)

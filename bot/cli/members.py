@@ -75,3 +75,10 @@ def _card(session: Session, m: Member) -> Table:
     for key, value in rows:
         table.add_row(key, value)
     return table
+
+
+# Binding codes (issue 6) live in their own module; registered here so they read `zhibu members invite`.
+from bot.cli import invite as _invite  # noqa: E402
+
+app.command("invite")(_invite.invite)
+app.command("chat-code")(_invite.chat_code)

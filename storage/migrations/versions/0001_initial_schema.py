@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:44:21.641351
+Create Date: 2026-11-23 09:47:05.215177
 """
 
 from __future__ import annotations
@@ -67,6 +67,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_organization_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_organization_parent_id'), ['parent_id'], unique=False)
 
+    op.create_table('calendarfeed',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id'),
+    sa.UniqueConstraint('token')
+    )
     op.create_table('chatbinding',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -165,15 +175,18 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', storage.models.AwareDateTime(timezone=True), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=True),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('chat_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
     sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auditlog_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_auditlog_org_id'), ['org_id'], unique=False)
 
     op.create_table('bindcode',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -319,6 +332,7 @@ def downgrade() -> None:
     op.drop_table('guideitem')
     op.drop_table('bindcode')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_auditlog_org_id'))
         batch_op.drop_index(batch_op.f('ix_auditlog_at'))
 
     op.drop_table('auditlog')
@@ -347,6 +361,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_chatbinding_org_id'))
 
     op.drop_table('chatbinding')
+    op.drop_table('calendarfeed')
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organization_parent_id'))
         batch_op.drop_index(batch_op.f('ix_organization_name'))

@@ -1,0 +1,69 @@
+"""Short-lived per-chat state (pending confirmations, failure counters) that must survive across processes.
+
+A row is keyed by chat, sender and kind; an expired row reads as absent. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from storage.models import Conversation
+
+
+@dataclass(frozen=True, slots=True)
+class ChatKey:
+    """Whose state it is: one sender in one chat (chat_id "" for state that follows the person)."""
+
+    channel: str
+    account: str
+    chat_id: str
+    sender_id: str
+
+
+def _row(session: Session, key: ChatKey, kind: str) -> Conversation | None:
+    return session.exec(
+        select(Conversation).where(
+            Conversation.channel == key.channel,
+            Conversation.account == key.account,
+            Conversation.chat_id == key.chat_id,
+            Conversation.sender_id == key.sender_id,
+            Conversation.kind == kind,
+        )
+    ).first()
+
+
+def get(session: Session, *, key: ChatKey, kind: str, now: datetime) -> dict[str, Any] | None:
+    """The stored data, or None when there is none or it has expired."""
+    row = _row(session, key, kind)
+    if row is None or row.expires_at <= now:
+        return None
+    return dict(row.data)
+
+
+def expired(session: Session, *, key: ChatKey, kind: str, now: datetime) -> bool:
+    """True when a row exists but is past its expiry (so callers can say "too late" rather than "nothing")."""
+    row = _row(session, key, kind)
+    return row is not None and row.expires_at <= now
+
+
+def put(session: Session, *, key: ChatKey, kind: str, data: dict[str, Any], expires_at: datetime) -> None:
+    row = _row(session, key, kind)
+    if row is None:
+        row = Conversation(
+            channel=key.channel, account=key.account, chat_id=key.chat_id, sender_id=key.sender_id, kind=kind
+        )
+    row.data = data
+    row.expires_at = expires_at
+    session.add(row)
+    session.flush()
+
+
+def drop(session: Session, *, key: ChatKey, kind: str) -> None:
+    row = _row(session, key, kind)
+    if row is not None:
+        session.delete(row)
+        session.flush()
