@@ -104,3 +104,35 @@ CHAT_CODE_OK = (
 BIND_CHAT_NOT_GROUP = "“绑定本群”要在群聊里发送。"
 BIND_CHAT_OK = "本群已绑定到{org}，今后支部通知会发到这里。"
 BIND_CHAT_NEEDS_CODE = "请发送“绑定本群 绑定码”。绑定码由支部书记私聊我发送“群绑定码”获得。"
+
+# Dates and times understood from chat (handlers/when.py): questions instead of guesses.
+WHEN_AMPM = "{hour}点是上午还是下午？请写明，例如“下午{hour}点”或“{hour24}:00”。"
+WHEN_TODAY_OR_NEXT_WEEK = "今天就是周{weekday}，是指今天还是下周{weekday}？请写“今天”或“下周{weekday}”，或直接写日期。"
+WHEN_PAST = "{day}已经过去了，请换一个还没到的时间。"
+WHEN_PAST_MONTH_DAY = "{day}已经过去了，是指下个月{dom}日吗？请写完整日期，例如“{next_month}月{dom}日”。"
+WHEN_INVALID = "没看懂这个日期或时间，请写成“12月5日 15:00”或“明天下午3点”这样的形式。"
+WHEN_MISSING = "请写上时间，例如“12月5日 15:00”或“下周五下午3点”。"
+WHEN_NEEDS_CLOCK = "几点开始？请写上具体时间，例如“{day} 下午3点”。"
+
+# Meetings from chat (handlers/meetings.py).
+MEETING_USAGE = (
+    "用法：安排 会议类型 时间 地点 主题：内容\n"
+    "例如：安排 支委会 12月5日 15:00 三楼会议室 主题：学习全会精神\n"
+    "会议类型：支部党员大会、支委会、党小组会、党课、主题党日、组织生活会、民主评议党员"
+)
+MEETING_CREATED = "已安排{kind}：{when}\n地点：{place}\n主题：{topic}\n会前会自动提醒参会人员。"
+MEETING_DUPLICATE = "{when}已经安排了{kind}，不用重复安排。"
+MEETING_NONE_UPCOMING = "没有找到即将召开的{kind}。发送“本月安排”查看会议。"
+MEETING_WHICH = "有{count}个即将召开的{kind}：{options}。请写明原定日期，例如“{verb} {kind} {example}”。"
+MOVE_USAGE = "用法：改期 会议类型 [原日期] 改到 新时间，例如“改期 支委会 改到 12月8日 15:00”。"
+MEETING_MOVED_OK = "已把{kind}从{old}改到{new}。{notified}"
+CANCEL_USAGE = "用法：取消 会议类型 [日期]，例如“取消 支委会 12月5日”。"
+MEETING_CANCELLED_OK = "已取消{when}的{kind}。{notified}"
+NOTIFIED_SOME = "已收到提醒的{count}处会收到改期/取消通知。"
+NOTIFIED_NONE = "还没发出过提醒，不需要另行通知。"
+MEETING_CLOSED = "这个会议已经取消或已召开，不能再改。"
+MONTH_PLAN_EMPTY = "{org}{month}月还没有安排会议。"
+MONTH_PLAN_HEAD = "{org}{month}月会议安排："
+MONTH_PLAN_LINE = "· {when} {kind}{place}{status}"
+MEETING_STATUS_CANCELLED = "（已取消）"
+UNNAMED_BRANCH = "本支部"

@@ -1,0 +1,249 @@
+"""Meetings from chat: 安排, 改期, 取消 and 本月安排 (issue 6 §4).
+
+Creating the Meeting row is enough for reminders: the reminder job reads meetings.
+Moves and cancellations go through handlers.reminders so people already reminded
+hear about the change.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.core.clock import SHANGHAI
+from bot.core.messages import Reply
+from handlers import texts, when
+from handlers.context import HandlerContext
+from handlers.reminders import cancel_and_notify, move_and_notify
+from handlers.scope import audit, home_org, managed_org
+from storage.meetings import create_meeting, upcoming
+from storage.models import Meeting, MeetingKind, MeetingStatus, Organization
+from storage.orgs import descendants
+
+KIND_ALIASES = {
+    "支部党员大会": MeetingKind.GENERAL_ASSEMBLY,
+    "党员大会": MeetingKind.GENERAL_ASSEMBLY,
+    "支部大会": MeetingKind.GENERAL_ASSEMBLY,
+    "支委会": MeetingKind.COMMITTEE,
+    "支部委员会": MeetingKind.COMMITTEE,
+    "支委会议": MeetingKind.COMMITTEE,
+    "党小组会": MeetingKind.GROUP,
+    "小组会": MeetingKind.GROUP,
+    "党课": MeetingKind.LECTURE,
+    "主题党日": MeetingKind.THEME_DAY,
+    "组织生活会": MeetingKind.LIFE_MEETING,
+    "民主评议党员": MeetingKind.APPRAISAL,
+    "民主评议": MeetingKind.APPRAISAL,
+}
+_KIND = re.compile("|".join(sorted(map(re.escape, KIND_ALIASES), key=len, reverse=True)))
+_TOPIC = re.compile(r"(?:主题|议题|内容)\s*[:：]?\s*")
+_MOVE_TO = re.compile(r"\s*(?:改到|改为|改至|改在|推迟到|延期到|提前到)\s*|\s+到\s+")
+
+
+def _body(ctx: HandlerContext) -> str:
+    parts = ctx.text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _kind_in(text: str) -> tuple[MeetingKind | None, str]:
+    found = _KIND.search(text)
+    if not found:
+        return None, text
+    return KIND_ALIASES[found.group(0)], (text[: found.start()] + " " + text[found.end() :]).strip()
+
+
+def _display(moment: datetime) -> str:
+    local = moment.astimezone(SHANGHAI)
+    return texts.cn_datetime(local.date(), local.strftime("%H:%M"))
+
+
+def _need_manager(ctx: HandlerContext) -> Organization | Reply:
+    org = managed_org(ctx)
+    if org is None:
+        return Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)
+    return org
+
+
+def _moment(found: when.When | when.Unclear | None, ctx: HandlerContext) -> tuple[datetime, datetime | None] | Reply:
+    if found is None:
+        return Reply(texts.WHEN_MISSING)
+    if isinstance(found, when.Unclear):
+        return Reply(when.question(found, ctx.today))
+    start = found.starts_at(ctx.now.tzinfo)
+    if start is None:
+        return Reply(texts.WHEN_NEEDS_CLOCK.format(day=texts.cn_date(found.day)))
+    return start, found.ends_at(ctx.now.tzinfo)
+
+
+def schedule(ctx: HandlerContext) -> list[Reply]:
+    """安排 支委会 12月5日 15:00 三楼会议室 主题：学习全会精神."""
+    org = _need_manager(ctx)
+    if isinstance(org, Reply):
+        return [org]
+    kind, rest = _kind_in(_body(ctx))
+    if kind is None:
+        return [Reply(texts.MEETING_USAGE)]
+    found, rest = when.find(rest, ctx.now)
+    moment = _moment(found, ctx)
+    if isinstance(moment, Reply):
+        return [moment]
+    starts_at, ends_at = moment
+    return [_create(ctx, org, kind, starts_at, ends_at, rest)]
+
+
+def _create(
+    ctx: HandlerContext, org: Organization, kind: MeetingKind, starts_at: datetime, ends_at: datetime | None, rest: str
+) -> Reply:
+    pieces = _TOPIC.split(rest, maxsplit=1)
+    place = pieces[0].strip()
+    topic = pieces[1].strip() if len(pieces) > 1 else ""
+    same = ctx.session.exec(
+        select(Meeting).where(
+            Meeting.org_id == org.id,
+            Meeting.kind == kind.value,
+            Meeting.starts_at == starts_at,
+            Meeting.status == MeetingStatus.PLANNED,
+        )
+    ).first()
+    if same is not None:
+        return Reply(texts.MEETING_DUPLICATE.format(when=_display(starts_at), kind=kind.value))
+    assert org.id is not None
+    meeting = create_meeting(
+        ctx.session,
+        org_id=org.id,
+        kind=kind.value,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place,
+        topic=topic,
+        created_by=ctx.asker.id if ctx.asker else None,
+    )
+    audit(ctx, "meeting_create", org, f"meeting={meeting.id} {kind.value} {starts_at.isoformat()}")
+    return Reply(
+        texts.MEETING_CREATED.format(
+            kind=kind.value,
+            when=_display(starts_at) + (f"—{ends_at.astimezone(SHANGHAI):%H:%M}" if ends_at else ""),
+            place=place or texts.MEETING_PLACE_TBD,
+            topic=topic or texts.MEETING_TOPIC_TBD,
+        )
+    )
+
+
+def _pick(
+    ctx: HandlerContext, org: Organization, verb: str, text: str
+) -> tuple[Meeting, str] | Reply:
+    """The meeting a 改期/取消 message means: the next one of the kind named, on the day named if any."""
+    kind, rest = _kind_in(text)
+    day_given, rest = when.find(rest, ctx.now) if rest else (None, rest)
+    org_ids = [org.id] + [o.id for o in descendants(ctx.session, org.id)]  # type: ignore[arg-type]
+    candidates = [
+        m for m in upcoming(ctx.session, org_ids=[i for i in org_ids if i is not None], now=ctx.now, limit=50)
+        if kind is None or m.kind == kind.value
+    ]
+    if isinstance(day_given, when.When):
+        candidates = [m for m in candidates if m.starts_at.astimezone(SHANGHAI).date() == day_given.day]
+    kind_name = kind.value if kind else "会议"
+    if not candidates:
+        return Reply(texts.MEETING_NONE_UPCOMING.format(kind=kind_name))
+    if len(candidates) > 1 and kind is None:
+        options = "、".join(f"{texts.cn_date(m.starts_at.astimezone(SHANGHAI).date())}{m.kind}" for m in candidates[:5])
+        example = f"{candidates[0].kind} {texts.cn_date(candidates[0].starts_at.astimezone(SHANGHAI).date())[5:]}"
+        return Reply(texts.MEETING_WHICH.format(count=len(candidates), kind="会议", options=options, verb=verb, example=example))
+    return candidates[0], rest
+
+
+def move(ctx: HandlerContext) -> list[Reply]:
+    """改期 支委会 [12月5日] 改到 12月8日 15:00 [新地点]."""
+    org = _need_manager(ctx)
+    if isinstance(org, Reply):
+        return [org]
+    halves = _MOVE_TO.split(_body(ctx), maxsplit=1)
+    which, new_text = (halves[0], halves[1]) if len(halves) == 2 else _split_kind(halves[0])
+    picked = _pick(ctx, org, "改期", which)
+    if isinstance(picked, Reply):
+        return [picked]
+    meeting, _ = picked
+    found, place = when.find(new_text, ctx.now)
+    if isinstance(found, when.When) and found.start is None:  # only a new day: keep the time of day
+        old = meeting.starts_at.astimezone(SHANGHAI)
+        found = when.When(found.day, old.time().replace(tzinfo=None))
+        if found.starts_at(SHANGHAI) <= ctx.now:  # type: ignore[operator]
+            found = when.Unclear(when.Problem.PAST, day=found.day)
+    moment = _moment(found, ctx)
+    if isinstance(moment, Reply):
+        return [moment]
+    old_start = meeting.starts_at
+    assert meeting.id is not None
+    change, notified = move_and_notify(
+        ctx.session, meeting_id=meeting.id, starts_at=moment[0], now=ctx.now, place=place.strip() or None
+    )
+    audit(ctx, "meeting_move", org, f"meeting={meeting.id} {old_start.isoformat()} -> {moment[0].isoformat()}")
+    return [
+        Reply(
+            texts.MEETING_MOVED_OK.format(
+                kind=meeting.kind, old=_display(old_start), new=_display(change.meeting.starts_at), notified=_notified(notified)
+            )
+        )
+    ]
+
+
+def _split_kind(text: str) -> tuple[str, str]:
+    """Without 改到: "支委会 12月8日 15:00" names the kind, and the time is the new one."""
+    kind, rest = _kind_in(text)
+    return (kind.value if kind else ""), rest
+
+
+def _notified(count: int) -> str:
+    return texts.NOTIFIED_SOME.format(count=count) if count else texts.NOTIFIED_NONE
+
+
+def cancel(ctx: HandlerContext) -> list[Reply]:
+    """取消 支委会 [12月5日]."""
+    org = _need_manager(ctx)
+    if isinstance(org, Reply):
+        return [org]
+    body = _body(ctx)
+    if not body:
+        return [Reply(texts.CANCEL_USAGE)]
+    picked = _pick(ctx, org, "取消", body)
+    if isinstance(picked, Reply):
+        return [picked]
+    meeting, _ = picked
+    assert meeting.id is not None
+    _, notified = cancel_and_notify(ctx.session, meeting_id=meeting.id, now=ctx.now)
+    audit(ctx, "meeting_cancel", org, f"meeting={meeting.id}")
+    return [Reply(texts.MEETING_CANCELLED_OK.format(when=_display(meeting.starts_at), kind=meeting.kind, notified=_notified(notified)))]
+
+
+def month_plan(ctx: HandlerContext) -> list[Reply]:
+    """本月安排: the branch's meetings this month, cancelled ones marked."""
+    if ctx.asker is None:
+        return [Reply(texts.MEMBERS_ONLY)]
+    org = ctx.chat_org or home_org(ctx)
+    if org is None or org.id is None:
+        return [Reply(texts.MEMBERS_ONLY)]
+    first = ctx.today.replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    meetings = meetings_between(ctx, org, first, after)
+    if not meetings:
+        return [Reply(texts.MONTH_PLAN_EMPTY.format(org=org.name, month=first.month))]
+    lines = [texts.MONTH_PLAN_HEAD.format(org=org.name, month=first.month)]
+    for m in meetings:
+        place = f"（{m.place}）" if m.place else ""
+        status = texts.MEETING_STATUS_CANCELLED if m.status == MeetingStatus.CANCELLED else ""
+        lines.append(texts.MONTH_PLAN_LINE.format(when=_display(m.starts_at), kind=m.kind, place=place, status=status))
+    return [Reply("\n".join(lines))]
+
+
+def meetings_between(ctx: HandlerContext, org: Organization, first: date, after: date) -> list[Meeting]:
+    org_ids = [org.id] + [o.id for o in descendants(ctx.session, org.id)]  # type: ignore[arg-type]
+    start = datetime.combine(first, datetime.min.time(), SHANGHAI)
+    end = datetime.combine(after, datetime.min.time(), SHANGHAI)
+    query = (
+        select(Meeting)
+        .where(col(Meeting.org_id).in_(org_ids), Meeting.starts_at >= start, Meeting.starts_at < end)
+        .order_by(Meeting.starts_at)
+    )
+    return list(ctx.session.exec(query))
