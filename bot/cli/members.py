@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import Session
 
-from bot.cli._common import console, engine, error_boundary, fail, settings
+from bot.cli._common import EXIT_DATA, console, engine, err_console, error_boundary, fail, settings
 from bot.core.clock import SystemClock
+from storage.db import session_scope
 from storage.members import by_name, in_org, mask_phone
 from storage.models import Member, Organization
 from storage.orgs import resolve
+from storage.roster.cells import CellError
+from storage.roster.importer import ImportSummary, RosterInvalid, import_roster
 from storage.rules import party_standing
 
 app = typer.Typer(help="党员名册 / the member roster.", no_args_is_help=True)
@@ -75,6 +81,66 @@ def _card(session: Session, m: Member) -> Table:
     for key, value in rows:
         table.add_row(key, value)
     return table
+
+
+_STAGES = {"check": "检查 / checking", "write": "写入 / writing"}
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="名册文件 .xlsx 或 .csv / roster file"),
+    org: str = typer.Option(None, "--org", help="导入到哪个组织之下（默认唯一的顶层组织）/ parent org"),
+) -> None:
+    """Import a roster from Excel or CSV (导入党员名册); all rows or nothing."""
+    eng = engine()
+    now = SystemClock(settings().tz).now()
+    with _progress_bar() as bar, error_boundary():
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total or None)
+            bar.update(tasks[stage], completed=done, total=max(total, done) or None)
+
+        try:
+            with session_scope(eng) as session:
+                summary = import_roster(session, path=file, now=now, org_ref=org, progress=report)
+        except RosterInvalid as exc:
+            bar.stop()
+            _print_problems(exc.warnings, "提醒 / warnings", "yellow")
+            _print_problems(exc.errors, "错误 / errors", "red")
+            raise fail(str(exc), EXIT_DATA) from exc
+    _print_summary(summary)
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    )
+
+
+def _print_problems(problems: list[CellError], title: str, style: str) -> None:
+    if not problems:
+        return
+    table = Table(title=f"{title}: {len(problems)}", title_style=style, show_lines=False)
+    table.add_column("行 / row", justify="right")
+    table.add_column("列 / column")
+    table.add_column("问题 / problem", style=style, overflow="fold")
+    for p in problems:
+        table.add_row(str(p.row), p.column, p.reason)
+    err_console.print(table)
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    _print_problems(summary.warnings, "提醒 / warnings", "yellow")
+    if summary.orgs_created:
+        console.print(f"新建组织 / organizations created: {'、'.join(summary.orgs_created)}")
+    console.print(
+        f"导入完成（{summary.parent}）：新增 {summary.added} 人，"
+        f"更新 {summary.updated} 人，未变 {summary.unchanged} 人 / "
+        f"imported: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged"
+    )
 
 
 # Binding codes (issue 6) live in their own module; registered here so they read `zhibu members invite`.

@@ -9,7 +9,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
-from storage.db import SchemaOutdated, make_engine, pending_migrations, require_current, session_scope, upgrade
+from storage.db import (
+    SchemaOutdated,
+    make_engine,
+    pending_migrations,
+    require_current,
+    session_scope,
+    upgrade,
+)
 from storage.models import Delivery, Identity, Member, Organization, OrgKind
 
 

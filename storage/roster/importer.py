@@ -1,0 +1,179 @@
+"""Roster import: read, check every row, then write all of it or nothing.
+
+The caller owns the transaction (``storage.db.session_scope``); ``RosterInvalid``
+raised inside it rolls back whatever was prepared. Existing members are matched by
+phone, else by name + 入党日期, so importing the same or a corrected file again is safe.
+Empty cells never erase what the roster already knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from bot.core.errors import ZhibuError
+from storage.models import Member, MemberStatus, Role
+from storage.roster.cells import CellError
+from storage.roster.columns import Columns, map_columns
+from storage.roster.places import Placer, import_parent
+from storage.roster.read import RosterUnreadable, open_sheet
+from storage.roster.validate import PROGRESS_EVERY, Progress, RosterRow, check_rows
+
+PHONE_TAKEN = "这个手机号码已属于名册里的{name}（入党日期{joined}）"
+SAME_MEMBER = "和第{other}行对应名册里的同一位党员{name}"
+NO_ROWS = "名册里没有数据行 / the roster has no data rows"
+
+
+class RosterInvalid(ZhibuError):
+    """The file has errors; nothing was imported. ``errors`` lists every one of them."""
+
+    def __init__(self, errors: list[CellError], warnings: list[CellError]) -> None:
+        super().__init__(
+            f"名册有 {len(errors)} 处错误，没有导入任何数据 / {len(errors)} error(s), nothing imported"
+        )
+        self.errors = errors
+        self.warnings = warnings
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    parent: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    orgs_created: list[str] = field(default_factory=list)
+    warnings: list[CellError] = field(default_factory=list)
+
+
+def import_roster(
+    session: Session,
+    *,
+    path: Path,
+    now: datetime,
+    org_ref: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import ``path`` below ``org_ref`` (default: the only top-level organization)."""
+    sheet = open_sheet(path)
+    columns, errors, warnings = map_columns(sheet.header, sheet.header_row)
+    if errors:
+        raise RosterInvalid(errors, warnings)
+    checked = check_rows(sheet.rows, columns, today=now.date(), total=sheet.total, progress=progress)
+    warnings += checked.warnings
+    if checked.errors:
+        raise RosterInvalid(checked.errors, warnings)
+    if not checked.rows:
+        raise RosterUnreadable(NO_ROWS)
+    parent = import_parent(session, org_ref)
+    placer = Placer(session, parent)
+    pairs, errors = _match(session, checked.rows, placer, columns)
+    if errors:
+        raise RosterInvalid(errors, warnings)
+    summary = ImportSummary(parent=parent.name, warnings=warnings)
+    _write(session, pairs, placer, now, summary, progress)
+    summary.orgs_created = placer.created
+    return summary
+
+
+def _match(
+    session: Session, rows: list[RosterRow], placer: Placer, columns: Columns
+) -> tuple[list[tuple[RosterRow, Member | None]], list[CellError]]:
+    """Pair each row with the member it updates (None: a new member), and list the conflicts."""
+    by_phone: dict[str, Member] = {}
+    by_person: dict[tuple[str, date], Member] = {}
+    for member in session.exec(select(Member)):
+        if member.phone:
+            by_phone[member.phone] = member
+        by_person.setdefault((member.name, member.joined_on), member)
+    pairs: list[tuple[RosterRow, Member | None]] = []
+    errors: list[CellError] = []
+    claimed: dict[int | None, int] = {}
+    for row in rows:
+        owner = by_phone.get(row.phone) if row.phone else None
+        same_person = by_person.get((row.name, row.joined_on))
+        member = owner or same_person
+        problem = placer.problem(row, columns.header.get("branch", "所在党支部"))
+        if problem is None and owner is not None and same_person is not None and owner is not same_person:
+            reason = PHONE_TAKEN.format(name=owner.name, joined=owner.joined_on)
+            problem = CellError(row.row, columns.header.get("phone", "手机号码"), reason)
+        if problem is None and member is not None and member.id in claimed:
+            problem = CellError(
+                row.row,
+                columns.header["name"],
+                SAME_MEMBER.format(other=claimed[member.id], name=member.name),
+            )
+        if problem is not None:
+            errors.append(problem)
+        if member is not None:
+            claimed.setdefault(member.id, row.row)
+        pairs.append((row, member))
+    return pairs, errors
+
+
+def _write(
+    session: Session,
+    pairs: list[tuple[RosterRow, Member | None]],
+    placer: Placer,
+    now: datetime,
+    summary: ImportSummary,
+    progress: Progress | None,
+) -> None:
+    new: list[Member] = []
+    for count, (row, member) in enumerate(pairs, start=1):
+        org_id, group_id = placer.place(row)
+        if member is None:
+            new.append(_new_member(row, org_id, group_id, now))
+        elif _update(member, row, org_id, group_id, now):
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+        if progress and count % PROGRESS_EVERY == 0:
+            progress("write", count, len(pairs))
+    session.add_all(new)
+    session.flush()
+    summary.added = len(new)
+    if progress:
+        progress("write", len(pairs), len(pairs))
+
+
+def _new_member(row: RosterRow, org_id: int, group_id: int | None, now: datetime) -> Member:
+    member = Member(
+        name=row.name,
+        gender=row.gender,
+        birth_date=row.birth_date,
+        org_id=org_id,
+        group_id=group_id,
+        role=row.role or Role.MEMBER,
+        joined_on=row.joined_on,
+        full_on=row.full_on,
+        status=MemberStatus.FULL if row.full_on else MemberStatus.PROBATIONARY,
+        phone=row.phone,
+        created_at=now,
+        updated_at=now,
+    )
+    member.sync_join_md()
+    return member
+
+
+def _update(member: Member, row: RosterRow, org_id: int, group_id: int | None, now: datetime) -> bool:
+    """Copy what the row says onto ``member``; True if anything changed. Empty cells keep old values."""
+    wanted: dict[str, object] = {"name": row.name, "joined_on": row.joined_on, "org_id": org_id}
+    for key in ("gender", "birth_date", "full_on", "role", "phone"):
+        if getattr(row, key) is not None:
+            wanted[key] = getattr(row, key)
+    if group_id is not None or org_id != member.org_id:
+        wanted["group_id"] = group_id
+    full_on = wanted.get("full_on", member.full_on)
+    if member.status != MemberStatus.TRANSFERRED_OUT:
+        wanted["status"] = MemberStatus.FULL if full_on else MemberStatus.PROBATIONARY
+    changed = {key: value for key, value in wanted.items() if getattr(member, key) != value}
+    if not changed:
+        return False
+    for key, value in changed.items():
+        setattr(member, key, value)
+    member.sync_join_md()
+    member.updated_at = now
+    return True

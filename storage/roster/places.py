@@ -1,0 +1,130 @@
+"""Where imported members go: the branch and 党小组 named in each row, found or created under a parent.
+
+The organization tree is loaded once, so a 20,000-row roster costs a handful of queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from bot.core.errors import ZhibuError
+from storage.models import Organization, OrgKind
+from storage.orgs import OrgNotFound, descendants, resolve, roots
+from storage.roster.cells import CellError
+from storage.roster.validate import RosterRow
+
+NEEDS_BRANCH = "必填：导入到的“{parent}”不是党支部，请填写所在党支部"
+AMBIGUOUS_BRANCH = "“{name}”在“{parent}”下有重名，请写完整路径，如“{example}”"
+NO_ORGS = (
+    "还没有任何组织：请用 --org 写上级党组织的名称（如“幸福街道党工委”），会自动创建"
+    " / no organizations yet: pass --org NAME"
+)
+SEVERAL_ROOTS = (
+    "有多个顶层组织（{names}），请用 --org 指定导入到哪个 / several top-level organizations: pass --org"
+)
+
+# longest suffix first, so that 网格党支部 wins over 党支部
+_SUFFIX_KINDS = (
+    ("微网格党小组", OrgKind.MICRO_GRID_GROUP),
+    ("网格党支部", OrgKind.GRID_BRANCH),
+    ("社区党委", OrgKind.COMMUNITY_COMMITTEE),
+    ("党工委", OrgKind.WORKING_COMMITTEE),
+    ("党总支", OrgKind.GENERAL_BRANCH),
+    ("党小组", OrgKind.GROUP),
+    ("党委", OrgKind.COMMITTEE),
+)
+
+
+def kind_for(name: str, default: OrgKind) -> OrgKind:
+    """Guess an organization's kind from how its name ends (第三党支部 → 党支部)."""
+    for suffix, kind in _SUFFIX_KINDS:
+        if name.endswith(suffix):
+            return kind
+    return default
+
+
+def import_parent(session: Session, ref: str | None) -> Organization:
+    """The organization the roster goes under: ``--org``, else the only root; a first import may create it."""
+    top = roots(session)
+    if ref:
+        try:
+            return resolve(session, ref)
+        except OrgNotFound:
+            if top:
+                raise
+        root = Organization(name=ref.strip(), kind=kind_for(ref.strip(), OrgKind.COMMITTEE))
+        session.add(root)
+        session.flush()
+        return root
+    if len(top) == 1:
+        return top[0]
+    raise ZhibuError(NO_ORGS if not top else SEVERAL_ROOTS.format(names="、".join(o.name for o in top)))
+
+
+Place = tuple[int, int | None]  # (branch org id, 党小组 org id)
+
+
+@dataclass(slots=True)
+class Placer:
+    """Finds or creates the branch and group of each row below ``parent``."""
+
+    session: Session
+    parent: Organization
+    created: list[str] = field(default_factory=list)
+    _children: dict[tuple[int, str], Organization] = field(default_factory=dict)
+    _below: dict[str, list[Organization]] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], Place] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for org in descendants(self.session, self.parent.id):  # type: ignore[arg-type]
+            self._children[(org.parent_id, org.name)] = org  # type: ignore[index]
+            self._below.setdefault(org.name, []).append(org)
+
+    def problem(self, row: RosterRow, branch_header: str) -> CellError | None:
+        """Why this row cannot be placed, found before anything is written."""
+        first = row.branch.replace("／", "/").split("/")[0].strip()
+        if not row.branch and not OrgKind(self.parent.kind).is_branch:
+            return CellError(row.row, branch_header, NEEDS_BRANCH.format(parent=self.parent.name))
+        if first and first != self.parent.name and len(self._below.get(first, [])) > 1:
+            example = f"{self.parent.name}下的上级组织/{first}"
+            return CellError(
+                row.row,
+                branch_header,
+                AMBIGUOUS_BRANCH.format(name=first, parent=self.parent.name, example=example),
+            )
+        return None
+
+    def place(self, row: RosterRow) -> Place:
+        key = (row.branch, row.group)
+        if key not in self._cache:
+            branch = self._branch(row.branch)
+            group = self._child(branch, row.group, OrgKind.GROUP) if row.group else None
+            self._cache[key] = (branch.id, group.id if group else None)  # type: ignore[assignment]
+        return self._cache[key]
+
+    def _branch(self, text: str) -> Organization:
+        parts = [p.strip() for p in text.replace("／", "/").split("/") if p.strip()]
+        if not parts or parts == [self.parent.name]:
+            return self.parent
+        node = self._first(parts[0])
+        for part in parts[1:]:
+            node = self._child(node, part, OrgKind.BRANCH)
+        return node
+
+    def _first(self, name: str) -> Organization:
+        """A name anywhere below the parent (unique, checked in ``problem``), else a new child of it."""
+        found = self._below.get(name, [])
+        return found[0] if found else self._child(self.parent, name, OrgKind.BRANCH)
+
+    def _child(self, parent: Organization, name: str, default: OrgKind) -> Organization:
+        found = self._children.get((parent.id, name))  # type: ignore[arg-type]
+        if found is None:
+            found = Organization(name=name, kind=kind_for(name, default), parent_id=parent.id)
+            self.session.add(found)
+            self.session.flush()
+            self._children[(parent.id, name)] = found  # type: ignore[index]
+            self._below.setdefault(name, []).append(found)
+            self.created.append(name)
+        return found

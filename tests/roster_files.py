@@ -1,0 +1,45 @@
+"""Writing roster files the way Excel and member systems do, for import tests and the benchmark."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+
+HEADER = ("姓名", "性别", "出生日期", "入党日期", "转正日期", "所在党支部", "党小组", "职务", "手机号码")
+
+Row = Sequence[object]
+
+# fmt: off
+SAMPLE: list[Row] = [
+    ("张建华", "男", "1968-03-02", "1995-07-01", "1996-07-01", "第一党支部", "第一党小组", "书记", "139 0000 0001"),
+    ("李秀英", "女", "1985/5/6", "2008年6月20日", "2009.06.22", "第一党支部", "第二党小组", "组织委员", "+86 139-0000-0002"),
+    ("王小明", "男", "", "20260310", "", "第二党支部", "", "", ""),
+]
+# fmt: on
+
+
+def write_csv(path: Path, rows: Iterable[Row], *, header: Row = HEADER, encoding: str = "utf-8") -> Path:
+    """``encoding`` as Python names it: "utf-8-sig" adds Excel's BOM, "gbk" is Excel's 中文 default."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, rows: Iterable[Row], *, header: Row = HEADER, title: str | None = None) -> Path:
+    """Cells keep their Python types: a ``date`` becomes a real date cell, an int a number."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("名册")
+    if title:
+        sheet.append([title])
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    book.save(path)
+    return path
