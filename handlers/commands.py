@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.messages import Reply
-from handlers import binding
+from handlers import binding, broadcast
 from handlers import help as help_handler
 from handlers import meetings
 from handlers import party_age
@@ -49,6 +49,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("bind", _words("绑定", "/bind"), binding.bind, "绑定 绑定码 / 绑定 姓名 手机后四位"),
     Command("invite", _words("邀请", "/invite"), binding.invite, "邀请 姓名：生成个人绑定码（书记）"),
     Command("chat-code", _words("群绑定码"), binding.chat_code, "群绑定码：生成群绑定码（书记）"),
+    Command("broadcast", _words("发布", "/broadcast"), broadcast.preview, "发布 通知内容：发到本支部的群（书记）"),
+    Command("broadcast-confirm", _words("确认发送"), broadcast.confirm, "确认发送"),
+    Command("broadcast-abort", _words("取消发送"), broadcast.abort, "取消发送"),
+    Command("broadcast-status", _words("发送情况"), broadcast.status, "发送情况：最近一次通知的送达情况"),
     Command("month-plan", _words("本月安排", "本月会议", "/month"), meetings.month_plan, "本月安排：本支部本月会议"),
     Command("schedule", _words("安排", "/meeting"), meetings.schedule, "安排 支委会 12月5日 15:00 地点 主题：…"),
     Command("move", _words("改期", "/move"), meetings.move, "改期 支委会 改到 12月8日 15:00"),

@@ -136,3 +136,21 @@ MONTH_PLAN_HEAD = "{org}{month}月会议安排："
 MONTH_PLAN_LINE = "· {when} {kind}{place}{status}"
 MEETING_STATUS_CANCELLED = "（已取消）"
 UNNAMED_BRANCH = "本支部"
+
+# Broadcasts (handlers/broadcast.py).
+BROADCAST_USAGE = "用法：发布 通知内容，例如“发布 本周五下午3点在三楼会议室开党员大会，请准时参加。”"
+BROADCAST_NO_CHATS = "{org}还没有绑定任何群，发不出去。请先在群里发送“绑定本群”。"
+BROADCAST_PREVIEW = (
+    "将发送到{chats}个群（{orgs}个组织），覆盖{people}名党员：\n"
+    "————\n{text}\n————\n"
+    "{minutes}分钟内回复“确认发送”发出，回复“取消发送”作废。"
+)
+BROADCAST_QUEUED = "已排队发送到{chats}个群。稍后发送“发送情况”查看送达情况。"
+BROADCAST_NOTHING_PENDING = "没有待确认的通知。先发送“发布 通知内容”。"
+BROADCAST_EXPIRED = "确认已过期（{minutes}分钟内有效），通知没有发出。请重新“发布”。"
+BROADCAST_ABORTED = "已作废，通知没有发出。"
+BROADCAST_NO_BATCH = "最近没有发过通知。"
+BROADCAST_STATUS_HEAD = "最近一次通知：已送达{sent}，失败{failed}，待发送{pending}。"
+BROADCAST_STATUS_LINE = "· {org} {chat}：{status}"
+BROADCAST_STATUS_NAMES = {"sent": "已送达", "failed": "失败", "pending": "待发送", "cancelled": "已撤回"}
+BROADCAST_STATUS_FAILED = "失败（{error}）"

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from bot.cli import audit, chat, db, members, orgs
+from bot.cli import audit, broadcast, chat, db, members, orgs
 
 app = typer.Typer(
     name="zhibu",
@@ -26,6 +26,7 @@ app.command("init")(db.init)
 app.command("ask")(chat.ask)
 app.command("chat")(chat.chat)
 app.command("audit")(audit.audit)
+app.command("broadcast")(broadcast.broadcast)
 app.add_typer(db.app, name="db")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(members.app, name="members")

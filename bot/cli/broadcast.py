@@ -1,0 +1,78 @@
+"""`zhibu broadcast`: send a notice file to an organization's bound chats, with a preview and a progress bar."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from bot.cli._common import EXIT_USAGE, console, engine, error_boundary, fail, settings
+from bot.core.clock import SystemClock
+from bot.core.messages import Reply
+from handlers.broadcast import new_batch, plan, queue
+from storage import broadcasts
+from storage.audit import record
+from storage.db import session_scope
+from storage.orgs import resolve
+
+
+def _read(file: Path) -> str:
+    try:
+        body = file.read_text(encoding="utf-8-sig").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"读不了 {file} / cannot read {file}: {exc}", EXIT_USAGE) from exc
+    if not body:
+        raise fail(f"{file} 是空的 / {file} is empty", EXIT_USAGE)
+    return body
+
+
+def broadcast(
+    org: str = typer.Option(..., "--org", help="发给哪个组织（含下级）/ organization (and everything below)"),
+    file: Path = typer.Option(..., "--file", help="通知内容文件（.md 按 Markdown 发）/ message file"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="不再确认 / do not ask"),
+    wait: int = typer.Option(0, "--wait", min=0, help="等待送达的秒数 / seconds to watch delivery"),
+) -> None:
+    """Broadcast a notice to every bound chat of an organization (发布通知)."""
+    body = _read(file)
+    reply = Reply(body, markdown=body if file.suffix.lower() in {".md", ".markdown"} else None)
+    now = SystemClock(settings().tz).now()
+    eng = engine()
+    with session_scope(eng) as session, error_boundary():
+        reach = plan(session, resolve(session, org))
+        console.print(
+            f"将发送到 {len(reach.targets)} 个群（{reach.org_count} 个组织），覆盖 {reach.people} 名党员 / "
+            f"{len(reach.targets)} chats in {reach.org_count} organizations, {reach.people} members"
+        )
+        if not reach.targets:
+            raise fail("没有绑定的群 / no bound chats", 1)
+        if not yes and not typer.confirm("发送？/ Send?", default=False):
+            raise typer.Exit(1)
+        batch = new_batch(now)
+        with Progress(TextColumn("排队 / queueing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+            task = bar.add_task("queue", total=len(reach.targets))
+            for one in reach.targets:
+                queue(session, targets=[one], reply=reply, batch=batch)
+                bar.advance(task)
+        record(session, action="broadcast", at=now, org_id=reach.org.id, channel="cli",
+               detail=f"batch={batch} chats={len(reach.targets)} text={body[:100]}")
+    console.print(f"批次 / batch: {batch}")
+    if wait:
+        _watch(batch, len(reach.targets), wait)
+
+
+def _watch(batch: str, total: int, seconds: int) -> None:
+    """Follow the sender's progress on this batch until everything settled or time is up."""
+    eng = engine()
+    deadline = time.monotonic() + seconds
+    with Progress(TextColumn("送达 / delivered"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("deliver", total=total)
+        while True:
+            with session_scope(eng) as session:
+                counts = broadcasts.tally(broadcasts.batch_status(session, batch=batch))
+            bar.update(task, completed=counts["sent"] + counts["failed"])
+            if counts["pending"] == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    console.print(f"已送达 / sent {counts['sent']}, 失败 / failed {counts['failed']}, 待发送 / pending {counts['pending']}")

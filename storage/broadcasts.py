@@ -1,0 +1,49 @@
+"""Where a broadcast batch stands: per chat, delivered / failed / pending. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from storage.models import Delivery, DeliveryStatus
+
+BROADCAST_KIND = "broadcast"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatStatus:
+    org_id: int | None
+    channel: str
+    chat_id: str
+    status: str  # "sent" | "failed" | "pending" | "cancelled"
+    error: str
+
+
+def latest_batch(session: Session, *, org_ids: Sequence[int]) -> str | None:
+    """The most recent broadcast batch sent to any of ``org_ids``."""
+    query = (
+        select(Delivery.batch)
+        .where(Delivery.kind == BROADCAST_KIND, col(Delivery.org_id).in_(org_ids), col(Delivery.batch).is_not(None))
+        .order_by(col(Delivery.created_at).desc(), col(Delivery.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def batch_status(session: Session, *, batch: str) -> list[ChatStatus]:
+    """One row per chat of the batch; "sending" counts as pending until the sender records the outcome."""
+    rows = session.exec(select(Delivery).where(Delivery.batch == batch).order_by(Delivery.id))
+    result: list[ChatStatus] = []
+    for row in rows:
+        status = DeliveryStatus.PENDING.value if row.status == DeliveryStatus.SENDING else row.status
+        result.append(ChatStatus(row.org_id, row.channel, row.chat_id, status, row.last_error))
+    return result
+
+
+def tally(statuses: Sequence[ChatStatus]) -> dict[str, int]:
+    counts = {DeliveryStatus.SENT.value: 0, DeliveryStatus.FAILED.value: 0, DeliveryStatus.PENDING.value: 0}
+    for item in statuses:
+        counts[item.status] = counts.get(item.status, 0) + 1
+    return counts

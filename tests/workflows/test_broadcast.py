@@ -1,0 +1,134 @@
+"""发布 → 确认发送 → outbox → 发送情况, and `zhibu broadcast`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from storage.db import session_scope
+from storage.models import AuditLog, ChatBinding, Delivery, DeliveryStatus
+from tests.fakes.clock import FakeClock
+from tests.workflows.conftest import Chat
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def groups(engine: Engine, district: dict[str, int]) -> None:
+    with session_scope(engine) as session:
+        for chat_id, org in (("grp-1a", "第一党支部"), ("grp-1b", "第一党支部"), ("grp-2", "第二党支部")):
+            session.add(ChatBinding(channel="console", account="local", chat_id=chat_id, org_id=district[org]))
+
+
+def _deliveries(engine: Engine) -> list[Delivery]:
+    with Session(engine) as session:
+        return list(session.exec(select(Delivery).order_by(Delivery.id)))
+
+
+def test_preview_then_confirm_queues_one_batch(chat_as: Callable[..., Chat], engine: Engine, groups: None) -> None:
+    secretary = chat_as("王书记")
+    preview = secretary.say("发布 本周五下午3点开党员大会，请准时参加。")
+    assert "将发送到2个群（1个组织），覆盖5名党员" in preview
+    assert "本周五下午3点开党员大会" in preview
+    assert _deliveries(engine) == []
+    assert "已排队发送到2个群" in secretary.say("确认发送")
+    rows = _deliveries(engine)
+    assert {r.chat_id for r in rows} == {"grp-1a", "grp-1b"}
+    assert len({r.batch for r in rows}) == 1 and rows[0].kind == "broadcast"
+    assert rows[0].text == "本周五下午3点开党员大会，请准时参加。"
+    # a second confirmation finds nothing to send
+    assert "没有待确认" in secretary.say("确认发送")
+    assert len(_deliveries(engine)) == 2
+    with Session(engine) as session:
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "broadcast")).one()
+    assert "chats=2" in entry.detail and entry.chat_id == secretary.chat_id
+
+
+def test_confirmation_expires(chat_as: Callable[..., Chat], engine: Engine, groups: None, clock: FakeClock) -> None:
+    secretary = chat_as("王书记")
+    secretary.say("发布 通知")
+    clock.advance(timedelta(minutes=5, seconds=1))
+    assert "确认已过期" in secretary.say("确认发送")
+    assert _deliveries(engine) == []
+
+
+def test_abort(chat_as: Callable[..., Chat], engine: Engine, groups: None) -> None:
+    secretary = chat_as("王书记")
+    secretary.say("发布 通知")
+    assert "已作废" in secretary.say("取消发送")
+    assert "没有待确认" in secretary.say("确认发送")
+    assert _deliveries(engine) == []
+
+
+def test_higher_organization_reaches_every_branch_below(chat_as: Callable[..., Chat], engine: Engine, groups: None) -> None:
+    staff = chat_as("孙委员")
+    assert "将发送到3个群（2个组织），覆盖8名党员" in staff.say("/broadcast 街道党工委通知")
+    staff.say("确认发送")
+    assert {r.chat_id for r in _deliveries(engine)} == {"grp-1a", "grp-1b", "grp-2"}
+
+
+def test_members_strangers_and_unbound_branches_are_refused(chat_as: Callable[..., Chat], engine: Engine) -> None:
+    assert "只有本支部书记" in chat_as("张三").say("发布 通知")
+    assert "只对已绑定的党员开放" in chat_as(None).say("发布 通知")
+    assert "还没有绑定任何群" in chat_as("王书记").say("发布 通知")
+    assert "用法" in chat_as("王书记").say("发布")
+    assert _deliveries(engine) == []
+
+
+def test_someone_else_cannot_confirm_my_notice(chat_as: Callable[..., Chat], engine: Engine, groups: None) -> None:
+    chat_as("王书记", group="grp-1a").say("发布 通知")
+    assert "没有待确认" in chat_as("刘组织", group="grp-1a").say("确认发送")
+    assert _deliveries(engine) == []
+
+
+def test_status_per_chat(chat_as: Callable[..., Chat], engine: Engine, groups: None) -> None:
+    secretary = chat_as("王书记")
+    assert "最近没有发过通知" in secretary.say("发送情况")
+    secretary.say("发布 通知")
+    secretary.say("确认发送")
+    with session_scope(engine) as session:
+        first, second = session.exec(select(Delivery).order_by(Delivery.id)).all()
+        first.status = DeliveryStatus.SENT
+        second.status = DeliveryStatus.FAILED
+        second.last_error = "bot was removed from the group"
+    answer = secretary.say("发送情况")
+    assert "已送达1，失败1，待发送0" in answer
+    assert "第一党支部 console…p-1a：已送达" in answer
+    assert "失败（bot was removed from the group）" in answer
+    assert "只有本支部书记" in chat_as("张三").say("发送情况")
+    assert "最近没有发过通知" in chat_as("陈书记").say("发送情况")
+
+
+def test_cli_broadcast_with_yes(cli_env: Path, engine: Engine, groups: None) -> None:
+    message = cli_env / "msg.md"
+    message.write_text("**通知**：周五开会。\n", encoding="utf-8")
+    result = runner.invoke(app, ["broadcast", "--org", "某街道党工委", "--file", str(message), "--yes"])
+    assert result.exit_code == 0, result.output
+    rows = _deliveries(engine)
+    assert len(rows) == 3 and rows[0].markdown == "**通知**：周五开会。"
+    with Session(engine) as session:
+        assert session.exec(select(AuditLog).where(AuditLog.action == "broadcast")).one().channel == "cli"
+
+
+def test_cli_broadcast_asks_and_can_be_declined(cli_env: Path, engine: Engine, groups: None) -> None:
+    message = cli_env / "msg.txt"
+    message.write_text("周五开会。", encoding="utf-8")
+    result = runner.invoke(app, ["broadcast", "--org", "第一党支部", "--file", str(message)], input="n\n")
+    assert result.exit_code != 0
+    assert "2" in result.output
+    assert _deliveries(engine) == []
+
+
+def test_cli_broadcast_refuses_empty_or_missing_files(cli_env: Path, groups: None) -> None:
+    empty = cli_env / "empty.md"
+    empty.write_text("  \n", encoding="utf-8")
+    assert runner.invoke(app, ["broadcast", "--org", "第一党支部", "--file", str(empty), "--yes"]).exit_code == 2
+    assert runner.invoke(app, ["broadcast", "--org", "第一党支部", "--file", "nope.md", "--yes"]).exit_code == 2
+    assert runner.invoke(app, ["broadcast", "--org", "没有这个组织", "--file", str(empty), "--yes"]).exit_code != 0
