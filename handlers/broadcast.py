@@ -18,12 +18,11 @@ from bot.core.messages import Reply, Target
 from handlers import texts
 from handlers.binding import chat_key
 from handlers.context import HandlerContext
-from handlers.scope import audit, managed_org, may_manage
+from handlers.scope import audit, managed_org, may_manage, subtree
 from storage import audience, broadcasts, conversation
 from storage.broadcasts import BROADCAST_KIND
 from storage.members import in_org
 from storage.models import Organization
-from storage.orgs import descendants
 from storage.outbox import enqueue
 
 CONFIRM_WITHIN = timedelta(minutes=5)
@@ -41,11 +40,6 @@ class Plan:
     @property
     def org_count(self) -> int:
         return len({org_id for _, org_id in self.targets})
-
-
-def subtree(session: Session, org: Organization) -> list[int]:
-    assert org.id is not None
-    return [org.id] + [o.id for o in descendants(session, org.id) if o.id is not None]
 
 
 def plan(session: Session, org: Organization) -> Plan:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.messages import Reply
-from handlers import binding, broadcast
+from handlers import attendance, binding, broadcast
 from handlers import help as help_handler
 from handlers import meetings
 from handlers import party_age
@@ -53,6 +53,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("broadcast-confirm", _words("确认发送"), broadcast.confirm, "确认发送"),
     Command("broadcast-abort", _words("取消发送"), broadcast.abort, "取消发送"),
     Command("broadcast-status", _words("发送情况"), broadcast.status, "发送情况：最近一次通知的送达情况"),
+    Command("check-in", _words("签到", "/checkin"), attendance.check_in, "签到：会前30分钟至会议结束"),
+    Command("leave", _words("请假", "/leave"), attendance.leave, "请假 原因：向下一次会议请假"),
+    Command("absence-list", _words("缺席名单", "/absent"), attendance.missing_list, "缺席名单：最近一次会议谁没到（书记）"),
+    Command("mark-absent", _words("标记缺席"), attendance.mark_absent, "标记缺席 姓名 [原因]（书记）"),
     Command("month-plan", _words("本月安排", "本月会议", "/month"), meetings.month_plan, "本月安排：本支部本月会议"),
     Command("schedule", _words("安排", "/meeting"), meetings.schedule, "安排 支委会 12月5日 15:00 地点 主题：…"),
     Command("move", _words("改期", "/move"), meetings.move, "改期 支委会 改到 12月8日 15:00"),

@@ -17,10 +17,9 @@ from bot.core.messages import Reply
 from handlers import texts, when
 from handlers.context import HandlerContext
 from handlers.reminders import cancel_and_notify, move_and_notify
-from handlers.scope import audit, home_org, managed_org
+from handlers.scope import audit, home_org, managed_org, subtree
 from storage.meetings import create_meeting, upcoming
 from storage.models import Meeting, MeetingKind, MeetingStatus, Organization
-from storage.orgs import descendants
 
 KIND_ALIASES = {
     "支部党员大会": MeetingKind.GENERAL_ASSEMBLY,
@@ -137,9 +136,8 @@ def _pick(
     """The meeting a 改期/取消 message means: the next one of the kind named, on the day named if any."""
     kind, rest = _kind_in(text)
     day_given, rest = when.find(rest, ctx.now) if rest else (None, rest)
-    org_ids = [org.id] + [o.id for o in descendants(ctx.session, org.id)]  # type: ignore[arg-type]
     candidates = [
-        m for m in upcoming(ctx.session, org_ids=[i for i in org_ids if i is not None], now=ctx.now, limit=50)
+        m for m in upcoming(ctx.session, org_ids=subtree(ctx.session, org), now=ctx.now, limit=50)
         if kind is None or m.kind == kind.value
     ]
     if isinstance(day_given, when.When):
@@ -238,7 +236,7 @@ def month_plan(ctx: HandlerContext) -> list[Reply]:
 
 
 def meetings_between(ctx: HandlerContext, org: Organization, first: date, after: date) -> list[Meeting]:
-    org_ids = [org.id] + [o.id for o in descendants(ctx.session, org.id)]  # type: ignore[arg-type]
+    org_ids = subtree(ctx.session, org)
     start = datetime.combine(first, datetime.min.time(), SHANGHAI)
     end = datetime.combine(after, datetime.min.time(), SHANGHAI)
     query = (

@@ -8,7 +8,7 @@ from handlers.context import HandlerContext
 from handlers.permissions import Actor, manages
 from storage.audit import record
 from storage.models import Member, Organization, OrgKind
-from storage.orgs import ancestors, branch_of
+from storage.orgs import ancestors, branch_of, descendants
 
 
 def actor_of(session: Session, member: Member | None) -> Actor | None:
@@ -21,6 +21,12 @@ def actor_of(session: Session, member: Member | None) -> Actor | None:
 
 def lineage(session: Session, org: Organization) -> list[int]:
     return [o.id for o in [org, *ancestors(session, org)] if o.id is not None]
+
+
+def subtree(session: Session, org: Organization) -> list[int]:
+    """The organization and everything below it, as ids."""
+    assert org.id is not None
+    return [org.id] + [o.id for o in descendants(session, org.id) if o.id is not None]
 
 
 def home_org(ctx: HandlerContext) -> Organization | None:

@@ -154,3 +154,27 @@ BROADCAST_STATUS_HEAD = "最近一次通知：已送达{sent}，失败{failed}�
 BROADCAST_STATUS_LINE = "· {org} {chat}：{status}"
 BROADCAST_STATUS_NAMES = {"sent": "已送达", "failed": "失败", "pending": "待发送", "cancelled": "已撤回"}
 BROADCAST_STATUS_FAILED = "失败（{error}）"
+
+# Attendance (handlers/attendance.py).
+CHECKIN_NONE = "现在没有可以签到的会议（会前30分钟到会议结束之间可以签到）。"
+CHECKIN_OK = "签到成功：{when} {kind}。"
+CHECKIN_AGAIN = "您已经签过到了：{when} {kind}。"
+CHECKIN_NOT_INVITED = "您不在{kind}的参会范围内，不用签到。"
+LEAVE_USAGE = "请写明请假原因，例如“请假 出差在外”。"
+LEAVE_NONE = "近期没有需要请假的会议。"
+LEAVE_OK = "已为您请假：{when} {kind}，原因：{reason}。"
+LEAVE_TOO_LATE = "{kind}已经开始了，请直接联系支部书记说明情况。"
+ABSENCE_NONE = "最近没有会议。"
+ABSENCE_HEAD = "{when} {kind}：应到{expected}人，签到{present}人，请假{leave}人，缺席{absent}人。"
+ABSENCE_LEAVE = "请假：{names}"
+ABSENCE_MISSING = "未到：{names}"
+ABSENCE_MARKED = "标记缺席：{names}"
+ABSENCE_ALL_HERE = "应到人员都已签到或请假。"
+QUORUM_GENERAL_ASSEMBLY = (
+    "⚠ 有表决权的正式党员{voters}人，到会{present}人，未超过半数，不能进行表决和选举（预备党员没有表决权）。"
+)
+QUORUM_COMMITTEE = "⚠ 支委{voters}人，到会{present}人，未超过半数，支委会不能进行。"
+MARK_USAGE = "用法：标记缺席 姓名 [原因]，例如“标记缺席 张三 无故未到”。"
+MARK_NOT_EXPECTED = "{name}不在{kind}的应到名单里。"
+MARK_OK = "已将{name}标记为缺席：{when} {kind}。"
+NAME_REASON = "{name}（{reason}）"

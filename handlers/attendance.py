@@ -1,0 +1,195 @@
+"""签到, 请假, 缺席名单 and 标记缺席 (issue 6 §5), with the quorum rules of domain-rules.md §A1/§A4."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from bot.core.clock import SHANGHAI
+from bot.core.messages import Reply
+from handlers import texts
+from handlers.context import HandlerContext
+from handlers.meetings import KIND_ALIASES
+from handlers.permissions import quorum_met, votes
+from handlers.scope import audit, managed_org, subtree
+from storage import attendance
+from storage.models import AttendanceStatus, Meeting, MeetingKind, Member, Organization
+from storage.orgs import branch_of
+
+LOOK_BACK = timedelta(days=30)
+LOOK_AHEAD = timedelta(days=60)
+
+
+def _when(meeting: Meeting) -> str:
+    local = meeting.starts_at.astimezone(SHANGHAI)
+    return texts.cn_datetime(local.date(), local.strftime("%H:%M"))
+
+
+def _member_org_ids(session: Session, member: Member) -> list[int]:
+    ids = {member.org_id}
+    if member.group_id is not None:
+        ids.add(member.group_id)
+    org = session.get(Organization, member.org_id)
+    if org is not None and org.id is not None:
+        ids.add(branch_of(session, org).id or org.id)
+    return sorted(ids)
+
+
+def check_in(ctx: HandlerContext) -> list[Reply]:
+    """签到: the meeting whose window is open now."""
+    member = ctx.asker
+    if member is None or member.id is None:
+        return [Reply(texts.MEMBERS_ONLY)]
+    near = attendance.meetings_of(
+        ctx.session, org_ids=_member_org_ids(ctx.session, member), start=ctx.now - LOOK_BACK, end=ctx.now + timedelta(hours=1)
+    )
+    open_now = [m for m in near if attendance.window(m)[0] <= ctx.now <= attendance.window(m)[1]]
+    if not open_now:
+        return [Reply(texts.CHECKIN_NONE)]
+    meeting = min(open_now, key=lambda m: abs(m.starts_at - ctx.now))
+    assert meeting.id is not None
+    if member.id not in {m.id for m in attendance.expected(ctx.session, meeting)}:
+        return [Reply(texts.CHECKIN_NOT_INVITED.format(kind=meeting.kind))]
+    before = attendance.records(ctx.session, meeting.id).get(member.id)
+    if before is not None and before.status == AttendanceStatus.PRESENT:
+        return [Reply(texts.CHECKIN_AGAIN.format(when=_when(meeting), kind=meeting.kind))]
+    attendance.mark(ctx.session, meeting_id=meeting.id, member_id=member.id, status=AttendanceStatus.PRESENT, at=ctx.now)
+    return [Reply(texts.CHECKIN_OK.format(when=_when(meeting), kind=meeting.kind))]
+
+
+def leave(ctx: HandlerContext) -> list[Reply]:
+    """请假 [会议类型] 原因: the next meeting the member is expected at."""
+    member = ctx.asker
+    if member is None or member.id is None:
+        return [Reply(texts.MEMBERS_ONLY)]
+    words = ctx.text.split()[1:]
+    kind = KIND_ALIASES.get(words[0]) if words else None
+    reason = " ".join(words[1:] if kind else words)
+    if not reason:
+        return [Reply(texts.LEAVE_USAGE)]
+    org_ids = _member_org_ids(ctx.session, member)
+    soon = attendance.meetings_of(ctx.session, org_ids=org_ids, start=ctx.now - timedelta(hours=3), end=ctx.now + LOOK_AHEAD)
+    mine = [
+        m for m in soon
+        if (kind is None or m.kind == kind) and member.id in {e.id for e in attendance.expected(ctx.session, m)}
+    ]
+    started = [m for m in mine if m.starts_at <= ctx.now <= attendance.window(m)[1]]
+    if started:
+        return [Reply(texts.LEAVE_TOO_LATE.format(kind=started[0].kind))]
+    upcoming = [m for m in mine if m.starts_at > ctx.now]
+    if not upcoming:
+        return [Reply(texts.LEAVE_NONE)]
+    meeting = upcoming[0]
+    assert meeting.id is not None
+    attendance.mark(
+        ctx.session, meeting_id=meeting.id, member_id=member.id, status=AttendanceStatus.LEAVE, reason=reason, at=ctx.now
+    )
+    return [Reply(texts.LEAVE_OK.format(when=_when(meeting), kind=meeting.kind, reason=reason))]
+
+
+@dataclass(frozen=True, slots=True)
+class Roll:
+    """A meeting's attendance as the secretary and the ledger see it."""
+
+    meeting: Meeting
+    expected: list[Member]
+    present: list[Member]
+    leave: list[tuple[Member, str]]
+    absent: list[tuple[Member, str]]  # marked absent, with the reason given
+    missing: list[Member]  # no record at all
+
+    @property
+    def quorum_problem(self) -> str | None:
+        """The warning to show when the meeting could not decide anything (domain-rules.md §A1, §A4)."""
+        if self.meeting.kind == MeetingKind.GENERAL_ASSEMBLY:
+            voters = [m for m in self.expected if votes(m.status)]
+            came = [m for m in self.present if votes(m.status)]
+            template = texts.QUORUM_GENERAL_ASSEMBLY
+        elif self.meeting.kind == MeetingKind.COMMITTEE:
+            voters, came, template = self.expected, self.present, texts.QUORUM_COMMITTEE
+        else:
+            return None
+        if quorum_met(len(came), len(voters)):
+            return None
+        return template.format(voters=len(voters), present=len(came))
+
+
+def roll(session: Session, meeting: Meeting) -> Roll:
+    assert meeting.id is not None
+    expected = attendance.expected(session, meeting)
+    seen = attendance.records(session, meeting.id)
+    by_status: dict[str, list[tuple[Member, str]]] = {s.value: [] for s in AttendanceStatus}
+    missing: list[Member] = []
+    for member in expected:
+        record = seen.get(member.id)  # type: ignore[arg-type]
+        if record is None:
+            missing.append(member)
+        else:
+            by_status.setdefault(record.status, []).append((member, record.reason))
+    present = [m for m, _ in by_status[AttendanceStatus.PRESENT]]
+    return Roll(meeting, expected, present, by_status[AttendanceStatus.LEAVE], by_status[AttendanceStatus.ABSENT], missing)
+
+
+def _latest(ctx: HandlerContext, org_ids: list[int], kind: str | None) -> Meeting | None:
+    started = attendance.meetings_of(
+        ctx.session, org_ids=org_ids, start=ctx.now - LOOK_BACK, end=ctx.now + attendance.BEFORE_START
+    )
+    started = [m for m in started if kind is None or m.kind == kind]
+    return started[-1] if started else None
+
+
+def _names(pairs: list[tuple[Member, str]]) -> str:
+    return "、".join(texts.NAME_REASON.format(name=m.name, reason=r) if r else m.name for m, r in pairs)
+
+
+def missing_list(ctx: HandlerContext) -> list[Reply]:
+    """缺席名单 [会议类型]: the latest meeting's roll, with the quorum warning when it applies."""
+    org = managed_org(ctx)
+    if org is None:
+        return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
+    words = ctx.text.split()[1:]
+    meeting = _latest(ctx, subtree(ctx.session, org), KIND_ALIASES.get(words[0]) if words else None)
+    if meeting is None:
+        return [Reply(texts.ABSENCE_NONE)]
+    r = roll(ctx.session, meeting)
+    lines = [
+        texts.ABSENCE_HEAD.format(
+            when=_when(meeting), kind=meeting.kind, expected=len(r.expected), present=len(r.present),
+            leave=len(r.leave), absent=len(r.absent) + len(r.missing),
+        )
+    ]
+    if r.leave:
+        lines.append(texts.ABSENCE_LEAVE.format(names=_names(r.leave)))
+    if r.missing:
+        lines.append(texts.ABSENCE_MISSING.format(names="、".join(m.name for m in r.missing)))
+    if r.absent:
+        lines.append(texts.ABSENCE_MARKED.format(names=_names(r.absent)))
+    if not r.missing and not r.absent:
+        lines.append(texts.ABSENCE_ALL_HERE)
+    if r.quorum_problem:
+        lines.append(r.quorum_problem)
+    return [Reply("\n".join(lines))]
+
+
+def mark_absent(ctx: HandlerContext) -> list[Reply]:
+    """标记缺席 姓名 [原因]: on the latest meeting."""
+    org = managed_org(ctx)
+    if org is None:
+        return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
+    words = ctx.text.split()[1:]
+    if not words:
+        return [Reply(texts.MARK_USAGE)]
+    meeting = _latest(ctx, subtree(ctx.session, org), None)
+    if meeting is None or meeting.id is None:
+        return [Reply(texts.ABSENCE_NONE)]
+    name, reason = words[0], " ".join(words[1:])
+    found = [m for m in attendance.expected(ctx.session, meeting) if m.name == name]
+    if not found or found[0].id is None:
+        return [Reply(texts.MARK_NOT_EXPECTED.format(name=name, kind=meeting.kind))]
+    attendance.mark(
+        ctx.session, meeting_id=meeting.id, member_id=found[0].id, status=AttendanceStatus.ABSENT, reason=reason, at=ctx.now
+    )
+    audit(ctx, "mark_absent", org, f"meeting={meeting.id} member={found[0].id}")
+    return [Reply(texts.MARK_OK.format(name=name, when=_when(meeting), kind=meeting.kind))]

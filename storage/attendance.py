@@ -1,0 +1,62 @@
+"""Who came to a meeting, who asked for leave and who was marked absent. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from storage import audience
+from storage.models import Attendance, Meeting, MeetingKind, MeetingStatus, Member, Organization, OrgKind
+from storage.orgs import branch_of
+
+BEFORE_START = timedelta(minutes=30)
+WITHOUT_END = timedelta(hours=2)
+
+
+def window(meeting: Meeting) -> tuple[datetime, datetime]:
+    """签到 is open from 30 minutes before the start until the end (or 2 hours after the start)."""
+    return meeting.starts_at - BEFORE_START, meeting.ends_at or meeting.starts_at + WITHOUT_END
+
+
+def expected(session: Session, meeting: Meeting) -> list[Member]:
+    """Who should attend: the committee for a 支委会, the group for a 党小组会, else the whole branch."""
+    org = session.get(Organization, meeting.org_id)
+    if org is None:
+        return []
+    if meeting.kind == MeetingKind.GROUP and OrgKind(org.kind).is_group:
+        return audience.active_members(session, group_id=org.id)
+    branch = branch_of(session, org)
+    if meeting.kind == MeetingKind.COMMITTEE:
+        return audience.active_members(session, org_id=branch.id, roles=audience.COMMITTEE_ROLES)
+    return audience.active_members(session, org_id=branch.id)
+
+
+def records(session: Session, meeting_id: int) -> dict[int, Attendance]:
+    rows = session.exec(select(Attendance).where(Attendance.meeting_id == meeting_id))
+    return {row.member_id: row for row in rows}
+
+
+def mark(session: Session, *, meeting_id: int, member_id: int, status: str, reason: str = "", at: datetime) -> Attendance:
+    row = session.exec(
+        select(Attendance).where(Attendance.meeting_id == meeting_id, Attendance.member_id == member_id)
+    ).first() or Attendance(meeting_id=meeting_id, member_id=member_id, status=status)
+    row.status = status
+    row.reason = reason[:200]
+    row.recorded_at = at
+    session.add(row)
+    session.flush()
+    return row
+
+
+def meetings_of(
+    session: Session, *, org_ids: Sequence[int], start: datetime, end: datetime, include_cancelled: bool = False
+) -> list[Meeting]:
+    """Meetings of ``org_ids`` starting in [start, end), oldest first."""
+    query = select(Meeting).where(
+        col(Meeting.org_id).in_(org_ids), Meeting.starts_at >= start, Meeting.starts_at < end
+    )
+    if not include_cancelled:
+        query = query.where(Meeting.status != MeetingStatus.CANCELLED)
+    return list(session.exec(query.order_by(Meeting.starts_at, Meeting.id)))
