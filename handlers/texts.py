@@ -178,3 +178,9 @@ MARK_USAGE = "用法：标记缺席 姓名 [原因]，例如“标记缺席 张�
 MARK_NOT_EXPECTED = "{name}不在{kind}的应到名单里。"
 MARK_OK = "已将{name}标记为缺席：{when} {kind}。"
 NAME_REASON = "{name}（{reason}）"
+
+# --- zhibu demo (roster) ---
+DEMO_INTRO = (
+    "演示数据：{top}，人物均为虚构。你现在是{branch}{role}{name}。\n"
+    "可以试试：我的政治生日 · 本月安排 · 邀请 朱婷（输入“帮助”看全部用法）"
+)

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from bot.cli import audit, broadcast, chat, db, members, orgs
+from bot.cli import audit, broadcast, chat, db, demo, members, orgs
 
 app = typer.Typer(
     name="zhibu",
@@ -25,6 +25,7 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="详细日�
 app.command("init")(db.init)
 app.command("ask")(chat.ask)
 app.command("chat")(chat.chat)
+app.command("demo")(demo.demo)
 app.command("audit")(audit.audit)
 app.command("broadcast")(broadcast.broadcast)
 app.add_typer(db.app, name="db")

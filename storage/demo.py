@@ -1,0 +1,198 @@
+"""The demo world behind `zhibu demo`: a fictional street 党工委, its branches and forty-odd members.
+
+Everything here is made up, phones included (139 0000 xxxx). Dates that must be
+interesting on the day the demo runs (a political birthday today, a 预备党员 near
+the end of 预备期) are computed from ``today``. The world is built by the steps in
+``STEPS``, in order; a capability that wants demo data (meetings, guides...) adds
+its own step there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import Session
+
+from bot.core.clock import SHANGHAI
+from storage.meetings import create_meeting
+from storage.models import MeetingKind, MeetingStatus, Member, MemberStatus, Organization, OrgKind, Role
+from storage.rules import add_months, anniversary_in, probation_end
+
+TOP = "幸福街道党工委"
+OFFICE = "街道机关党支部"
+COMMUNITY = "和平社区党委"
+GRID = "和平社区第一网格党支部"
+RETIRED = "离退休干部党支部"
+ACTING_AS = "林晓红"  # 街道机关党支部书记: the demo chat speaks as her by default
+
+
+@dataclass(slots=True)
+class Demo:
+    """What the steps have built so far, by name, for the next steps to use."""
+
+    today: date
+    orgs: dict[str, Organization] = field(default_factory=dict)
+    groups: dict[str, list[Organization]] = field(default_factory=dict)  # branch name -> its 党小组
+    members: dict[str, Member] = field(default_factory=dict)
+    acting_as: str = ACTING_AS
+
+    @property
+    def top(self) -> Organization:
+        return self.orgs[TOP]
+
+    @property
+    def branches(self) -> list[Organization]:
+        return [o for o in self.orgs.values() if OrgKind(o.kind).is_branch]
+
+    def home(self, member: Member) -> Organization:
+        return next(o for o in self.orgs.values() if o.id == member.org_id)
+
+
+def build_demo(session: Session, *, today: date) -> Demo:
+    """Fill an empty, migrated database with the demo world."""
+    demo = Demo(today=today)
+    for step in STEPS:
+        step(session, demo)
+    session.flush()
+    return demo
+
+
+def add_orgs(session: Session, demo: Demo) -> None:
+    top = _org(session, demo, TOP, OrgKind.WORKING_COMMITTEE, None)
+    office = _org(session, demo, OFFICE, OrgKind.BRANCH, top)
+    community = _org(session, demo, COMMUNITY, OrgKind.COMMUNITY_COMMITTEE, top)
+    grid = _org(session, demo, GRID, OrgKind.GRID_BRANCH, community)
+    retired = _org(session, demo, RETIRED, OrgKind.BRANCH, top)
+    for branch, names, kind in (
+        (office, ("第一党小组", "第二党小组"), OrgKind.GROUP),
+        (grid, ("1号楼微网格党小组", "2号楼微网格党小组"), OrgKind.MICRO_GRID_GROUP),
+        (retired, ("第一党小组", "第二党小组"), OrgKind.GROUP),
+    ):
+        demo.groups[branch.name] = [
+            _org(session, demo, name, kind, branch, key=f"{branch.name}/{name}") for name in names
+        ]
+
+
+def _org(
+    session: Session,
+    demo: Demo,
+    name: str,
+    kind: OrgKind,
+    parent: Organization | None,
+    *,
+    key: str | None = None,
+) -> Organization:
+    org = Organization(name=name, kind=kind, parent_id=parent.id if parent else None)
+    session.add(org)
+    session.flush()
+    demo.orgs[key or name] = org
+    return org
+
+
+# name, gender, birth date, 入党日期, days after 预备期满 that 转正 was approved, role, branch, group number
+Person = tuple[str, str, date, date, int | None, Role, str, int]
+
+_D = date
+PEOPLE: tuple[Person, ...] = (
+    ("方志远", "男", _D(1971, 4, 9), _D(1994, 6, 28), 10, Role.SECRETARY, TOP, 0),
+    ("苏文", "女", _D(1983, 10, 2), _D(2006, 5, 16), 0, Role.ORGANIZATION, TOP, 0),
+    ("陈志强", "男", _D(1979, 2, 14), _D(2003, 7, 1), 0, Role.ORGANIZATION, OFFICE, 1),
+    ("周敏", "女", _D(1988, 9, 23), _D(2011, 11, 8), 14, Role.PUBLICITY, OFFICE, 2),
+    ("吴海涛", "男", _D(1976, 12, 5), _D(2000, 6, 30), 0, Role.DISCIPLINE, OFFICE, 2),
+    ("郑丽娟", "女", _D(1985, 3, 17), _D(2009, 4, 21), 7, Role.GROUP_LEADER, OFFICE, 1),
+    ("孙浩", "男", _D(1990, 7, 11), _D(2014, 6, 18), 0, Role.GROUP_LEADER, OFFICE, 2),
+    ("高雪", "女", _D(1994, 1, 30), _D(2017, 12, 12), 21, Role.MEMBER, OFFICE, 2),
+    ("马骏", "男", _D(1992, 5, 8), _D(2016, 10, 25), 0, Role.MEMBER, OFFICE, 2),
+    ("梁宇", "男", _D(1996, 11, 19), _D(2019, 5, 30), 0, Role.MEMBER, OFFICE, 2),
+    ("宋雨晴", "女", _D(1998, 4, 4), _D(2021, 6, 29), 0, Role.MEMBER, OFFICE, 1),
+    ("唐磊", "男", _D(1987, 8, 27), _D(2012, 3, 6), 30, Role.MEMBER, OFFICE, 1),
+    ("黄建国", "男", _D(1969, 10, 1), _D(1992, 9, 15), 0, Role.SECRETARY, GRID, 1),
+    ("刘芳", "女", _D(1982, 6, 6), _D(2005, 12, 20), 0, Role.ORGANIZATION, GRID, 1),
+    ("赵伟", "男", _D(1986, 2, 28), _D(2010, 7, 1), 5, Role.PUBLICITY, GRID, 2),
+    ("杨秀兰", "女", _D(1967, 5, 20), _D(1990, 11, 7), 0, Role.DISCIPLINE, GRID, 2),
+    ("许志明", "男", _D(1975, 8, 8), _D(1999, 3, 25), 0, Role.GROUP_LEADER, GRID, 1),
+    ("韩梅", "女", _D(1980, 12, 24), _D(2004, 8, 13), 0, Role.GROUP_LEADER, GRID, 2),
+    ("冯建军", "男", _D(1972, 3, 3), _D(1996, 5, 4), 0, Role.MEMBER, GRID, 1),
+    ("邓丽", "女", _D(1991, 9, 9), _D(2015, 1, 22), 12, Role.MEMBER, GRID, 1),
+    ("曹阳", "男", _D(1993, 6, 15), _D(2018, 9, 28), 0, Role.MEMBER, GRID, 2),
+    ("彭静", "女", _D(1989, 4, 26), _D(2013, 10, 10), 0, Role.MEMBER, GRID, 2),
+    ("谢红梅", "女", _D(1984, 7, 7), _D(2016, 4, 12), 240, Role.MEMBER, GRID, 1),  # 延长预备期 8个月
+    ("萧晨", "男", _D(1997, 2, 2), _D(2020, 11, 3), 0, Role.MEMBER, GRID, 1),
+    ("王德福", "男", _D(1950, 8, 1), _D(1975, 7, 1), 0, Role.SECRETARY, RETIRED, 1),
+    ("李桂英", "女", _D(1953, 3, 8), _D(1978, 12, 18), 0, Role.ORGANIZATION, RETIRED, 1),
+    ("张振华", "男", _D(1955, 11, 11), _D(1981, 6, 12), 0, Role.PUBLICITY, RETIRED, 2),
+    ("刘淑珍", "女", _D(1957, 1, 21), _D(1983, 9, 9), 0, Role.DISCIPLINE, RETIRED, 2),
+    ("杨玉兰", "女", _D(1952, 6, 1), _D(1980, 4, 22), 0, Role.GROUP_LEADER, RETIRED, 2),
+    ("孙秀珍", "女", _D(1954, 10, 30), _D(1982, 2, 26), 0, Role.MEMBER, RETIRED, 1),
+    ("周德明", "男", _D(1949, 12, 26), _D(1976, 10, 19), 0, Role.MEMBER, RETIRED, 2),
+    ("吴美华", "女", _D(1958, 5, 5), _D(1985, 7, 1), 0, Role.MEMBER, RETIRED, 2),
+    ("胡兰英", "女", _D(1956, 9, 14), _D(1984, 3, 30), 0, Role.MEMBER, RETIRED, 2),
+)
+
+
+def special_people(today: date) -> tuple[Person, ...]:
+    """The members the demo is about, placed relative to ``today``."""
+    y, probation_ends_soon = today.year, add_months(today, -12) + timedelta(days=20)
+    # fmt: off
+    return (
+        # political birthday today (8 years back keeps 29 February valid)
+        (ACTING_AS, "女", _D(1984, 5, 12), anniversary_in(y - 8, today), 0, Role.SECRETARY, OFFICE, 1),
+        ("何军", "男", _D(1982, 1, 9), _D(2008, 2, 29), 0, Role.MEMBER, OFFICE, 1),  # joined on 29 February
+        ("朱婷", "女", _D(1999, 8, 18), add_months(today, -5), None, Role.MEMBER, OFFICE, 1),  # 预备党员
+        ("罗佳", "女", _D(2000, 3, 27), probation_ends_soon, None, Role.MEMBER, OFFICE, 2),  # 预备期满 in 20 days
+        ("田野", "男", _D(2001, 12, 3), add_months(today, -8), None, Role.MEMBER, GRID, 2),  # 预备党员
+        ("陈国栋", "男", _D(1948, 2, 16), _D(y - 53, 3, 12), 0, Role.GROUP_LEADER, RETIRED, 1),  # 党龄50多年
+        ("徐福生", "男", _D(1946, 7, 19), _D(y - 58, 10, 8), 0, Role.MEMBER, RETIRED, 1),  # 党龄五十多年
+        ("赵永庆", "男", _D(1951, 4, 2), _D(y - 50, 6, 20), 0, Role.MEMBER, RETIRED, 1),  # 50年 next 6月
+    )
+    # fmt: on
+
+
+def add_members(session: Session, demo: Demo) -> None:
+    people = special_people(demo.today) + PEOPLE
+    for number, (name, gender, birth, joined, delay, role, home, group) in enumerate(people, start=1):
+        member = Member(
+            name=name,
+            gender=gender,
+            birth_date=birth,
+            org_id=demo.orgs[home].id,  # type: ignore[arg-type]
+            group_id=demo.groups[home][group - 1].id if group else None,
+            role=role,
+            joined_on=joined,
+            full_on=None if delay is None else probation_end(joined) + timedelta(days=delay),
+            status=MemberStatus.PROBATIONARY if delay is None else MemberStatus.FULL,
+            phone=f"1390000{number:04d}",
+        )
+        member.sync_join_md()
+        session.add(member)
+        demo.members[name] = member
+    session.flush()
+
+
+def add_meetings(session: Session, demo: Demo) -> None:
+    """A few meetings of the first branch around today, so 本月安排 and reminders have something to show."""
+    office, secretary = demo.orgs[OFFICE], demo.members[ACTING_AS]
+    plans = (
+        (-6, time(14, 30), MeetingKind.LECTURE, "党员活动室", "学习党章：党员的权利和义务"),
+        (2, time(15, 0), MeetingKind.COMMITTEE, "街道办3楼会议室", "研究预备党员罗佳转正事宜"),
+        (7, time(9, 0), MeetingKind.THEME_DAY, "和平社区党群服务中心", "“我为群众办实事”志愿服务"),
+    )
+    for days, at, kind, place, topic in plans:
+        starts = datetime.combine(demo.today + timedelta(days=days), at, tzinfo=SHANGHAI)
+        meeting = create_meeting(
+            session,
+            org_id=office.id,  # type: ignore[arg-type]
+            kind=kind,
+            starts_at=starts,
+            place=place,
+            topic=topic,
+            created_by=secretary.id,
+        )
+        if days < 0:
+            meeting.status = MeetingStatus.HELD
+
+
+Step = Callable[[Session, Demo], None]
+STEPS: tuple[Step, ...] = (add_orgs, add_members, add_meetings)
