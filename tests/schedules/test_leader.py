@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,16 +73,12 @@ def test_a_leader_whose_session_dies_steps_down_and_the_lock_passes_on(pg_engine
 
 
 def test_the_background_thread_elects_and_releases(pg_engines: tuple[Engine, Engine]) -> None:
-    first = Events()
-    a = first.election(pg_engines[0])
+    elected = threading.Event()
+    a = LeaderElection(pg_engines[0], on_elected=elected.set, on_deposed=lambda: None, poll_seconds=0.05)
     a.start()
+    assert elected.wait(timeout=30), "the polling thread takes the free lock"
     b = Events().election(pg_engines[1])
-    for _ in range(200):  # bounded wait for the thread's first poll
-        if a.is_leader:
-            break
-        b.step()
-        a._stop.wait(0.01)
-    assert a.is_leader and not b.step()
+    assert not b.step()
     a.stop()
     assert b.step()
     b.stop()
