@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     admin_token: SecretStr | None = None
+    # The address people reach this server at, e.g. https://zhibu.example.org; used in calendar feed links.
+    public_url: str = ""
 
     @field_validator("timezone")
     @classmethod

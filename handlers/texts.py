@@ -184,3 +184,22 @@ DEMO_INTRO = (
     "演示数据：{top}，人物均为虚构。你现在是{branch}{role}{name}。\n"
     "可以试试：我的政治生日 · 本月安排 · 邀请 朱婷（输入“帮助”看全部用法）"
 )
+
+# Ledger (三会一课台账) and calendar feed headings (handlers/ledger.py, handlers/calendar_feed.py).
+LEDGER_COLUMNS = ("日期", "时间", "主题", "地点", "状态", "应到", "实到", "出席人员", "请假人员（原因）", "缺席人员（原因）", "备注")
+LEDGER_STATUS = {"planned": "计划", "held": "已召开", "cancelled": "已取消"}
+LEDGER_NOT_SIGNED = "未签到"
+LEDGER_SUMMARY_SHEET = "完成情况"
+LEDGER_SUMMARY_TITLE = "{org}{year}年三会一课完成情况（统计至{today}）"
+LEDGER_MONTHLY_HEAD = ("月份", "支委会", "党小组会", "主题党日", "情况")
+LEDGER_QUARTERLY_HEAD = ("季度", "支部党员大会", "党课", "情况")
+LEDGER_REQUIREMENT = "要求：支委会、党小组会、主题党日每月至少1次；支部党员大会、党课每季度至少1次（《中国共产党支部工作条例（试行）》及常见规定）。"
+LEDGER_MONTH = "{month}月"
+LEDGER_QUARTER = "第{quarter}季度"
+QUARTER_NAMES = "一二三四"
+LEDGER_OK = "达标"
+LEDGER_SHORT = "未达标：{missing}"
+LEDGER_NOT_DUE = "进行中"
+LEDGER_FUTURE = "—"
+LEDGER_NO_GROUPS = "无党小组"
+CALENDAR_NAME = "{org}会议"

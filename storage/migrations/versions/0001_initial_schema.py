@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:47:05.215177
+Create Date: 2026-11-23 09:56:37.929176
 """
 
 from __future__ import annotations

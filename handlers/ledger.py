@@ -1,0 +1,155 @@
+"""The 三会一课 ledger (台账) as an .xlsx: one sheet per meeting kind and a completion summary.
+
+Required frequencies (domain-rules.md §A1, §A9): 支委会, 党小组会 and 主题党日 monthly;
+支部党员大会 and 党课 quarterly. A 党小组会 is only required where the branch has groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from io import BytesIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session
+
+from bot.core.clock import SHANGHAI
+from handlers import texts
+from handlers.attendance import Roll, roll
+from handlers.scope import subtree
+from storage.attendance import meetings_of
+from storage.models import Meeting, MeetingKind, MeetingStatus, Organization, OrgKind
+from storage.orgs import descendants
+
+MONTHLY = (MeetingKind.COMMITTEE, MeetingKind.GROUP, MeetingKind.THEME_DAY)
+QUARTERLY = (MeetingKind.GENERAL_ASSEMBLY, MeetingKind.LECTURE)
+ALWAYS_SHEETS = (
+    MeetingKind.GENERAL_ASSEMBLY, MeetingKind.COMMITTEE, MeetingKind.GROUP, MeetingKind.LECTURE, MeetingKind.THEME_DAY
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    label: str
+    start: date
+    end: date  # exclusive
+
+
+def build(session: Session, *, org: Organization, year: int, now: datetime) -> bytes:
+    """The whole workbook as bytes; the caller writes or serves it."""
+    start = datetime(year, 1, 1, tzinfo=SHANGHAI)
+    meetings = meetings_of(
+        session, org_ids=subtree(session, org), start=start, end=start.replace(year=year + 1), include_cancelled=True
+    )
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = texts.LEDGER_SUMMARY_SHEET
+    has_groups = any(OrgKind(o.kind).is_group for o in descendants(session, org.id)) if org.id else False
+    _summary(summary, org, year, meetings, now, has_groups)
+    kinds = list(ALWAYS_SHEETS) + [k for k in MeetingKind if k not in ALWAYS_SHEETS and any(m.kind == k for m in meetings)]
+    for kind in kinds:
+        _kind_sheet(book.create_sheet(kind.value), session, [m for m in meetings if m.kind == kind], now)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _held(meeting: Meeting, now: datetime) -> bool:
+    return meeting.status != MeetingStatus.CANCELLED and meeting.starts_at <= now
+
+
+def _status(meeting: Meeting, now: datetime) -> str:
+    if meeting.status == MeetingStatus.CANCELLED:
+        return texts.LEDGER_STATUS["cancelled"]
+    return texts.LEDGER_STATUS["held" if _held(meeting, now) else "planned"]
+
+
+def _names(pairs: list[tuple[str, str]]) -> str:
+    return "、".join(texts.NAME_REASON.format(name=n, reason=r) if r else n for n, r in pairs)
+
+
+def _row(meeting: Meeting, r: Roll | None, now: datetime) -> list[object]:
+    local = meeting.starts_at.astimezone(SHANGHAI)
+    base: list[object] = [local.date(), local.strftime("%H:%M"), meeting.topic, meeting.place, _status(meeting, now)]
+    if r is None:
+        return [*base, None, None, "", "", "", ""]
+    absent = [(m.name, reason) for m, reason in r.absent] + [(m.name, texts.LEDGER_NOT_SIGNED) for m in r.missing]
+    return [
+        *base,
+        len(r.expected),
+        len(r.present),
+        "、".join(m.name for m in r.present),
+        _names([(m.name, reason) for m, reason in r.leave]),
+        _names(absent),
+        r.quorum_problem or "",
+    ]
+
+
+def _kind_sheet(sheet: Worksheet, session: Session, meetings: list[Meeting], now: datetime) -> None:
+    sheet.append(list(texts.LEDGER_COLUMNS))
+    for meeting in meetings:
+        sheet.append(_row(meeting, roll(session, meeting) if _held(meeting, now) else None, now))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in sheet.iter_rows(min_row=2):
+        row[0].number_format = "yyyy-mm-dd"
+        for cell in row[7:]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for column, width in zip("ABCDEFGHIJK", (12, 7, 30, 18, 8, 6, 6, 30, 30, 30, 30), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+
+
+def periods(year: int) -> tuple[list[Period], list[Period]]:
+    months = [
+        Period(texts.LEDGER_MONTH.format(month=m), date(year, m, 1), date(year + m // 12, m % 12 + 1, 1))
+        for m in range(1, 13)
+    ]
+    quarters = [
+        Period(texts.LEDGER_QUARTER.format(quarter=texts.QUARTER_NAMES[q - 1]), date(year, 3 * q - 2, 1), months[3 * q - 1].end)
+        for q in range(1, 5)
+    ]
+    return months, quarters
+
+
+def _verdict(counts: dict[MeetingKind, int | None], period: Period, today: date) -> str:
+    if period.start > today:
+        return texts.LEDGER_FUTURE
+    short = [k.value for k, n in counts.items() if n is not None and n < 1]
+    if not short:
+        return texts.LEDGER_OK
+    return texts.LEDGER_NOT_DUE if period.end > today else texts.LEDGER_SHORT.format(missing="、".join(short))
+
+
+def _count(meetings: list[Meeting], kind: MeetingKind, period: Period, now: datetime) -> int:
+    return sum(
+        1 for m in meetings
+        if m.kind == kind and _held(m, now) and period.start <= m.starts_at.astimezone(SHANGHAI).date() < period.end
+    )
+
+
+def _summary(
+    sheet: Worksheet, org: Organization, year: int, meetings: list[Meeting], now: datetime, has_groups: bool
+) -> None:
+    today = now.astimezone(SHANGHAI).date()
+    sheet.append([texts.LEDGER_SUMMARY_TITLE.format(org=org.name, year=year, today=texts.cn_date(today))])
+    sheet.append([texts.LEDGER_REQUIREMENT])
+    sheet.append(list(texts.LEDGER_MONTHLY_HEAD))
+    months, quarters = periods(year)
+    for period in months:
+        counts: dict[MeetingKind, int | None] = {k: _count(meetings, k, period, now) for k in MONTHLY}
+        if not has_groups:
+            counts[MeetingKind.GROUP] = None
+        shown = [texts.LEDGER_NO_GROUPS if n is None else n for n in counts.values()]
+        sheet.append([period.label, *shown, _verdict(counts, period, today)])
+    sheet.append([])
+    sheet.append(list(texts.LEDGER_QUARTERLY_HEAD))
+    for period in quarters:
+        quarterly: dict[MeetingKind, int | None] = {k: _count(meetings, k, period, now) for k in QUARTERLY}
+        sheet.append([period.label, *quarterly.values(), _verdict(quarterly, period, today)])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for column, width in zip("ABCDE", (12, 14, 12, 12, 40), strict=True):
+        sheet.column_dimensions[column].width = width
