@@ -45,6 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("standing", re.compile(r"^(?:我的)?党龄(?:多少年?|几年)?[?？]?$"), party_age.standing, "我的党龄"),
     # --- secretary and member workflows (issue 6) ---
+    Command("secretary-help", _words("书记帮助", "管理帮助", "/admin"), help_handler.secretary, "书记帮助：管理命令"),
     Command("bind-chat", _words("绑定本群"), binding.bind_chat, "绑定本群 绑定码：把群绑定到支部"),
     Command("bind", _words("绑定", "/bind"), binding.bind, "绑定 绑定码 / 绑定 姓名 手机后四位"),
     Command("invite", _words("邀请", "/invite"), binding.invite, "邀请 姓名：生成个人绑定码（书记）"),

@@ -9,3 +9,7 @@ from handlers.context import HandlerContext
 
 def show(ctx: HandlerContext) -> list[Reply]:
     return [Reply(texts.HELP)]
+
+
+def secretary(ctx: HandlerContext) -> list[Reply]:
+    return [Reply(texts.SECRETARY_HELP)]

@@ -126,3 +126,8 @@ def test_secretary_binds_a_group_directly_and_members_cannot(chat_as: Callable[.
     assert "群聊里" in chat_as("王书记").say("绑定本群")
     with Session(engine) as session:
         assert len(session.exec(select(Identity)).all()) == 2
+
+
+def test_secretary_help_card(chat_as: Callable[..., Chat]) -> None:
+    card = chat_as("王书记").say("书记帮助")
+    assert "邀请 姓名" in card and "发布" in card and "缺席名单" in card
