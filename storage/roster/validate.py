@@ -39,6 +39,8 @@ NO_FULL_DATE_LONG_AGO = "没有转正日期，但入党已超过两年多；将�
 UNKNOWN_ROLE = "职务“{role}”不在常用职务里，已按原文保存"
 SAME_PHONE = "和第{other}行是同一个手机号码"
 SAME_PERSON = "和第{other}行姓名、入党日期都相同，像是同一个人"
+ORG_NAME_TOO_LONG = "组织名称太长（{length}个字），最多{limit}个字"
+ORG_NAME_LIMIT = 100  # Organization.name's column width
 
 
 @dataclass(slots=True)
@@ -129,6 +131,9 @@ def _parse(cells: _Row, today: date) -> RosterRow | None:
         if value is None and text_of(cells.raw(key)) == "":
             cells.error(key, REQUIRED_VALUE)
     branch, group = text_of(cells.raw("branch")), text_of(cells.raw("group"))
+    for key, value in (("branch", branch), ("group", group)):
+        if len(value) > ORG_NAME_LIMIT:
+            cells.error(key, ORG_NAME_TOO_LONG.format(length=len(value), limit=ORG_NAME_LIMIT))
     if isinstance(joined, date):
         _check_dates(
             cells,
