@@ -32,7 +32,7 @@ _DATE = (
     r"|(?P<rel>大后天|后天|明天|明日|今天|今日|今晚|明早|明晚)"
     r"|(?P<wprefix>下下个?|下个?|本|这个?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])"
     rf"|(?P<nm>下个?月)(?P<nd>{_NUM})[号日]"
-    rf"|(?P<dd>{_NUM})[号日])"
+    rf"|(?P<dd>{_NUM})[号日](?![楼院门线房室厅馆栋座]))"
 )
 _PERIOD = r"(?P<period>凌晨|早上|早晨|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间)"
 _CLOCK = (
@@ -90,7 +90,7 @@ def find(text: str, now: datetime) -> tuple[When | Unclear | None, str]:
     """The first date/time expression in ``text`` and the text without it; None when there is none."""
     for match in _PATTERN.finditer(text):
         if match.group("date") or match.group("clock") or match.group("period"):
-            rest = (text[: match.start()] + " " + text[match.end() :]).strip()
+            rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
             try:
                 return _resolve(match, now), rest
             except ValueError:

@@ -56,6 +56,12 @@ def test_the_rest_of_the_message_is_kept_for_place_and_topic() -> None:
     assert rest == "三楼会议室 主题：学习全会精神"
 
 
+def test_building_numbers_are_not_days() -> None:
+    found, rest = find("3号楼会议室 12月5日 15:00", NOW)
+    assert found == When(date(2026, 12, 5), time(15))
+    assert rest == "3号楼会议室"
+
+
 def test_end_times() -> None:
     assert find("12月5日15:00-17:00", NOW)[0] == When(date(2026, 12, 5), time(15), time(17))
     assert find("明天下午3点到5点半", NOW)[0] == When(date(2026, 11, 24), time(15), time(17, 30))
