@@ -130,26 +130,32 @@ def _create(
     )
 
 
-def _pick(
-    ctx: HandlerContext, org: Organization, verb: str, text: str
-) -> tuple[Meeting, str] | Reply:
+def _local_day(meeting: Meeting) -> date:
+    return meeting.starts_at.astimezone(SHANGHAI).date()
+
+
+def _pick(ctx: HandlerContext, org: Organization, verb: str, text: str) -> Meeting | Reply:
     """The meeting a 改期/取消 message means: the next one of the kind named, on the day named if any."""
     kind, rest = _kind_in(text)
-    day_given, rest = when.find(rest, ctx.now) if rest else (None, rest)
+    day_given = when.find(rest, ctx.now)[0] if rest else None
     candidates = [
         m for m in upcoming(ctx.session, org_ids=subtree(ctx.session, org), now=ctx.now, limit=50)
         if kind is None or m.kind == kind.value
     ]
     if isinstance(day_given, when.When):
-        candidates = [m for m in candidates if m.starts_at.astimezone(SHANGHAI).date() == day_given.day]
-    kind_name = kind.value if kind else "会议"
+        candidates = [m for m in candidates if _local_day(m) == day_given.day]
     if not candidates:
-        return Reply(texts.MEETING_NONE_UPCOMING.format(kind=kind_name))
+        return Reply(texts.MEETING_NONE_UPCOMING.format(kind=kind.value if kind else texts.MEETING_GENERIC))
     if len(candidates) > 1 and kind is None:
-        options = "、".join(f"{texts.cn_date(m.starts_at.astimezone(SHANGHAI).date())}{m.kind}" for m in candidates[:5])
-        example = f"{candidates[0].kind} {texts.cn_date(candidates[0].starts_at.astimezone(SHANGHAI).date())[5:]}"
-        return Reply(texts.MEETING_WHICH.format(count=len(candidates), kind="会议", options=options, verb=verb, example=example))
-    return candidates[0], rest
+        options = "、".join(f"{texts.cn_date(_local_day(m))}{m.kind}" for m in candidates[:5])
+        first = _local_day(candidates[0])
+        example = texts.MEETING_EXAMPLE.format(kind=candidates[0].kind, month=first.month, day=first.day)
+        return Reply(
+            texts.MEETING_WHICH.format(
+                count=len(candidates), kind=texts.MEETING_GENERIC, options=options, verb=verb, example=example
+            )
+        )
+    return candidates[0]
 
 
 def move(ctx: HandlerContext) -> list[Reply]:
@@ -157,12 +163,14 @@ def move(ctx: HandlerContext) -> list[Reply]:
     org = _need_manager(ctx)
     if isinstance(org, Reply):
         return [org]
-    halves = _MOVE_TO.split(_body(ctx), maxsplit=1)
+    body = _body(ctx)
+    if not body:
+        return [Reply(texts.MOVE_USAGE)]
+    halves = _MOVE_TO.split(body, maxsplit=1)
     which, new_text = (halves[0], halves[1]) if len(halves) == 2 else _split_kind(halves[0])
-    picked = _pick(ctx, org, "改期", which)
-    if isinstance(picked, Reply):
-        return [picked]
-    meeting, _ = picked
+    meeting = _pick(ctx, org, "改期", which)
+    if isinstance(meeting, Reply):
+        return [meeting]
     found, place = when.find(new_text, ctx.now)
     if isinstance(found, when.When) and found.start is None:  # only a new day: keep the time of day
         old = meeting.starts_at.astimezone(SHANGHAI)
@@ -205,10 +213,9 @@ def cancel(ctx: HandlerContext) -> list[Reply]:
     body = _body(ctx)
     if not body:
         return [Reply(texts.CANCEL_USAGE)]
-    picked = _pick(ctx, org, "取消", body)
-    if isinstance(picked, Reply):
-        return [picked]
-    meeting, _ = picked
+    meeting = _pick(ctx, org, "取消", body)
+    if isinstance(meeting, Reply):
+        return [meeting]
     assert meeting.id is not None
     _, notified = cancel_and_notify(ctx.session, meeting_id=meeting.id, now=ctx.now)
     audit(ctx, "meeting_cancel", org, f"meeting={meeting.id}")

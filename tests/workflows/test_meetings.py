@@ -70,6 +70,8 @@ def test_move_keeps_the_time_when_only_a_day_is_given(chat_as: Callable[..., Cha
     assert meeting.starts_at == datetime(2026, 12, 9, 16, tzinfo=SHANGHAI)
     assert meeting.place == "二楼会议室"
     assert "上午还是下午" in secretary.say("改期 支委会 改到 12月10日 4点")
+    assert "用法" in secretary.say("改期")
+    assert "用法" in secretary.say("取消")
 
 
 def test_several_upcoming_meetings_need_a_date(chat_as: Callable[..., Chat], engine: Engine) -> None:
