@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import Row, insert, update
 from sqlmodel import Session, select
 
 from bot.core.errors import ZhibuError
@@ -25,6 +27,25 @@ from storage.roster.validate import PROGRESS_EVERY, Progress, RosterRow, check_r
 PHONE_TAKEN = "这个手机号码已属于名册里的{name}（入党日期{joined}）"
 SAME_MEMBER = "和第{other}行对应名册里的同一位党员{name}"
 NO_ROWS = "名册里没有数据行 / the roster has no data rows"
+
+# What a row can change; read as plain rows, since 20,000 ORM objects would cost seconds.
+_KNOWN = tuple(
+    getattr(Member, name)
+    for name in (
+        "id",
+        "name",
+        "gender",
+        "birth_date",
+        "org_id",
+        "group_id",
+        "role",
+        "joined_on",
+        "full_on",
+        "status",
+        "phone",
+    )
+)
+Known = Row[Any]
 
 
 class RosterInvalid(ZhibuError):
@@ -80,15 +101,15 @@ def import_roster(
 
 def _match(
     session: Session, rows: list[RosterRow], placer: Placer, columns: Columns
-) -> tuple[list[tuple[RosterRow, Member | None]], list[CellError]]:
+) -> tuple[list[tuple[RosterRow, Known | None]], list[CellError]]:
     """Pair each row with the member it updates (None: a new member), and list the conflicts."""
-    by_phone: dict[str, Member] = {}
-    by_person: dict[tuple[str, date], Member] = {}
-    for member in session.exec(select(Member)):
+    by_phone: dict[str, Known] = {}
+    by_person: dict[tuple[str, date], Known] = {}
+    for member in session.exec(select(*_KNOWN)):  # type: ignore[call-overload]
         if member.phone:
             by_phone[member.phone] = member
         by_person.setdefault((member.name, member.joined_on), member)
-    pairs: list[tuple[RosterRow, Member | None]] = []
+    pairs: list[tuple[RosterRow, Known | None]] = []
     errors: list[CellError] = []
     claimed: dict[int | None, int] = {}
     for row in rows:
@@ -115,51 +136,58 @@ def _match(
 
 def _write(
     session: Session,
-    pairs: list[tuple[RosterRow, Member | None]],
+    pairs: list[tuple[RosterRow, Known | None]],
     placer: Placer,
     now: datetime,
     summary: ImportSummary,
     progress: Progress | None,
 ) -> None:
-    new: list[Member] = []
+    new: list[dict[str, object]] = []
+    changed: list[dict[str, object]] = []
     for count, (row, member) in enumerate(pairs, start=1):
         org_id, group_id = placer.place(row)
         if member is None:
             new.append(_new_member(row, org_id, group_id, now))
-        elif _update(member, row, org_id, group_id, now):
-            summary.updated += 1
+        elif changes := _changes(member, row, org_id, group_id, now):
+            changed.append(changes)
         else:
             summary.unchanged += 1
         if progress and count % PROGRESS_EVERY == 0:
             progress("write", count, len(pairs))
-    session.add_all(new)
     session.flush()
-    summary.added = len(new)
+    if new:
+        session.execute(insert(Member), new)  # one executemany: ORM objects cost 5x more for big rosters
+    if changed:
+        session.execute(update(Member), changed)  # bulk UPDATE by primary key
+    summary.added, summary.updated = len(new), len(changed)
     if progress:
         progress("write", len(pairs), len(pairs))
 
 
-def _new_member(row: RosterRow, org_id: int, group_id: int | None, now: datetime) -> Member:
-    member = Member(
-        name=row.name,
-        gender=row.gender,
-        birth_date=row.birth_date,
-        org_id=org_id,
-        group_id=group_id,
-        role=row.role or Role.MEMBER,
-        joined_on=row.joined_on,
-        full_on=row.full_on,
-        status=MemberStatus.FULL if row.full_on else MemberStatus.PROBATIONARY,
-        phone=row.phone,
-        created_at=now,
-        updated_at=now,
-    )
-    member.sync_join_md()
-    return member
+def _new_member(row: RosterRow, org_id: int, group_id: int | None, now: datetime) -> dict[str, object]:
+    """A new ``Member``'s columns; join_month/join_day as ``Member.sync_join_md`` would set them."""
+    return {
+        "name": row.name,
+        "gender": row.gender,
+        "birth_date": row.birth_date,
+        "org_id": org_id,
+        "group_id": group_id,
+        "role": row.role or Role.MEMBER,
+        "joined_on": row.joined_on,
+        "full_on": row.full_on,
+        "status": MemberStatus.FULL if row.full_on else MemberStatus.PROBATIONARY,
+        "phone": row.phone,
+        "join_month": row.joined_on.month,
+        "join_day": row.joined_on.day,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
-def _update(member: Member, row: RosterRow, org_id: int, group_id: int | None, now: datetime) -> bool:
-    """Copy what the row says onto ``member``; True if anything changed. Empty cells keep old values."""
+def _changes(
+    member: Known, row: RosterRow, org_id: int, group_id: int | None, now: datetime
+) -> dict[str, object]:
+    """What the row changes on ``member`` (empty: nothing). Empty cells keep old values."""
     wanted: dict[str, object] = {"name": row.name, "joined_on": row.joined_on, "org_id": org_id}
     for key in ("gender", "birth_date", "full_on", "role", "phone"):
         if getattr(row, key) is not None:
@@ -169,11 +197,14 @@ def _update(member: Member, row: RosterRow, org_id: int, group_id: int | None, n
     full_on = wanted.get("full_on", member.full_on)
     if member.status != MemberStatus.TRANSFERRED_OUT:
         wanted["status"] = MemberStatus.FULL if full_on else MemberStatus.PROBATIONARY
-    changed = {key: value for key, value in wanted.items() if getattr(member, key) != value}
-    if not changed:
-        return False
-    for key, value in changed.items():
-        setattr(member, key, value)
-    member.sync_join_md()
-    member.updated_at = now
-    return True
+    changes = {key: value for key, value in wanted.items() if getattr(member, key) != value}
+    if not changes:
+        return {}
+    # as Member.sync_join_md keeps them: the political-birthday index follows 入党日期
+    return {
+        **changes,
+        "id": member.id,
+        "join_month": row.joined_on.month,
+        "join_day": row.joined_on.day,
+        "updated_at": now,
+    }
