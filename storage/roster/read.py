@@ -78,7 +78,7 @@ def _csv_sheet(path: Path) -> Sheet:
     text = decode(path.read_bytes(), path.name)
     lines = text.splitlines()
     dialect = _dialect(lines[0] if lines else "")
-    numbered = enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+    numbered = enumerate(_csv_records(text, dialect, path.name), start=1)
     header_row, header = _find_header(numbered, path)
     return Sheet(header, header_row, _non_empty(numbered), max(len(lines) - header_row, 0))
 
@@ -99,6 +99,15 @@ def decode(raw: bytes, name: str) -> str:
         raise RosterUnreadable(
             f"无法识别 {name} 的文字编码，请另存为“CSV UTF-8” / unknown text encoding, save as UTF-8 CSV"
         ) from exc
+
+
+def _csv_records(text: str, dialect: type[csv.Dialect], name: str) -> Iterator[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        yield from reader
+    except csv.Error as exc:
+        line = reader.line_num
+        raise RosterUnreadable(f"{name} 第{line}行不是正常的 CSV 格式 / malformed CSV at line {line}: {exc}") from exc
 
 
 def _dialect(first_line: str) -> type[csv.Dialect]:
