@@ -11,10 +11,9 @@ from sqlmodel import Session, select
 from bot.core.messages import Reply
 from handlers import texts
 from handlers.context import HandlerContext
-from handlers.scope import audit, home_org, managed_org, may_manage
+from handlers.scope import audit, chat_key, home_org, managed_org, may_manage
 from storage import bindcodes
 from storage.bindcodes import CodeProblem, CodeRejected, Purpose
-from storage.conversation import ChatKey
 from storage.members import bind_identity, by_name, in_org, mask_phone
 from storage.models import ChatBinding, Member, Organization
 
@@ -28,11 +27,6 @@ _PROBLEM_TEXT = {
 def args_of(ctx: HandlerContext) -> list[str]:
     """The words after the command word."""
     return ctx.text.split()[1:]
-
-
-def chat_key(ctx: HandlerContext) -> ChatKey:
-    inbound = ctx.inbound
-    return ChatKey(inbound.channel, inbound.account, inbound.chat_id, inbound.sender_id)
 
 
 def bind(ctx: HandlerContext) -> list[Reply]:

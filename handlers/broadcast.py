@@ -16,9 +16,8 @@ from sqlmodel import Session
 
 from bot.core.messages import Reply, Target
 from handlers import texts
-from handlers.binding import chat_key
 from handlers.context import HandlerContext
-from handlers.scope import audit, managed_org, may_manage, subtree
+from handlers.scope import audit, chat_key, managed_org, may_manage, subtree
 from storage import audience, broadcasts, conversation
 from storage.broadcasts import BROADCAST_KIND
 from storage.members import in_org

@@ -35,6 +35,8 @@ def _words(*words: str) -> re.Pattern[str]:
     return re.compile(rf"^(?:{alternatives})(?:\s+.*)?$", re.IGNORECASE | re.DOTALL)
 
 
+_TIME_ONLY = re.compile(r"^[\s\d:：年月日号点时分半刻整上下午中晚早凌晨傍今明后大天周星期礼拜一二三四五六七八九十两零〇个本这到至~～-]{1,24}$")
+
 COMMANDS: tuple[Command, ...] = (
     Command("help", _words("/help", "/start", "帮助", "help", "菜单", "?", "？"), help_handler.show, "用法说明"),
     Command(
@@ -62,6 +64,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("schedule", _words("安排", "/meeting"), meetings.schedule, "安排 支委会 12月5日 15:00 地点 主题：…"),
     Command("move", _words("改期", "/move"), meetings.move, "改期 支委会 改到 12月8日 15:00"),
     Command("cancel", _words("取消", "/cancel"), meetings.cancel, "取消 支委会 [日期]"),
+    # A reply made only of a date or time finishes a pending 安排/改期; otherwise it is answered as a question.
+    Command("clarify", _TIME_ONLY, meetings.clarify, "（补充时间：下午 / 下周一 / 15:00）"),
 )
 
 

@@ -8,6 +8,7 @@ hear about the change.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from sqlmodel import col, select
@@ -15,9 +16,11 @@ from sqlmodel import col, select
 from bot.core.clock import SHANGHAI
 from bot.core.messages import Reply
 from handlers import texts, when
+from handlers.ask import answer
 from handlers.context import HandlerContext
 from handlers.reminders import cancel_and_notify, move_and_notify
-from handlers.scope import audit, home_org, managed_org, subtree
+from handlers.scope import audit, chat_key, home_org, managed_org, subtree
+from storage import conversation
 from storage.meetings import create_meeting, upcoming
 from storage.models import Meeting, MeetingKind, MeetingStatus, Organization
 
@@ -38,6 +41,8 @@ KIND_ALIASES = {
 }
 _KIND = re.compile("|".join(sorted(map(re.escape, KIND_ALIASES), key=len, reverse=True)))
 _TOPIC = re.compile(r"(?:主题|议题|内容)\s*[:：]?\s*")
+_DRAFT = "meeting_draft"
+DRAFT_TTL = timedelta(minutes=10)
 _MOVE_TO = re.compile(r"\s*(?:改到|改为|改至|改在|推迟到|延期到|提前到)\s*|\s+到\s+")
 
 
@@ -76,18 +81,42 @@ def _moment(found: when.When | when.Unclear | None, ctx: HandlerContext) -> tupl
     return start, found.ends_at(ctx.now.tzinfo)
 
 
+def _ask_back(
+    ctx: HandlerContext, question: Reply, found: when.When | when.Unclear | None, *, verb: str, prefix: str, body: str
+) -> Reply:
+    """Remember the unfinished 安排/改期 for a few minutes so a bare "下午" or "下周一" completes it."""
+    if found is None or (isinstance(found, when.Unclear) and found.problem is when.Problem.INVALID):
+        return question
+    data = {"verb": verb, "prefix": prefix, "body": body}
+    conversation.put(ctx.session, key=chat_key(ctx), kind=_DRAFT, data=data, expires_at=ctx.now + DRAFT_TTL)
+    return Reply(question.text + "\n" + texts.WHEN_REPLY_HINT)
+
+
+def clarify(ctx: HandlerContext) -> list[Reply]:
+    """A reply that is only a date or time: finishes the pending 安排/改期, else it is a question like any other."""
+    key = chat_key(ctx)
+    draft = conversation.get(ctx.session, key=key, kind=_DRAFT, now=ctx.now)
+    amended = when.amend(draft["body"], ctx.text) if draft and when.is_answer(ctx.text) else None
+    if draft is None or amended is None:
+        return answer(ctx)
+    conversation.drop(ctx.session, key=key, kind=_DRAFT)
+    retyped = replace(ctx, inbound=replace(ctx.inbound, text=f"{draft['verb']} {draft['prefix']}{amended}"))
+    return (schedule if draft["verb"] == "安排" else move)(retyped)
+
+
 def schedule(ctx: HandlerContext) -> list[Reply]:
     """安排 支委会 12月5日 15:00 三楼会议室 主题：学习全会精神."""
     org = _need_manager(ctx)
     if isinstance(org, Reply):
         return [org]
-    kind, rest = _kind_in(_body(ctx))
+    body = _body(ctx)
+    kind, rest = _kind_in(body)
     if kind is None:
         return [Reply(texts.MEETING_USAGE)]
     found, rest = when.find(rest, ctx.now)
     moment = _moment(found, ctx)
     if isinstance(moment, Reply):
-        return [moment]
+        return [_ask_back(ctx, moment, found, verb="安排", prefix="", body=body)]
     starts_at, ends_at = moment
     return [_create(ctx, org, kind, starts_at, ends_at, rest)]
 
@@ -179,7 +208,7 @@ def move(ctx: HandlerContext) -> list[Reply]:
             found = when.Unclear(when.Problem.PAST, day=found.day)
     moment = _moment(found, ctx)
     if isinstance(moment, Reply):
-        return [moment]
+        return [_ask_back(ctx, moment, found, verb="改期", prefix=f"{which} 改到 ", body=new_text)]
     old_start = meeting.starts_at
     assert meeting.id is not None
     change, notified = move_and_notify(

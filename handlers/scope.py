@@ -7,6 +7,7 @@ from sqlmodel import Session
 from handlers.context import HandlerContext
 from handlers.permissions import Actor, manages
 from storage.audit import record
+from storage.conversation import ChatKey
 from storage.models import Member, Organization, OrgKind
 from storage.orgs import ancestors, branch_of, descendants
 
@@ -65,3 +66,9 @@ def audit(ctx: HandlerContext, action: str, org: Organization | None, detail: st
         chat_id=ctx.inbound.chat_id,
         detail=detail,
     )
+
+
+def chat_key(ctx: HandlerContext) -> ChatKey:
+    """Whose short-lived state a message touches: this sender in this chat."""
+    inbound = ctx.inbound
+    return ChatKey(inbound.channel, inbound.account, inbound.chat_id, inbound.sender_id)

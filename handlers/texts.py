@@ -111,6 +111,7 @@ WHEN_TODAY_OR_NEXT_WEEK = "今天就是周{weekday}，是指今天还是下周{w
 WHEN_PAST = "{day}已经过去了，请换一个还没到的时间。"
 WHEN_PAST_MONTH_DAY = "{day}已经过去了，是指下个月{dom}日吗？请写完整日期，例如“{next_month}月{dom}日”。"
 WHEN_INVALID = "没看懂这个日期或时间，请写成“12月5日 15:00”或“明天下午3点”这样的形式。"
+WHEN_REPLY_HINT = "直接回复补上即可（10分钟内有效），不用重发整条。"
 WHEN_MISSING = "请写上时间，例如“12月5日 15:00”或“下周五下午3点”。"
 WHEN_NEEDS_CLOCK = "几点开始？请写上具体时间，例如“{day} 下午3点”。"
 

@@ -39,7 +39,7 @@ _CLOCK = (
     rf"(?:(?P<hh>\d{{1,2}})[:：](?P<mm>\d{{2}})"
     rf"|(?P<h>{_NUM})[点时](?:(?P<half>半)|(?P<quarter>一刻|三刻)|(?P<min>[零〇]?{_NUM})分?|整)?)"
 )
-_END = rf"(?:\s*(?:-|–|—|~|～|至|到)\s*(?P<eperiod>上午|中午|下午|晚上)?(?:(?P<ehh>\d{{1,2}})[:：](?P<emm>\d{{2}})|(?P<eh>{_NUM})[点时](?P<ehalf>半)?))?"
+_END = rf"(?P<end>\s*(?:-|–|—|~|～|至|到)\s*(?P<eperiod>上午|中午|下午|晚上)?(?:(?P<ehh>\d{{1,2}})[:：](?P<emm>\d{{2}})|(?P<eh>{_NUM})[点时](?P<ehalf>半)?))?"
 _PATTERN = re.compile(rf"(?P<date>{_DATE})?\s*{_PERIOD}?\s*(?P<clock>{_CLOCK})?{_END}")
 
 
@@ -86,16 +86,45 @@ def cn_number(text: str) -> int:
     return value
 
 
-def find(text: str, now: datetime) -> tuple[When | Unclear | None, str]:
-    """The first date/time expression in ``text`` and the text without it; None when there is none."""
+def _first(text: str) -> re.Match[str] | None:
     for match in _PATTERN.finditer(text):
         if match.group("date") or match.group("clock") or match.group("period"):
-            rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
-            try:
-                return _resolve(match, now), rest
-            except ValueError:
-                return Unclear(Problem.INVALID), rest
-    return None, text
+            return match
+    return None
+
+
+def is_answer(text: str) -> bool:
+    """Is ``text`` nothing but a date/time expression (a reply to one of our questions)?"""
+    match = _first(text.strip())
+    return match is not None and match.group(0).strip() == text.strip()
+
+
+def amend(text: str, answer: str) -> str | None:
+    """``text`` with its date/time completed by ``answer``: "12月5日 3点" + "下午" → "12月5日 下午3点".
+
+    The answer's date replaces the original date; its period and clock replace the original ones
+    (a period alone keeps the original clock). None when ``text`` holds no date or time.
+    """
+    old, new = _first(text), _first(answer.strip())
+    if old is None or new is None:
+        return None
+    day = new.group("date") or old.group("date") or ""
+    period = new.group("period") or ("" if new.group("clock") else old.group("period") or "")
+    clock = new.group("clock") or old.group("clock") or ""
+    end = old.group("end") or ""
+    return " ".join(f"{text[: old.start()]} {day} {period}{clock}{end} {text[old.end() :]}".split())
+
+
+def find(text: str, now: datetime) -> tuple[When | Unclear | None, str]:
+    """The first date/time expression in ``text`` and the text without it; None when there is none."""
+    match = _first(text)
+    if match is None:
+        return None, text
+    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+    try:
+        return _resolve(match, now), rest
+    except ValueError:
+        return Unclear(Problem.INVALID), rest
 
 
 def _resolve(match: re.Match[str], now: datetime) -> When | Unclear:

@@ -9,6 +9,7 @@ import typer
 from bot.cli._common import EXIT_USAGE, console, engine, error_boundary, fail, settings
 from bot.core.clock import SystemClock
 from handlers import calendar_feed, ledger
+from storage.audit import record
 from storage.calendar_feeds import token_for
 from storage.db import session_scope
 from storage.orgs import resolve
@@ -39,6 +40,7 @@ def ledger_cmd(
     with session_scope(engine()) as session, error_boundary():
         target = resolve(session, org)
         data = ledger.build(session, org=target, year=year, now=now)
+        record(session, action="export_ledger", at=now, org_id=target.id, channel="cli", detail=f"year={year}")
         name = target.name
     _write(out or Path(f"{name}-{year}-三会一课台账.xlsx"), data)
 
@@ -58,6 +60,8 @@ def ics_cmd(
         assert target.id is not None
         if url or rotate:
             token = token_for(session, org_id=target.id, now=now, rotate=rotate)
+            if rotate:
+                record(session, action="rotate_feed", at=now, org_id=target.id, channel="cli")
         else:
             data = calendar_feed.build(session, org=target, now=now)
         name = target.name

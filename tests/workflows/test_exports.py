@@ -142,6 +142,7 @@ def test_cli_ics_and_url(cli_env: Path, district: dict[str, int], engine: Engine
     assert first == again and first.startswith("https://zhibu.example.org/calendar/") and first.endswith(".ics")
     rotated = runner.invoke(app, ["export", "ics", "--org", "第一党支部", "--rotate"]).output.strip()
     assert rotated != first
+    assert "rotate_feed" in runner.invoke(app, ["audit"], terminal_width=200).output
     token = rotated.rsplit("/", 1)[1].removesuffix(".ics")
     with session_scope(engine) as session:
         org = org_for_token(session, token)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.core.clock import SHANGHAI
 from storage.models import AuditLog, Meeting, MeetingStatus
+from tests.fakes.clock import FakeClock
 from tests.workflows.conftest import Chat
 
 
@@ -107,3 +108,35 @@ def test_other_branches_meetings_are_out_of_reach(chat_as: Callable[..., Chat]) 
 
 def test_questions_starting_with_a_command_word_still_reach_the_answerer(chat_as: Callable[..., Chat]) -> None:
     assert "只有本支部书记" not in chat_as("张三").say("取消预备党员资格要走什么程序")
+
+
+def test_a_short_reply_completes_the_question(chat_as: Callable[..., Chat], engine: Engine, clock: FakeClock) -> None:
+    secretary = chat_as("王书记")
+    question = secretary.say("安排 支委会 12月5日 3点 三楼会议室 主题：学习全会精神")
+    assert "上午还是下午" in question and "直接回复" in question
+    assert "已安排支委会" in secretary.say("下午")
+    (meeting,) = _meetings(engine)
+    assert meeting.starts_at == datetime(2026, 12, 5, 15, tzinfo=SHANGHAI)
+    assert (meeting.place, meeting.topic) == ("三楼会议室", "学习全会精神")
+    # the draft is used once; a later "下午" is just a question for the answerer
+    assert "已安排" not in secretary.say("下午")
+
+
+def test_short_replies_for_weekday_and_missing_clock(chat_as: Callable[..., Chat], engine: Engine) -> None:
+    secretary = chat_as("王书记")
+    assert "今天还是下周一" in secretary.say("安排 党课 周一下午3点 活动室")
+    assert "2026年11月30日（周一）15:00" in secretary.say("下周一")
+    assert "几点开始" in secretary.say("安排 主题党日 下周五 社区")
+    assert "2026年12月4日（周五）14:30" in secretary.say("下午两点半")
+    secretary.say("改期 党课 改到 12月8日 4点")
+    assert "改到2026年12月8日（周二）16:00" in secretary.say("下午")
+    assert len(_meetings(engine)) == 2
+
+
+def test_drafts_expire_and_belong_to_their_sender(chat_as: Callable[..., Chat], engine: Engine, clock: FakeClock) -> None:
+    secretary = chat_as("王书记", group="grp")
+    secretary.say("安排 支委会 12月5日 3点")
+    assert "已安排" not in chat_as("刘组织", group="grp").say("下午")
+    clock.advance(timedelta(minutes=11))
+    assert "已安排" not in secretary.say("下午")
+    assert _meetings(engine) == []
