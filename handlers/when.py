@@ -71,19 +71,24 @@ class Unclear:
 
 
 def cn_number(text: str) -> int:
-    """12, １２, 十二, 二十三, 两, 零五 → int."""
+    """12, １２, 十二, 二十三, 两, 零五 → int; ValueError for anything else (十十, 三四十)."""
     text = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
     if len(text) > 1:
         text = text.lstrip("零〇") or "0"
     if text.isdigit():
         return int(text)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)
-    value = 0
-    for ch in text:
-        value = value * 10 + _DIGITS[ch]
-    return value
+    try:
+        if "十" in text:
+            tens, _, ones = text.partition("十")
+            if len(tens) > 1 or len(ones) > 1:
+                raise ValueError(text)
+            return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)
+        value = 0
+        for ch in text:
+            value = value * 10 + _DIGITS[ch]
+        return value
+    except KeyError as exc:
+        raise ValueError(text) from exc
 
 
 def _first(text: str) -> re.Match[str] | None:
@@ -210,7 +215,7 @@ def _clock(match: re.Match[str], period: str | None, prefix: str) -> time | Uncl
 def _with_period(hour: int, minute: int, period: str | None, digital: bool) -> time | Unclear:
     """Apply 上午/下午…; without one, only times nobody could misread are accepted."""
     if period is None:
-        if hour >= 13 or hour == 12 or (digital and 7 <= hour <= 11):
+        if hour >= 12 or hour == 0 or (digital and 7 <= hour <= 11):
             return time(hour, minute)
         return Unclear(Problem.AMPM, hour=hour)
     if period in _AFTERNOON:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.core.clock import SHANGHAI
@@ -160,3 +160,23 @@ def test_weekday_forms_land_in_the_right_week(weekday: int, hour: int) -> None:
         assert isinstance(bare, Unclear)
     else:
         assert isinstance(bare, When) and bare.day == date(2026, 11, 23) + timedelta(days=weekday)
+
+
+_ALPHABET = "0123456789:：年月日号点时分半刻整上下午中晚早今明后天周星期一二三四五六七八九十两零〇到- 楼x"
+
+
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+@example("十十十点")
+@example("12月十十日 15:00")
+@example("二十十号")
+@example("明天下午0点")
+@example("13月5日 15:00")
+@example("99999号")
+def test_find_is_total(text: str) -> None:
+    """Any text gives a date, a question or nothing, never an exception."""
+    found, rest = find(text, NOW)
+    assert found is None or isinstance(found, (When, Unclear))
+    if isinstance(found, When) and found.start is not None:
+        assert datetime.combine(found.day, found.start, SHANGHAI) > NOW
+    if isinstance(found, Unclear):
+        assert question(found, NOW.date())
