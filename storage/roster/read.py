@@ -107,7 +107,8 @@ def _csv_records(text: str, dialect: type[csv.Dialect], name: str) -> Iterator[l
         yield from reader
     except csv.Error as exc:
         line = reader.line_num
-        raise RosterUnreadable(f"{name} 第{line}行不是正常的 CSV 格式 / malformed CSV at line {line}: {exc}") from exc
+        reason = f"{name} 第{line}行不是正常的 CSV 格式 / malformed CSV at line {line}: {exc}"
+        raise RosterUnreadable(reason) from exc
 
 
 def _dialect(first_line: str) -> type[csv.Dialect]:
