@@ -43,7 +43,10 @@ def check_in(ctx: HandlerContext) -> list[Reply]:
     if member is None or member.id is None:
         return [Reply(texts.MEMBERS_ONLY)]
     near = attendance.meetings_of(
-        ctx.session, org_ids=_member_org_ids(ctx.session, member), start=ctx.now - LOOK_BACK, end=ctx.now + timedelta(hours=1)
+        ctx.session,
+        org_ids=_member_org_ids(ctx.session, member),
+        start=ctx.now - LOOK_BACK,
+        end=ctx.now + timedelta(hours=1),
     )
     open_now = [m for m in near if attendance.window(m)[0] <= ctx.now <= attendance.window(m)[1]]
     if not open_now:
@@ -55,7 +58,9 @@ def check_in(ctx: HandlerContext) -> list[Reply]:
     before = attendance.records(ctx.session, meeting.id).get(member.id)
     if before is not None and before.status == AttendanceStatus.PRESENT:
         return [Reply(texts.CHECKIN_AGAIN.format(when=_when(meeting), kind=meeting.kind))]
-    attendance.mark(ctx.session, meeting_id=meeting.id, member_id=member.id, status=AttendanceStatus.PRESENT, at=ctx.now)
+    attendance.mark(
+        ctx.session, meeting_id=meeting.id, member_id=member.id, status=AttendanceStatus.PRESENT, at=ctx.now
+    )
     return [Reply(texts.CHECKIN_OK.format(when=_when(meeting), kind=meeting.kind))]
 
 
@@ -70,10 +75,14 @@ def leave(ctx: HandlerContext) -> list[Reply]:
     if not reason:
         return [Reply(texts.LEAVE_USAGE)]
     org_ids = _member_org_ids(ctx.session, member)
-    soon = attendance.meetings_of(ctx.session, org_ids=org_ids, start=ctx.now - timedelta(hours=3), end=ctx.now + LOOK_AHEAD)
+    soon = attendance.meetings_of(
+        ctx.session, org_ids=org_ids, start=ctx.now - timedelta(hours=3), end=ctx.now + LOOK_AHEAD
+    )
     mine = [
-        m for m in soon
-        if (kind is None or m.kind == kind) and member.id in {e.id for e in attendance.expected(ctx.session, m)}
+        m
+        for m in soon
+        if (kind is None or m.kind == kind)
+        and member.id in {e.id for e in attendance.expected(ctx.session, m)}
     ]
     started = [m for m in mine if m.starts_at <= ctx.now <= attendance.window(m)[1]]
     if started:
@@ -84,7 +93,12 @@ def leave(ctx: HandlerContext) -> list[Reply]:
     meeting = upcoming[0]
     assert meeting.id is not None
     attendance.mark(
-        ctx.session, meeting_id=meeting.id, member_id=member.id, status=AttendanceStatus.LEAVE, reason=reason, at=ctx.now
+        ctx.session,
+        meeting_id=meeting.id,
+        member_id=member.id,
+        status=AttendanceStatus.LEAVE,
+        reason=reason,
+        at=ctx.now,
     )
     return [Reply(texts.LEAVE_OK.format(when=_when(meeting), kind=meeting.kind, reason=reason))]
 
@@ -129,7 +143,14 @@ def roll(session: Session, meeting: Meeting) -> Roll:
         else:
             by_status.setdefault(record.status, []).append((member, record.reason))
     present = [m for m, _ in by_status[AttendanceStatus.PRESENT]]
-    return Roll(meeting, expected, present, by_status[AttendanceStatus.LEAVE], by_status[AttendanceStatus.ABSENT], missing)
+    return Roll(
+        meeting,
+        expected,
+        present,
+        by_status[AttendanceStatus.LEAVE],
+        by_status[AttendanceStatus.ABSENT],
+        missing,
+    )
 
 
 def _latest(ctx: HandlerContext, org_ids: list[int], kind: str | None) -> Meeting | None:
@@ -156,8 +177,12 @@ def missing_list(ctx: HandlerContext) -> list[Reply]:
     r = roll(ctx.session, meeting)
     lines = [
         texts.ABSENCE_HEAD.format(
-            when=_when(meeting), kind=meeting.kind, expected=len(r.expected), present=len(r.present),
-            leave=len(r.leave), absent=len(r.absent) + len(r.missing),
+            when=_when(meeting),
+            kind=meeting.kind,
+            expected=len(r.expected),
+            present=len(r.present),
+            leave=len(r.leave),
+            absent=len(r.absent) + len(r.missing),
         )
     ]
     if r.leave:
@@ -189,7 +214,12 @@ def mark_absent(ctx: HandlerContext) -> list[Reply]:
     if not found or found[0].id is None:
         return [Reply(texts.MARK_NOT_EXPECTED.format(name=name, kind=meeting.kind))]
     attendance.mark(
-        ctx.session, meeting_id=meeting.id, member_id=found[0].id, status=AttendanceStatus.ABSENT, reason=reason, at=ctx.now
+        ctx.session,
+        meeting_id=meeting.id,
+        member_id=found[0].id,
+        status=AttendanceStatus.ABSENT,
+        reason=reason,
+        at=ctx.now,
     )
     audit(ctx, "mark_absent", org, f"meeting={meeting.id} member={found[0].id}")
     return [Reply(texts.MARK_OK.format(name=name, when=_when(meeting), kind=meeting.kind))]

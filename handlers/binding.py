@@ -49,7 +49,11 @@ def bind(ctx: HandlerContext) -> list[Reply]:
         return [Reply(texts.BIND_ALREADY.format(name=member.name))]
     inbound = ctx.inbound
     bind_identity(
-        ctx.session, member=member, channel=inbound.channel, account=inbound.account, external_id=inbound.sender_id
+        ctx.session,
+        member=member,
+        channel=inbound.channel,
+        account=inbound.account,
+        external_id=inbound.sender_id,
     )
     ctx.asker = member
     audit(ctx, "bind_member", ctx.session.get(Organization, member.org_id), f"member={member.id}")
@@ -111,7 +115,9 @@ def _bind_chat_to(ctx: HandlerContext, org: Organization) -> None:
             ChatBinding.account == inbound.account,
             ChatBinding.chat_id == inbound.chat_id,
         )
-    ).first() or ChatBinding(channel=inbound.channel, account=inbound.account, chat_id=inbound.chat_id, org_id=0)
+    ).first() or ChatBinding(
+        channel=inbound.channel, account=inbound.account, chat_id=inbound.chat_id, org_id=0
+    )
     binding.org_id = org.id  # type: ignore[assignment]
     binding.is_group = True
     binding.bound_at = ctx.now
@@ -140,7 +146,11 @@ def invite(ctx: HandlerContext) -> list[Reply]:
         return [Reply(texts.INVITE_SEVERAL.format(count=len(found), name=name, who=who))]
     member = found[0]
     code, _ = bindcodes.issue(
-        ctx.session, purpose=Purpose.MEMBER, now=ctx.now, member_id=member.id, issued_by=ctx.asker.id if ctx.asker else None
+        ctx.session,
+        purpose=Purpose.MEMBER,
+        now=ctx.now,
+        member_id=member.id,
+        issued_by=ctx.asker.id if ctx.asker else None,
     )
     audit(ctx, "invite", org, f"member={member.id}")
     hours = int(bindcodes.MEMBER_TTL.total_seconds() // 3600)
@@ -153,7 +163,11 @@ def chat_code(ctx: HandlerContext) -> list[Reply]:
     if org is None:
         return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
     code, _ = bindcodes.issue(
-        ctx.session, purpose=Purpose.CHAT, now=ctx.now, org_id=org.id, issued_by=ctx.asker.id if ctx.asker else None
+        ctx.session,
+        purpose=Purpose.CHAT,
+        now=ctx.now,
+        org_id=org.id,
+        issued_by=ctx.asker.id if ctx.asker else None,
     )
     audit(ctx, "chat_code", org)
     minutes = int(bindcodes.CHAT_TTL.total_seconds() // 60)

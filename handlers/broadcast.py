@@ -59,7 +59,15 @@ def queue(session: Session, *, targets: Iterable[tuple[Target, int]], reply: Rep
     queued = 0
     for target, org_id in targets:
         key = audience.dedupe_key(BROADCAST_KIND, batch, target=target)
-        queued += enqueue(session, target=target, reply=reply, dedupe_key=key, kind=BROADCAST_KIND, org_id=org_id, batch=batch)
+        queued += enqueue(
+            session,
+            target=target,
+            reply=reply,
+            dedupe_key=key,
+            kind=BROADCAST_KIND,
+            org_id=org_id,
+            batch=batch,
+        )
     return queued
 
 
@@ -89,7 +97,11 @@ def preview(ctx: HandlerContext) -> list[Reply]:
     return [
         Reply(
             texts.BROADCAST_PREVIEW.format(
-                chats=len(reach.targets), orgs=reach.org_count, people=reach.people, text=parts[1], minutes=minutes
+                chats=len(reach.targets),
+                orgs=reach.org_count,
+                people=reach.people,
+                text=parts[1],
+                minutes=minutes,
             )
         )
     ]
@@ -134,7 +146,11 @@ def status(ctx: HandlerContext) -> list[Reply]:
         return [Reply(texts.BROADCAST_NO_BATCH)]
     rows = broadcasts.batch_status(ctx.session, batch=batch)
     counts = broadcasts.tally(rows)
-    lines = [texts.BROADCAST_STATUS_HEAD.format(sent=counts["sent"], failed=counts["failed"], pending=counts["pending"])]
+    lines = [
+        texts.BROADCAST_STATUS_HEAD.format(
+            sent=counts["sent"], failed=counts["failed"], pending=counts["pending"]
+        )
+    ]
     for row in rows:
         owner = ctx.session.get(Organization, row.org_id) if row.org_id else None
         if row.status == "failed":
@@ -142,5 +158,7 @@ def status(ctx: HandlerContext) -> list[Reply]:
         else:
             shown = texts.BROADCAST_STATUS_NAMES.get(row.status, row.status)
         chat = f"{row.channel}…{row.chat_id[-4:]}"
-        lines.append(texts.BROADCAST_STATUS_LINE.format(org=owner.name if owner else "", chat=chat, status=shown))
+        lines.append(
+            texts.BROADCAST_STATUS_LINE.format(org=owner.name if owner else "", chat=chat, status=shown)
+        )
     return [Reply("\n".join(lines))]

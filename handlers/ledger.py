@@ -26,7 +26,11 @@ from storage.orgs import descendants
 MONTHLY = (MeetingKind.COMMITTEE, MeetingKind.GROUP, MeetingKind.THEME_DAY)
 QUARTERLY = (MeetingKind.GENERAL_ASSEMBLY, MeetingKind.LECTURE)
 ALWAYS_SHEETS = (
-    MeetingKind.GENERAL_ASSEMBLY, MeetingKind.COMMITTEE, MeetingKind.GROUP, MeetingKind.LECTURE, MeetingKind.THEME_DAY
+    MeetingKind.GENERAL_ASSEMBLY,
+    MeetingKind.COMMITTEE,
+    MeetingKind.GROUP,
+    MeetingKind.LECTURE,
+    MeetingKind.THEME_DAY,
 )
 
 
@@ -41,7 +45,11 @@ def build(session: Session, *, org: Organization, year: int, now: datetime) -> b
     """The whole workbook as bytes; the caller writes or serves it."""
     start = datetime(year, 1, 1, tzinfo=SHANGHAI)
     meetings = meetings_of(
-        session, org_ids=subtree(session, org), start=start, end=start.replace(year=year + 1), include_cancelled=True
+        session,
+        org_ids=subtree(session, org),
+        start=start,
+        end=start.replace(year=year + 1),
+        include_cancelled=True,
     )
     book = Workbook()
     summary = book.active
@@ -49,7 +57,9 @@ def build(session: Session, *, org: Organization, year: int, now: datetime) -> b
     summary.title = texts.LEDGER_SUMMARY_SHEET
     has_groups = any(OrgKind(o.kind).is_group for o in descendants(session, org.id)) if org.id else False
     _summary(summary, org, year, meetings, now, has_groups)
-    kinds = list(ALWAYS_SHEETS) + [k for k in MeetingKind if k not in ALWAYS_SHEETS and any(m.kind == k for m in meetings)]
+    kinds = list(ALWAYS_SHEETS) + [
+        k for k in MeetingKind if k not in ALWAYS_SHEETS and any(m.kind == k for m in meetings)
+    ]
     for kind in kinds:
         _kind_sheet(book.create_sheet(kind.value), session, [m for m in meetings if m.kind == kind], now)
     out = BytesIO()
@@ -73,10 +83,18 @@ def _names(pairs: list[tuple[str, str]]) -> str:
 
 def _row(meeting: Meeting, r: Roll | None, now: datetime) -> list[object]:
     local = meeting.starts_at.astimezone(SHANGHAI)
-    base: list[object] = [local.date(), local.strftime("%H:%M"), meeting.topic, meeting.place, _status(meeting, now)]
+    base: list[object] = [
+        local.date(),
+        local.strftime("%H:%M"),
+        meeting.topic,
+        meeting.place,
+        _status(meeting, now),
+    ]
     if r is None:
         return [*base, None, None, "", "", "", ""]
-    absent = [(m.name, reason) for m, reason in r.absent] + [(m.name, texts.LEDGER_NOT_SIGNED) for m in r.missing]
+    absent = [(m.name, reason) for m, reason in r.absent] + [
+        (m.name, texts.LEDGER_NOT_SIGNED) for m in r.missing
+    ]
     return [
         *base,
         len(r.expected),
@@ -109,7 +127,11 @@ def periods(year: int) -> tuple[list[Period], list[Period]]:
         for m in range(1, 13)
     ]
     quarters = [
-        Period(texts.LEDGER_QUARTER.format(quarter=texts.QUARTER_NAMES[q - 1]), date(year, 3 * q - 2, 1), months[3 * q - 1].end)
+        Period(
+            texts.LEDGER_QUARTER.format(quarter=texts.QUARTER_NAMES[q - 1]),
+            date(year, 3 * q - 2, 1),
+            months[3 * q - 1].end,
+        )
         for q in range(1, 5)
     ]
     return months, quarters
@@ -126,8 +148,11 @@ def _verdict(counts: dict[MeetingKind, int | None], period: Period, today: date)
 
 def _count(meetings: list[Meeting], kind: MeetingKind, period: Period, now: datetime) -> int:
     return sum(
-        1 for m in meetings
-        if m.kind == kind and _held(m, now) and period.start <= m.starts_at.astimezone(SHANGHAI).date() < period.end
+        1
+        for m in meetings
+        if m.kind == kind
+        and _held(m, now)
+        and period.start <= m.starts_at.astimezone(SHANGHAI).date() < period.end
     )
 
 

@@ -70,7 +70,9 @@ def _need_manager(ctx: HandlerContext) -> Organization | Reply:
     return org
 
 
-def _moment(found: when.When | when.Unclear | None, ctx: HandlerContext) -> tuple[datetime, datetime | None] | Reply:
+def _moment(
+    found: when.When | when.Unclear | None, ctx: HandlerContext
+) -> tuple[datetime, datetime | None] | Reply:
     if found is None:
         return Reply(texts.WHEN_MISSING)
     if isinstance(found, when.Unclear):
@@ -82,7 +84,13 @@ def _moment(found: when.When | when.Unclear | None, ctx: HandlerContext) -> tupl
 
 
 def _ask_back(
-    ctx: HandlerContext, question: Reply, found: when.When | when.Unclear | None, *, verb: str, prefix: str, body: str
+    ctx: HandlerContext,
+    question: Reply,
+    found: when.When | when.Unclear | None,
+    *,
+    verb: str,
+    prefix: str,
+    body: str,
 ) -> Reply:
     """Remember the unfinished 安排/改期 for a few minutes so a bare "下午" or "下周一" completes it."""
     if found is None or (isinstance(found, when.Unclear) and found.problem is when.Problem.INVALID):
@@ -122,7 +130,12 @@ def schedule(ctx: HandlerContext) -> list[Reply]:
 
 
 def _create(
-    ctx: HandlerContext, org: Organization, kind: MeetingKind, starts_at: datetime, ends_at: datetime | None, rest: str
+    ctx: HandlerContext,
+    org: Organization,
+    kind: MeetingKind,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    rest: str,
 ) -> Reply:
     pieces = _TOPIC.split(rest, maxsplit=1)
     place = pieces[0].strip()
@@ -168,7 +181,8 @@ def _pick(ctx: HandlerContext, org: Organization, verb: str, text: str) -> Meeti
     kind, rest = _kind_in(text)
     day_given = when.find(rest, ctx.now)[0] if rest else None
     candidates = [
-        m for m in upcoming(ctx.session, org_ids=subtree(ctx.session, org), now=ctx.now, limit=50)
+        m
+        for m in upcoming(ctx.session, org_ids=subtree(ctx.session, org), now=ctx.now, limit=50)
         if kind is None or m.kind == kind.value
     ]
     if isinstance(day_given, when.When):
@@ -214,11 +228,16 @@ def move(ctx: HandlerContext) -> list[Reply]:
     change, notified = move_and_notify(
         ctx.session, meeting_id=meeting.id, starts_at=moment[0], now=ctx.now, place=place.strip() or None
     )
-    audit(ctx, "meeting_move", org, f"meeting={meeting.id} {old_start.isoformat()} -> {moment[0].isoformat()}")
+    audit(
+        ctx, "meeting_move", org, f"meeting={meeting.id} {old_start.isoformat()} -> {moment[0].isoformat()}"
+    )
     return [
         Reply(
             texts.MEETING_MOVED_OK.format(
-                kind=meeting.kind, old=_display(old_start), new=_display(change.meeting.starts_at), notified=_notified(notified)
+                kind=meeting.kind,
+                old=_display(old_start),
+                new=_display(change.meeting.starts_at),
+                notified=_notified(notified),
             )
         )
     ]
@@ -248,7 +267,13 @@ def cancel(ctx: HandlerContext) -> list[Reply]:
     assert meeting.id is not None
     _, notified = cancel_and_notify(ctx.session, meeting_id=meeting.id, now=ctx.now)
     audit(ctx, "meeting_cancel", org, f"meeting={meeting.id}")
-    return [Reply(texts.MEETING_CANCELLED_OK.format(when=_display(meeting.starts_at), kind=meeting.kind, notified=_notified(notified)))]
+    return [
+        Reply(
+            texts.MEETING_CANCELLED_OK.format(
+                when=_display(meeting.starts_at), kind=meeting.kind, notified=_notified(notified)
+            )
+        )
+    ]
 
 
 def month_plan(ctx: HandlerContext) -> list[Reply]:
@@ -267,7 +292,9 @@ def month_plan(ctx: HandlerContext) -> list[Reply]:
     for m in meetings:
         place = f"（{m.place}）" if m.place else ""
         status = texts.MEETING_STATUS_CANCELLED if m.status == MeetingStatus.CANCELLED else ""
-        lines.append(texts.MONTH_PLAN_LINE.format(when=_display(m.starts_at), kind=m.kind, place=place, status=status))
+        lines.append(
+            texts.MONTH_PLAN_LINE.format(when=_display(m.starts_at), kind=m.kind, place=place, status=status)
+        )
     return [Reply("\n".join(lines))]
 
 

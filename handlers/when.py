@@ -18,10 +18,33 @@ from enum import StrEnum
 
 from handlers import texts
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _NUM = r"(?:\d{1,4}|[零〇一二两三四五六七八九十]{1,3})"
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
-_RELATIVE_DAYS = {"今天": 0, "今日": 0, "今晚": 0, "明天": 1, "明日": 1, "明早": 1, "明晚": 1, "后天": 2, "大后天": 3}
+_RELATIVE_DAYS = {
+    "今天": 0,
+    "今日": 0,
+    "今晚": 0,
+    "明天": 1,
+    "明日": 1,
+    "明早": 1,
+    "明晚": 1,
+    "后天": 2,
+    "大后天": 3,
+}
 _IMPLIED_PERIOD = {"今晚": "晚上", "明早": "上午", "明晚": "晚上"}
 _AFTERNOON = {"下午", "午后", "傍晚", "晚上", "晚间", "夜里", "夜间"}
 _PAST_WINDOW = timedelta(days=183)  # a month/day further back than this means next year
@@ -146,7 +169,11 @@ def _resolve(match: re.Match[str], now: datetime) -> When | Unclear:
     if isinstance(start, Unclear):
         return start
     day = day or now.date()
-    end = _clock(match, match.group("eperiod") or period, "e") if (match.group("ehh") or match.group("eh")) else None
+    end = (
+        _clock(match, match.group("eperiod") or period, "e")
+        if (match.group("ehh") or match.group("eh"))
+        else None
+    )
     if isinstance(end, Unclear) or (end is not None and end <= start):
         end = None
     if datetime.combine(day, start, now.tzinfo) <= now:
@@ -206,7 +233,9 @@ def _clock(match: re.Match[str], period: str | None, prefix: str) -> time | Uncl
         hour, digital = cn_number(g(prefix + "h")), False
         minute = 30 if g(prefix + "half") else 0
         if not prefix:
-            minute = {"一刻": 15, "三刻": 45}.get(g("quarter") or "", cn_number(g("min")) if g("min") else minute)
+            minute = {"一刻": 15, "三刻": 45}.get(
+                g("quarter") or "", cn_number(g("min")) if g("min") else minute
+            )
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValueError("no such time")
     return _with_period(hour, minute, period, digital)
@@ -232,13 +261,17 @@ def _with_period(hour: int, minute: int, period: str | None, digital: bool) -> t
 def question(unclear: Unclear, today: date) -> str:
     """What to ask back instead of guessing."""
     if unclear.problem is Problem.AMPM and unclear.hour is not None:
-        return texts.WHEN_AMPM.format(hour=unclear.hour, hour24=unclear.hour + 12 if unclear.hour < 12 else unclear.hour)
+        return texts.WHEN_AMPM.format(
+            hour=unclear.hour, hour24=unclear.hour + 12 if unclear.hour < 12 else unclear.hour
+        )
     if unclear.problem is Problem.TODAY_OR_NEXT_WEEK:
         return texts.WHEN_TODAY_OR_NEXT_WEEK.format(weekday=texts.WEEKDAYS[today.weekday()])
     if unclear.problem is Problem.PAST and unclear.day is not None:
         day = unclear.day
         if day.year == today.year and day.month == today.month and day < today:
             next_month = today.month % 12 + 1
-            return texts.WHEN_PAST_MONTH_DAY.format(day=texts.cn_date(day), dom=day.day, next_month=next_month)
+            return texts.WHEN_PAST_MONTH_DAY.format(
+                day=texts.cn_date(day), dom=day.day, next_month=next_month
+            )
         return texts.WHEN_PAST.format(day=texts.cn_date(day) if day < today else "这个时间")
     return texts.WHEN_INVALID

@@ -38,7 +38,9 @@ def records(session: Session, meeting_id: int) -> dict[int, Attendance]:
     return {row.member_id: row for row in rows}
 
 
-def mark(session: Session, *, meeting_id: int, member_id: int, status: str, reason: str = "", at: datetime) -> Attendance:
+def mark(
+    session: Session, *, meeting_id: int, member_id: int, status: str, reason: str = "", at: datetime
+) -> Attendance:
     row = session.exec(
         select(Attendance).where(Attendance.meeting_id == meeting_id, Attendance.member_id == member_id)
     ).first() or Attendance(meeting_id=meeting_id, member_id=member_id, status=status)
@@ -51,7 +53,12 @@ def mark(session: Session, *, meeting_id: int, member_id: int, status: str, reas
 
 
 def meetings_of(
-    session: Session, *, org_ids: Sequence[int], start: datetime, end: datetime, include_cancelled: bool = False
+    session: Session,
+    *,
+    org_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    include_cancelled: bool = False,
 ) -> list[Meeting]:
     """Meetings of ``org_ids`` starting in [start, end), oldest first."""
     query = select(Meeting).where(

@@ -22,7 +22,13 @@ def record(
     detail: str = "",
 ) -> AuditLog:
     entry = AuditLog(
-        at=at, member_id=member_id, org_id=org_id, channel=channel, chat_id=chat_id, action=action, detail=detail
+        at=at,
+        member_id=member_id,
+        org_id=org_id,
+        channel=channel,
+        chat_id=chat_id,
+        action=action,
+        detail=detail,
     )
     session.add(entry)
     session.flush()

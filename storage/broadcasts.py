@@ -25,7 +25,11 @@ def latest_batch(session: Session, *, org_ids: Sequence[int]) -> str | None:
     """The most recent broadcast batch sent to any of ``org_ids``."""
     query = (
         select(Delivery.batch)
-        .where(Delivery.kind == BROADCAST_KIND, col(Delivery.org_id).in_(org_ids), col(Delivery.batch).is_not(None))
+        .where(
+            Delivery.kind == BROADCAST_KIND,
+            col(Delivery.org_id).in_(org_ids),
+            col(Delivery.batch).is_not(None),
+        )
         .order_by(col(Delivery.created_at).desc(), col(Delivery.id).desc())
         .limit(1)
     )

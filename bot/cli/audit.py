@@ -25,7 +25,9 @@ def audit(
         try:
             start = datetime.combine(datetime.strptime(since, "%Y-%m-%d").date(), time(), tz)
         except ValueError as exc:
-            raise fail(f"日期格式应为 YYYY-MM-DD / --since must look like 2026-11-01: {since!r}", EXIT_USAGE) from exc
+            raise fail(
+                f"日期格式应为 YYYY-MM-DD / --since must look like 2026-11-01: {since!r}", EXIT_USAGE
+            ) from exc
     with Session(engine()) as session, error_boundary():
         org_id = resolve(session, org).id if org else None
         rows = entries(session, org_id=org_id, since=start, limit=limit)
@@ -34,5 +36,12 @@ def audit(
         table.add_column(column)
     for row, who, org_name in rows:
         source = f"{row.channel}:{row.chat_id}" if row.chat_id else row.channel
-        table.add_row(row.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), who or "—", row.action, org_name, source, row.detail)
+        table.add_row(
+            row.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            who or "—",
+            row.action,
+            org_name,
+            source,
+            row.detail,
+        )
     console.print(table)

@@ -50,13 +50,21 @@ def broadcast(
         if not yes and not typer.confirm("发送？/ Send?", default=False):
             raise typer.Exit(1)
         batch = new_batch(now)
-        with Progress(TextColumn("排队 / queueing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+        with Progress(
+            TextColumn("排队 / queueing"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as bar:
             task = bar.add_task("queue", total=len(reach.targets))
             for one in reach.targets:
                 queue(session, targets=[one], reply=reply, batch=batch)
                 bar.advance(task)
-        record(session, action="broadcast", at=now, org_id=reach.org.id, channel="cli",
-               detail=f"batch={batch} chats={len(reach.targets)} text={body[:100]}")
+        record(
+            session,
+            action="broadcast",
+            at=now,
+            org_id=reach.org.id,
+            channel="cli",
+            detail=f"batch={batch} chats={len(reach.targets)} text={body[:100]}",
+        )
     console.print(f"批次 / batch: {batch}")
     if wait:
         _watch(batch, len(reach.targets), wait)
@@ -75,4 +83,6 @@ def _watch(batch: str, total: int, seconds: int) -> None:
             if counts["pending"] == 0 or time.monotonic() > deadline:
                 break
             time.sleep(1)
-    console.print(f"已送达 / sent {counts['sent']}, 失败 / failed {counts['failed']}, 待发送 / pending {counts['pending']}")
+    console.print(
+        f"已送达 / sent {counts['sent']}, 失败 / failed {counts['failed']}, 待发送 / pending {counts['pending']}"
+    )

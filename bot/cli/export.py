@@ -31,7 +31,9 @@ def _write(path: Path, data: bytes) -> None:
 @app.command("ledger")
 def ledger_cmd(
     org: str = typer.Option(..., "--org", help="党支部 / the branch"),
-    year: int = typer.Option(None, "--year", min=2000, max=2100, help="年份，默认今年 / year, default this year"),
+    year: int = typer.Option(
+        None, "--year", min=2000, max=2100, help="年份，默认今年 / year, default this year"
+    ),
     out: Path = typer.Option(None, "--out", "-o", help="输出文件 / output .xlsx"),
 ) -> None:
     """Write the 三会一课 ledger of a year as .xlsx (三会一课台账)."""
@@ -40,7 +42,9 @@ def ledger_cmd(
     with session_scope(engine()) as session, error_boundary():
         target = resolve(session, org)
         data = ledger.build(session, org=target, year=year, now=now)
-        record(session, action="export_ledger", at=now, org_id=target.id, channel="cli", detail=f"year={year}")
+        record(
+            session, action="export_ledger", at=now, org_id=target.id, channel="cli", detail=f"year={year}"
+        )
         name = target.name
     _write(out or Path(f"{name}-{year}-三会一课台账.xlsx"), data)
 
@@ -50,7 +54,9 @@ def ics_cmd(
     org: str = typer.Option(..., "--org", help="党支部 / the branch"),
     out: Path = typer.Option(None, "--out", "-o", help="输出文件 / output .ics"),
     url: bool = typer.Option(False, "--url", help="打印订阅链接而不写文件 / print the subscription URL"),
-    rotate: bool = typer.Option(False, "--rotate", help="换新链接，旧链接失效 / new URL, old one stops working"),
+    rotate: bool = typer.Option(
+        False, "--rotate", help="换新链接，旧链接失效 / new URL, old one stops working"
+    ),
 ) -> None:
     """Write upcoming meetings as iCalendar, or print the branch's subscription URL (会议日历)."""
     config = settings()
@@ -69,6 +75,8 @@ def ics_cmd(
         base = config.public_url.rstrip("/") or "http://<服务器地址 / your-server>"
         console.print(base + FEED_PATH.format(token=token), soft_wrap=True)
         if not config.public_url:
-            console.print("提示 / hint: 设置 public_url（ZHIBU_PUBLIC_URL）后显示完整链接 / set public_url for a full link")
+            console.print(
+                "提示 / hint: 设置 public_url（ZHIBU_PUBLIC_URL）后显示完整链接 / set public_url for a full link"
+            )
         return
     _write(out or Path(f"{name}-会议.ics"), data)

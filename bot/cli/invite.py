@@ -24,21 +24,38 @@ def invite(
     """Print a one-time binding code for a member (生成个人绑定码)."""
     now = SystemClock(settings().tz).now()
     with session_scope(engine()) as session, error_boundary():
-        found = [m for m in in_org(session, resolve(session, org).id) if m.name == name] if org else by_name(session, name)
+        found = (
+            [m for m in in_org(session, resolve(session, org).id) if m.name == name]
+            if org
+            else by_name(session, name)
+        )
         if not found:
             raise fail(f"名册里没有“{name}” / no member named {name!r}")
         if len(found) > 1:
-            raise fail(f"有{len(found)}位“{name}”，请加 --org / {len(found)} members named {name!r}: add --org")
+            raise fail(
+                f"有{len(found)}位“{name}”，请加 --org / {len(found)} members named {name!r}: add --org"
+            )
         member = found[0]
         code, _ = bindcodes.issue(
             session, purpose=Purpose.MEMBER, now=now, member_id=member.id, ttl=timedelta(hours=hours)
         )
-        record(session, action="invite", at=now, org_id=member.org_id, channel="cli", detail=f"member={member.id}")
+        record(
+            session,
+            action="invite",
+            at=now,
+            org_id=member.org_id,
+            channel="cli",
+            detail=f"member={member.id}",
+        )
     console.print(f"{name} 的绑定码 / binding code: [bold]{bindcodes.display(code)}[/]")
-    console.print(f"请本人私聊机器人发送 / the member sends privately: 绑定 {bindcodes.display(code)}  ({hours} h, once)")
+    console.print(
+        f"请本人私聊机器人发送 / the member sends privately: 绑定 {bindcodes.display(code)}  ({hours} h, once)"
+    )
 
 
-def chat_code(org: str = typer.Option(..., "--org", help="要绑定群的组织 / organization of the group")) -> None:
+def chat_code(
+    org: str = typer.Option(..., "--org", help="要绑定群的组织 / organization of the group"),
+) -> None:
     """Print a one-time code that binds a group chat to an organization (生成群绑定码)."""
     now = SystemClock(settings().tz).now()
     with session_scope(engine()) as session, error_boundary():
@@ -47,4 +64,6 @@ def chat_code(org: str = typer.Option(..., "--org", help="要绑定群的组织 
         record(session, action="chat_code", at=now, org_id=target.id, channel="cli")
         minutes = int((row.expires_at - now).total_seconds() // 60)
     console.print(f"{org} 的群绑定码 / group code: [bold]{bindcodes.display(code)}[/]")
-    console.print(f"在群里发送 / send in the group: 绑定本群 {bindcodes.display(code)}  ({minutes} min, once)")
+    console.print(
+        f"在群里发送 / send in the group: 绑定本群 {bindcodes.display(code)}  ({minutes} min, once)"
+    )

@@ -44,7 +44,9 @@ def test_check_in_until_the_stated_end(chat_as: Callable[..., Chat], clock: Fake
     assert "签到成功" in chat_as("张三").say("签到")
 
 
-def test_only_the_committee_signs_in_to_a_committee_meeting(chat_as: Callable[..., Chat], clock: FakeClock) -> None:
+def test_only_the_committee_signs_in_to_a_committee_meeting(
+    chat_as: Callable[..., Chat], clock: FakeClock
+) -> None:
     chat_as("王书记").say("安排 支委会 11月25日 15:00")
     clock.set(START)
     assert "不在支委会的参会范围" in chat_as("张三").say("签到")
@@ -52,7 +54,9 @@ def test_only_the_committee_signs_in_to_a_committee_meeting(chat_as: Callable[..
     assert "只对已绑定的党员开放" in chat_as(None).say("签到")
 
 
-def test_leave_before_the_meeting(chat_as: Callable[..., Chat], clock: FakeClock, engine: Engine, district: dict[str, int]) -> None:
+def test_leave_before_the_meeting(
+    chat_as: Callable[..., Chat], clock: FakeClock, engine: Engine, district: dict[str, int]
+) -> None:
     member = chat_as("李四")
     assert "近期没有" in member.say("请假 出差")
     chat_as("王书记").say("安排 党课 11月25日 15:00")
@@ -63,7 +67,9 @@ def test_leave_before_the_meeting(chat_as: Callable[..., Chat], clock: FakeClock
     assert "已经开始" in chat_as("赵五").say("请假 身体不适")
 
 
-def test_absence_list_and_marking(chat_as: Callable[..., Chat], clock: FakeClock, engine: Engine, district: dict[str, int]) -> None:
+def test_absence_list_and_marking(
+    chat_as: Callable[..., Chat], clock: FakeClock, engine: Engine, district: dict[str, int]
+) -> None:
     secretary = chat_as("王书记")
     assert "最近没有会议" in secretary.say("缺席名单")
     secretary.say("安排 党课 11月25日 15:00")
@@ -84,7 +90,9 @@ def test_absence_list_and_marking(chat_as: Callable[..., Chat], clock: FakeClock
     assert "只有本支部书记" in chat_as("张三").say("标记缺席 赵五")
 
 
-def test_general_assembly_without_a_voting_quorum_is_flagged(chat_as: Callable[..., Chat], clock: FakeClock) -> None:
+def test_general_assembly_without_a_voting_quorum_is_flagged(
+    chat_as: Callable[..., Chat], clock: FakeClock
+) -> None:
     # 第一党支部: 4 正式党员 (王书记, 刘组织, 张三, 赵五) and 1 预备党员 (李四)
     secretary = chat_as("王书记")
     secretary.say("安排 支部党员大会 11月25日 15:00 讨论发展党员")

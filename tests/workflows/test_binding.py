@@ -23,7 +23,9 @@ def _code(answer: str) -> str:
     return found.group(1)
 
 
-def test_secretary_invites_and_member_binds_with_the_code(chat_as: Callable[..., Chat], router: Router) -> None:
+def test_secretary_invites_and_member_binds_with_the_code(
+    chat_as: Callable[..., Chat], router: Router
+) -> None:
     code = _code(chat_as("王书记").say("邀请 张三"))
     newcomer = Chat(router, "wx-new", "wx-new")
     assert "绑定成功" in newcomer.say(f"绑定 {code.lower()}")
@@ -55,7 +57,9 @@ def test_a_new_invitation_retires_the_old_code(chat_as: Callable[..., Chat], rou
     assert "绑定成功" in newcomer.say(f"绑定 {second}")
 
 
-def test_wrong_codes_are_refused_then_throttled(chat_as: Callable[..., Chat], router: Router, clock: FakeClock) -> None:
+def test_wrong_codes_are_refused_then_throttled(
+    chat_as: Callable[..., Chat], router: Router, clock: FakeClock
+) -> None:
     code = _code(chat_as("王书记").say("邀请 张三"))
     guesser = Chat(router, "wx-guess", "wx-guess")
     for _ in range(5):
@@ -107,7 +111,9 @@ def test_group_chat_binding_with_a_chat_code(
 ) -> None:
     code = _code(chat_as("王书记").say("群绑定码"))
     group = Chat(router, "wx-zs", "group-1", is_group=True)
-    assert "个人绑定码" in Chat(router, "wx-x", "wx-x", is_group=True).say(f"绑定本群 {_code(chat_as('王书记').say('邀请 张三'))}")
+    assert "个人绑定码" in Chat(router, "wx-x", "wx-x", is_group=True).say(
+        f"绑定本群 {_code(chat_as('王书记').say('邀请 张三'))}"
+    )
     assert "已绑定到第一党支部" in group.say(f"绑定本群 {code}")
     with Session(engine) as session:
         binding = session.exec(select(ChatBinding)).one()
@@ -120,7 +126,9 @@ def test_group_chat_binding_with_a_chat_code(
     assert "已过期" in Chat(router, "u", "group-2", is_group=True).say(f"绑定本群 {late}")
 
 
-def test_secretary_binds_a_group_directly_and_members_cannot(chat_as: Callable[..., Chat], engine: Engine) -> None:
+def test_secretary_binds_a_group_directly_and_members_cannot(
+    chat_as: Callable[..., Chat], engine: Engine
+) -> None:
     assert "绑定码" in chat_as("张三", group="g9").say("绑定本群")
     assert "已绑定到第一党支部" in chat_as("王书记", group="g9").say("绑定本群")
     assert "群聊里" in chat_as("王书记").say("绑定本群")

@@ -24,7 +24,9 @@ runner = CliRunner()
 def groups(engine: Engine, district: dict[str, int]) -> None:
     with session_scope(engine) as session:
         for chat_id, org in (("grp-1a", "第一党支部"), ("grp-1b", "第一党支部"), ("grp-2", "第二党支部")):
-            session.add(ChatBinding(channel="console", account="local", chat_id=chat_id, org_id=district[org]))
+            session.add(
+                ChatBinding(channel="console", account="local", chat_id=chat_id, org_id=district[org])
+            )
 
 
 def _deliveries(engine: Engine) -> list[Delivery]:
@@ -32,7 +34,9 @@ def _deliveries(engine: Engine) -> list[Delivery]:
         return list(session.exec(select(Delivery).order_by(Delivery.id)))
 
 
-def test_preview_then_confirm_queues_one_batch(chat_as: Callable[..., Chat], engine: Engine, groups: None) -> None:
+def test_preview_then_confirm_queues_one_batch(
+    chat_as: Callable[..., Chat], engine: Engine, groups: None
+) -> None:
     secretary = chat_as("王书记")
     preview = secretary.say("发布 本周五下午3点开党员大会，请准时参加。")
     assert "将发送到2个群（1个组织），覆盖5名党员" in preview
@@ -51,7 +55,9 @@ def test_preview_then_confirm_queues_one_batch(chat_as: Callable[..., Chat], eng
     assert "chats=2" in entry.detail and entry.chat_id == secretary.chat_id
 
 
-def test_confirmation_expires(chat_as: Callable[..., Chat], engine: Engine, groups: None, clock: FakeClock) -> None:
+def test_confirmation_expires(
+    chat_as: Callable[..., Chat], engine: Engine, groups: None, clock: FakeClock
+) -> None:
     secretary = chat_as("王书记")
     secretary.say("发布 通知")
     clock.advance(timedelta(minutes=5, seconds=1))
@@ -67,14 +73,18 @@ def test_abort(chat_as: Callable[..., Chat], engine: Engine, groups: None) -> No
     assert _deliveries(engine) == []
 
 
-def test_higher_organization_reaches_every_branch_below(chat_as: Callable[..., Chat], engine: Engine, groups: None) -> None:
+def test_higher_organization_reaches_every_branch_below(
+    chat_as: Callable[..., Chat], engine: Engine, groups: None
+) -> None:
     staff = chat_as("孙委员")
     assert "将发送到3个群（2个组织），覆盖8名党员" in staff.say("/broadcast 街道党工委通知")
     staff.say("确认发送")
     assert {r.chat_id for r in _deliveries(engine)} == {"grp-1a", "grp-1b", "grp-2"}
 
 
-def test_members_strangers_and_unbound_branches_are_refused(chat_as: Callable[..., Chat], engine: Engine) -> None:
+def test_members_strangers_and_unbound_branches_are_refused(
+    chat_as: Callable[..., Chat], engine: Engine
+) -> None:
     assert "只有本支部书记" in chat_as("张三").say("发布 通知")
     assert "只对已绑定的党员开放" in chat_as(None).say("发布 通知")
     assert "还没有绑定任何群" in chat_as("王书记").say("发布 通知")
@@ -82,7 +92,9 @@ def test_members_strangers_and_unbound_branches_are_refused(chat_as: Callable[..
     assert _deliveries(engine) == []
 
 
-def test_someone_else_cannot_confirm_my_notice(chat_as: Callable[..., Chat], engine: Engine, groups: None) -> None:
+def test_someone_else_cannot_confirm_my_notice(
+    chat_as: Callable[..., Chat], engine: Engine, groups: None
+) -> None:
     chat_as("王书记", group="grp-1a").say("发布 通知")
     assert "没有待确认" in chat_as("刘组织", group="grp-1a").say("确认发送")
     assert _deliveries(engine) == []
@@ -129,6 +141,13 @@ def test_cli_broadcast_asks_and_can_be_declined(cli_env: Path, engine: Engine, g
 def test_cli_broadcast_refuses_empty_or_missing_files(cli_env: Path, groups: None) -> None:
     empty = cli_env / "empty.md"
     empty.write_text("  \n", encoding="utf-8")
-    assert runner.invoke(app, ["broadcast", "--org", "第一党支部", "--file", str(empty), "--yes"]).exit_code == 2
-    assert runner.invoke(app, ["broadcast", "--org", "第一党支部", "--file", "nope.md", "--yes"]).exit_code == 2
-    assert runner.invoke(app, ["broadcast", "--org", "没有这个组织", "--file", str(empty), "--yes"]).exit_code != 0
+    assert (
+        runner.invoke(app, ["broadcast", "--org", "第一党支部", "--file", str(empty), "--yes"]).exit_code == 2
+    )
+    assert (
+        runner.invoke(app, ["broadcast", "--org", "第一党支部", "--file", "nope.md", "--yes"]).exit_code == 2
+    )
+    assert (
+        runner.invoke(app, ["broadcast", "--org", "没有这个组织", "--file", str(empty), "--yes"]).exit_code
+        != 0
+    )

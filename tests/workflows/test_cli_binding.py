@@ -30,7 +30,9 @@ def test_invite_unknown_name_fails_cleanly(cli_env: Path, district: dict[str, in
     assert "无名氏" in result.output
 
 
-def test_audit_lists_actions_and_filters_by_org(cli_env: Path, district: dict[str, int], engine: Engine) -> None:
+def test_audit_lists_actions_and_filters_by_org(
+    cli_env: Path, district: dict[str, int], engine: Engine
+) -> None:
     assert runner.invoke(app, ["members", "invite", "张三"]).exit_code == 0
     assert runner.invoke(app, ["members", "chat-code", "--org", "第二党支部"]).exit_code == 0
     everything = runner.invoke(app, ["audit"], terminal_width=200)

@@ -92,8 +92,12 @@ def _rows(sheet: object) -> dict[str, tuple[object, ...]]:
     return rows
 
 
-def test_ledger_summary_checks_frequencies(engine: Engine, district: dict[str, int], year_of_meetings: None) -> None:
-    summary = load_workbook(BytesIO(_book(engine, district, datetime(2027, 1, 2, 9, tzinfo=SHANGHAI))))["完成情况"]
+def test_ledger_summary_checks_frequencies(
+    engine: Engine, district: dict[str, int], year_of_meetings: None
+) -> None:
+    summary = load_workbook(BytesIO(_book(engine, district, datetime(2027, 1, 2, 9, tzinfo=SHANGHAI))))[
+        "完成情况"
+    ]
     rows = _rows(summary)
     assert "第一党支部2026年三会一课完成情况" in next(iter(rows))
     assert rows["11月"] == (1, "无党小组", 1, "达标")
@@ -103,8 +107,12 @@ def test_ledger_summary_checks_frequencies(engine: Engine, district: dict[str, i
     assert rows["第一季度"][-1] == "未达标：支部党员大会、党课"
 
 
-def test_ledger_marks_the_current_period_in_progress(engine: Engine, district: dict[str, int], year_of_meetings: None) -> None:
-    summary = load_workbook(BytesIO(_book(engine, district, datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI))))["完成情况"]
+def test_ledger_marks_the_current_period_in_progress(
+    engine: Engine, district: dict[str, int], year_of_meetings: None
+) -> None:
+    summary = load_workbook(BytesIO(_book(engine, district, datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI))))[
+        "完成情况"
+    ]
     rows = _rows(summary)
     assert rows["第四季度"][-1] == "进行中"  # 党课 not held yet, but the quarter is not over
     assert rows["12月"][-1] == "—"
@@ -132,14 +140,18 @@ def test_ics_parses_back(engine: Engine, district: dict[str, int], year_of_meeti
     assert str(events["党课：党章学习"]["STATUS"]) == "CANCELLED"
 
 
-def test_cli_ics_and_url(cli_env: Path, district: dict[str, int], engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_ics_and_url(
+    cli_env: Path, district: dict[str, int], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = runner.invoke(app, ["export", "ics", "--org", "第一党支部", "--out", "feed.ics"])
     assert result.exit_code == 0, result.output
     assert Calendar.from_ical((cli_env / "feed.ics").read_bytes())["VERSION"] == "2.0"
     monkeypatch.setenv("ZHIBU_PUBLIC_URL", "https://zhibu.example.org/")
     first = runner.invoke(app, ["export", "ics", "--org", "第一党支部", "--url"]).output.strip()
     again = runner.invoke(app, ["export", "ics", "--org", "第一党支部", "--url"]).output.strip()
-    assert first == again and first.startswith("https://zhibu.example.org/calendar/") and first.endswith(".ics")
+    assert (
+        first == again and first.startswith("https://zhibu.example.org/calendar/") and first.endswith(".ics")
+    )
     rotated = runner.invoke(app, ["export", "ics", "--org", "第一党支部", "--rotate"]).output.strip()
     assert rotated != first
     assert "rotate_feed" in runner.invoke(app, ["audit"], terminal_width=200).output

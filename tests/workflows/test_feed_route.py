@@ -23,12 +23,23 @@ def test_feed_serves_the_branch_calendar_and_hides_unknown_tokens(
 ) -> None:
     with session_scope(engine) as session:
         create_meeting(
-            session, org_id=district["第一党支部"], kind="党课", starts_at=datetime(2026, 12, 10, 15, tzinfo=SHANGHAI),
+            session,
+            org_id=district["第一党支部"],
+            kind="党课",
+            starts_at=datetime(2026, 12, 10, 15, tzinfo=SHANGHAI),
             topic="全会精神宣讲",
         )
-        create_meeting(session, org_id=district["第二党支部"], kind="支委会", starts_at=datetime(2026, 12, 11, 15, tzinfo=SHANGHAI))
+        create_meeting(
+            session,
+            org_id=district["第二党支部"],
+            kind="支委会",
+            starts_at=datetime(2026, 12, 11, 15, tzinfo=SHANGHAI),
+        )
         token = token_for(session, org_id=district["第一党支部"], now=clock.now())
-    with serve(Starlette(routes=routes(engine, clock))) as base, httpx.Client(base_url=base, timeout=10) as client:
+    with (
+        serve(Starlette(routes=routes(engine, clock))) as base,
+        httpx.Client(base_url=base, timeout=10) as client,
+    ):
         _check(client, token)
 
 

@@ -19,7 +19,9 @@ def _meetings(engine: Engine) -> list[Meeting]:
         return list(session.exec(select(Meeting).order_by(Meeting.starts_at)))
 
 
-def test_secretary_schedules_a_meeting_in_one_line(chat_as: Callable[..., Chat], engine: Engine, district: dict[str, int]) -> None:
+def test_secretary_schedules_a_meeting_in_one_line(
+    chat_as: Callable[..., Chat], engine: Engine, district: dict[str, int]
+) -> None:
     answer = chat_as("王书记").say("安排 支委会 12月5日 15:00 三楼会议室 主题：学习全会精神")
     assert "已安排支委会" in answer and "2026年12月5日（周六）15:00" in answer
     (meeting,) = _meetings(engine)
@@ -106,11 +108,15 @@ def test_other_branches_meetings_are_out_of_reach(chat_as: Callable[..., Chat]) 
     assert "还没有安排会议" in chat_as("张三").say("本月安排")
 
 
-def test_questions_starting_with_a_command_word_still_reach_the_answerer(chat_as: Callable[..., Chat]) -> None:
+def test_questions_starting_with_a_command_word_still_reach_the_answerer(
+    chat_as: Callable[..., Chat],
+) -> None:
     assert "只有本支部书记" not in chat_as("张三").say("取消预备党员资格要走什么程序")
 
 
-def test_a_short_reply_completes_the_question(chat_as: Callable[..., Chat], engine: Engine, clock: FakeClock) -> None:
+def test_a_short_reply_completes_the_question(
+    chat_as: Callable[..., Chat], engine: Engine, clock: FakeClock
+) -> None:
     secretary = chat_as("王书记")
     question = secretary.say("安排 支委会 12月5日 3点 三楼会议室 主题：学习全会精神")
     assert "上午还是下午" in question and "直接回复" in question
@@ -133,7 +139,9 @@ def test_short_replies_for_weekday_and_missing_clock(chat_as: Callable[..., Chat
     assert len(_meetings(engine)) == 2
 
 
-def test_drafts_expire_and_belong_to_their_sender(chat_as: Callable[..., Chat], engine: Engine, clock: FakeClock) -> None:
+def test_drafts_expire_and_belong_to_their_sender(
+    chat_as: Callable[..., Chat], engine: Engine, clock: FakeClock
+) -> None:
     secretary = chat_as("王书记", group="grp")
     secretary.say("安排 支委会 12月5日 3点")
     assert "已安排" not in chat_as("刘组织", group="grp").say("下午")

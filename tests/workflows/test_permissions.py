@@ -23,7 +23,9 @@ def test_branch_leaders_manage_their_own_branch_only(role: Role) -> None:
     assert not manages(actor(role), [TOP])
 
 
-@pytest.mark.parametrize("role", [Role.MEMBER, Role.GROUP_LEADER, Role.PUBLICITY, Role.DISCIPLINE, Role.COMMITTEE])
+@pytest.mark.parametrize(
+    "role", [Role.MEMBER, Role.GROUP_LEADER, Role.PUBLICITY, Role.DISCIPLINE, Role.COMMITTEE]
+)
 def test_other_branch_roles_do_not_manage(role: Role) -> None:
     assert not manages(actor(role), LINEAGE)
     assert not can_manage_anything(actor(role))

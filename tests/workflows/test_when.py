@@ -106,7 +106,10 @@ def test_no_date_in_plain_text() -> None:
     assert find("三楼会议室 学习二十大精神", NOW) == (None, "三楼会议室 学习二十大精神")
 
 
-@pytest.mark.parametrize(("text", "value"), [("5", 5), ("１２", 12), ("十", 10), ("十二", 12), ("二十三", 23), ("两", 2), ("零五", 5), ("三十", 30)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("5", 5), ("１２", 12), ("十", 10), ("十二", 12), ("二十三", 23), ("两", 2), ("零五", 5), ("三十", 30)],
+)
 def test_chinese_numbers(text: str, value: int) -> None:
     assert cn_number(text) == value
 
@@ -174,7 +177,7 @@ _ALPHABET = "0123456789:：年月日号点时分半刻整上下午中晚早今�
 @example("99999号")
 def test_find_is_total(text: str) -> None:
     """Any text gives a date, a question or nothing, never an exception."""
-    found, rest = find(text, NOW)
+    found, _ = find(text, NOW)
     assert found is None or isinstance(found, (When, Unclear))
     if isinstance(found, When) and found.start is not None:
         assert datetime.combine(found.day, found.start, SHANGHAI) > NOW
