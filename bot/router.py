@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from bot.core.clock import Clock
 from bot.core.messages import Inbound, Reply
 from handlers import texts
-from handlers.commands import dispatch
+from handlers.ask import Outcome
+from handlers.commands import dispatch, explain
 from handlers.context import HandlerContext
 from storage.db import session_scope
 from storage.members import for_identity
@@ -38,6 +39,11 @@ class Router:
                 "handler failed channel=%s account=%s chat=%s", inbound.channel, inbound.account, inbound.chat_id
             )
             return [Reply(texts.ERROR)]
+
+    def explain(self, inbound: Inbound) -> Outcome:
+        """Answer one message and say how (answer, live, suggestions, fallback): for tuning, not for chat."""
+        with session_scope(self.engine) as session:
+            return explain(self._context(session, inbound))
 
     def _context(self, session: Session, inbound: Inbound) -> HandlerContext:
         asker = for_identity(

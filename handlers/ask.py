@@ -1,11 +1,141 @@
-"""Free-text questions. Until the knowledge base lands this admits what it cannot answer."""
+"""Free-text questions: the knowledge base's answer, "你是不是想问", or a friendly "I don't know".
+
+A wrong confident answer about Party rules is worse than none, so an answer is
+given only when the best entry covers most of what the question says (its
+share of the question's IDF) and scores well; otherwise the top questions are
+offered as numbered choices, and a reply with the number picks one.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.core.messages import Reply
 from handlers import texts
 from handlers.context import HandlerContext
+from handlers.scope import home_org, lineage
+from storage import conversation
+from storage.knowledge.base import Found, KnowledgeBase, default_base
+from storage.knowledge.entries import Entry
+from storage.knowledge.normalize import normalize
+from storage.models import Organization
+
+CHOICES_KIND = "kb-choices"
+GREETINGS = frozenset({"你好", "您好", "在吗", "在不在", "hi", "hello", "哈喽", "嗨", "早上好", "晚上好", "下午好"})
+THANKS = frozenset({"谢谢", "多谢", "谢谢你", "谢了", "好的谢谢", "感谢", "thanks", "thank you"})
+
+
+@dataclass(frozen=True, slots=True)
+class AskPolicy:
+    """Thresholds, tuned on tests/data/questions.tsv and tests/data/offtopic.txt."""
+
+    answer_coverage: float = 0.6  # the best entry matches at least this share of the question's IDF
+    answer_score: float = 2.5  # and scores at least this much
+    suggest_coverage: float = 0.3  # below this nothing is close enough even to suggest
+    suggest_score: float = 0.5
+    choices: int = 3
+    choices_ttl: timedelta = timedelta(minutes=30)
+
+
+DEFAULT_POLICY = AskPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the answerer decided; ``zhibu ask --batch`` prints these fields."""
+
+    kind: str  # "answer" | "live" | "suggestions" | "fallback"
+    text: str
+    score: float | None = None
+    entry: str | None = None
+
+
+def visible_orgs(ctx: HandlerContext) -> list[int]:
+    """The asker's branch, then its ancestors: whose local entries apply, nearest first."""
+    org = home_org(ctx) or ctx.chat_org
+    return lineage(ctx.session, org) if org is not None else []
+
+
+def format_entry(entry: Entry, orgs: list[int], ctx: HandlerContext) -> str:
+    if entry.org_id is not None:
+        owner = ctx.session.get(Organization, entry.org_id)
+        source = texts.KB_LOCAL_SOURCE if not orgs or entry.org_id == orgs[0] or owner is None else owner.name
+        source = f"{source}（{entry.source}）" if entry.source else source
+    else:
+        source = entry.source
+    template = texts.KB_ANSWER if source else texts.KB_ANSWER_NO_SOURCE
+    return template.format(answer=entry.answer, source=source)
+
+
+def _chat_key(ctx: HandlerContext) -> conversation.ChatKey:
+    i = ctx.inbound
+    return conversation.ChatKey(i.channel, i.account, i.chat_id, i.sender_id)
+
+
+def _suggest(ctx: HandlerContext, hits: list[Found], policy: AskPolicy) -> Outcome:
+    shown = hits[: policy.choices]
+    lines = [texts.KB_SUGGEST_HEAD]
+    lines += [texts.KB_SUGGEST_LINE.format(n=n, question=f.entry.question) for n, f in enumerate(shown, 1)]
+    lines.append(texts.KB_SUGGEST_TAIL)
+    conversation.put(
+        ctx.session, key=_chat_key(ctx), kind=CHOICES_KIND,
+        data={"keys": [f.entry.key for f in shown]}, expires_at=ctx.now + policy.choices_ttl,
+    )
+    return Outcome("suggestions", "\n".join(lines), round(shown[0].score, 3), shown[0].entry.key)
+
+
+def _small_talk(question: str) -> str | None:
+    said = normalize(question).replace(" ", "")
+    if said in GREETINGS:
+        return texts.KB_GREETING
+    if said in THANKS:
+        return texts.KB_THANKS
+    return None
+
+
+def resolve(ctx: HandlerContext, *, policy: AskPolicy = DEFAULT_POLICY, base: KnowledgeBase | None = None) -> Outcome:
+    """Decide between an answer, suggestions and the fallback for the message in ``ctx``."""
+    talk = _small_talk(ctx.text)
+    if talk is not None:
+        return Outcome("fallback", talk)
+    kb = base or default_base()
+    orgs = visible_orgs(ctx)
+    hits = list(kb.search(ctx.text, session=ctx.session, org_ids=orgs, k=policy.choices).hits)
+    if not hits:
+        return Outcome("fallback", texts.KB_FALLBACK)
+    best = hits[0]
+    if best.coverage >= policy.answer_coverage and best.score >= policy.answer_score:
+        return Outcome("answer", format_entry(best.entry, orgs, ctx), round(best.score, 3), best.entry.key)
+    close = [h for h in hits if h.coverage >= policy.suggest_coverage and h.score >= policy.suggest_score]
+    if close:
+        return _suggest(ctx, close, policy)
+    return Outcome("fallback", texts.KB_FALLBACK, round(best.score, 3), None)
 
 
 def answer(ctx: HandlerContext) -> list[Reply]:
-    return [Reply(texts.UNKNOWN)]
+    return [Reply(resolve(ctx).text)]
+
+
+def pick(ctx: HandlerContext) -> list[Reply]:
+    """A bare number after "你是不是想问": answer the chosen question."""
+    return [Reply(resolve_pick(ctx).text)]
+
+
+def has_choices(ctx: HandlerContext) -> bool:
+    return conversation.get(ctx.session, key=_chat_key(ctx), kind=CHOICES_KIND, now=ctx.now) is not None
+
+
+def resolve_pick(ctx: HandlerContext, *, base: KnowledgeBase | None = None) -> Outcome:
+    key = _chat_key(ctx)
+    offered = conversation.get(ctx.session, key=key, kind=CHOICES_KIND, now=ctx.now)
+    number = int(normalize(ctx.text).translate(str.maketrans("一二三四五六七八九", "123456789")) or 0)
+    keys = list(offered.get("keys", [])) if offered else []
+    if not 1 <= number <= len(keys):
+        return resolve(ctx, base=base) if not offered else Outcome("fallback", texts.KB_PICK_NONE)
+    orgs = visible_orgs(ctx)
+    entry = (base or default_base()).entry(keys[number - 1], session=ctx.session, org_ids=orgs)
+    if entry is None:
+        return Outcome("fallback", texts.KB_PICK_NONE)
+    conversation.drop(ctx.session, key=key, kind=CHOICES_KIND)
+    return Outcome("answer", format_entry(entry, orgs, ctx), None, entry.key)

@@ -14,9 +14,10 @@ from bot.core.messages import Reply
 from handlers import attendance, binding, broadcast
 from handlers import help as help_handler
 from handlers import meetings
-from handlers import party_age
+from handlers import ask, dues, live, party_age
 from handlers.ask import answer
 from handlers.context import HandlerContext
+from storage.knowledge.normalize import simplify
 
 Handler = Callable[[HandlerContext], list[Reply]]
 
@@ -36,16 +37,34 @@ def _words(*words: str) -> re.Pattern[str]:
 
 
 _TIME_ONLY = re.compile(r"^[\s\d:：年月日号点时分半刻整上下午中晚早凌晨傍今明后大天周星期礼拜一二三四五六七八九十两零〇个本这到至~～-]{1,24}$")
+def _numbered_reply(ctx: HandlerContext) -> list[Reply]:
+    """A bare number picks from "你是不是想问" when choices are pending, else it may finish a 安排/改期."""
+    return ask.pick(ctx) if ask.has_choices(ctx) else meetings.clarify(ctx)
+
+
+_THIS_MONTH = r"(?:本月|这个月|这月|当月|本期|这期)"
+_DUES_WORDS = "党费|交多少|缴多少|工资|收入|月薪|薪水|薪资|退休金|养老金|退休费|离休费"
+_MEETINGS = "支部党员大会|党员大会|支部大会|支委会|支部委员会|党小组会|小组会|党课|主题党日|组织生活会|开会|会议|会"
 
 COMMANDS: tuple[Command, ...] = (
     Command("help", _words("/help", "/start", "帮助", "help", "菜单", "?", "？"), help_handler.show, "用法说明"),
+    # --- live answers and the knowledge base (issue 4); patterns see simplified, half-width text ---
+    Command("kb-pick", re.compile(r"^\s*[1-9一二三四五六七八九]\s*[.。、]?\s*$"), _numbered_reply,
+            "回复数字：选“你是不是想问”里的问题"),
+    Command("birthdays-month", re.compile(rf"^.*{_THIS_MONTH}.*政治生日"), live.month_birthdays, "本月政治生日（书记）"),
     Command(
         "birthday",
-        re.compile(r"^(?:我的)?政治生日(?:是哪天|是什么时候|是几号)?[?？]?$"),
+        re.compile(r"^(?:我的)?政治生日(?:是哪天|是什么时候|是几号)?[?？]?$|^.*我的?(?:政治生日|入党日期|入党时间)"),
         party_age.political_birthday,
         "我的政治生日",
     ),
-    Command("standing", re.compile(r"^(?:我的)?党龄(?:多少年?|几年)?[?？]?$"), party_age.standing, "我的党龄"),
+    Command("standing", re.compile(r"^(?:我的)?党龄(?:多少年?|几年)?[?？]?$|^.*我的?党龄"), party_age.standing, "我的党龄"),
+    Command("dues", re.compile(rf"^(?=.*(?:{_DUES_WORDS})).*(?:\d|[一二两三四五六七八九十]+[万千百])"), dues.calculate,
+            "月收入8000交多少党费 / 退休金4000"),
+    Command("guide", re.compile(rf"^.*{_THIS_MONTH}的?(?:组织生活|清单|学习内容|学什么|学习安排|主题党日安排)"),
+            live.month_guide, "本月组织生活清单"),
+    Command("next-meeting", re.compile(rf"^.*(?:下次|下一次|下回|下一个|最近一次)的?(?:{_MEETINGS})"), live.next_meeting,
+            "下次支委会 / 党课 / 主题党日"),
     # --- secretary and member workflows (issue 6) ---
     Command("secretary-help", _words("书记帮助", "管理帮助", "/admin"), help_handler.secretary, "书记帮助：管理命令"),
     Command("bind-chat", _words("绑定本群"), binding.bind_chat, "绑定本群 绑定码：把群绑定到支部"),
@@ -70,8 +89,25 @@ COMMANDS: tuple[Command, ...] = (
 
 
 def dispatch(ctx: HandlerContext) -> list[Reply]:
-    text = ctx.text
+    command = route(ctx)
+    return command.handler(ctx) if command is not None else answer(ctx)
+
+
+def route(ctx: HandlerContext) -> Command | None:
+    """The first command whose pattern matches; patterns see half-width, simplified text (三會→三会, ８→8)."""
+    text = simplify(ctx.text)
     for command in COMMANDS:
         if command.pattern.match(text):
-            return command.handler(ctx)
-    return answer(ctx)
+            return command
+    return None
+
+
+def explain(ctx: HandlerContext) -> ask.Outcome:
+    """Like ``dispatch``, but says what kind of answer it was (for ``zhibu ask --batch`` and tuning)."""
+    command = route(ctx)
+    if command is not None and command.name == "kb-pick":
+        return ask.resolve_pick(ctx)
+    if command is None or (command.name == "dues" and dues.parse_income(ctx.text) is None):
+        return ask.resolve(ctx)
+    replies = command.handler(ctx)
+    return ask.Outcome("live", "\n".join(r.text for r in replies), None, f"live:{command.name}")

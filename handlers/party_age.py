@@ -29,4 +29,8 @@ def standing(ctx: HandlerContext) -> list[Reply]:
     if years is None or member.full_on is None:
         end = probation_end(member.joined_on)
         return [Reply(texts.PARTY_STANDING_PROBATION.format(name=member.name, end=texts.cn_date(end)))]
-    return [Reply(texts.PARTY_STANDING.format(name=member.name, full=texts.cn_date(member.full_on), years=years))]
+    text = texts.PARTY_STANDING.format(name=member.name, full=texts.cn_date(member.full_on), years=years)
+    nxt = next_anniversary(member.full_on, ctx.today)
+    if nxt != ctx.today:
+        text += texts.STANDING_NEXT.format(next=texts.cn_date(nxt), years=whole_years(member.full_on, nxt))
+    return [Reply(text)]

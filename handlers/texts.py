@@ -216,3 +216,60 @@ SECRETARY_HELP = (
     "· 缺席名单｜标记缺席 姓名 原因\n"
     "党员可以：签到｜请假 原因｜本月安排。"
 )
+
+# --- Knowledge answers, 党费 and live answers (issue 4: handlers/ask.py, dues.py, live.py) ---
+KB_ANSWER = "{answer}\n（依据：{source}）"
+KB_ANSWER_NO_SOURCE = "{answer}"
+KB_LOCAL_SOURCE = "本支部"
+KB_SUGGEST_HEAD = "你是不是想问："
+KB_SUGGEST_LINE = "{n}. {question}"
+KB_SUGGEST_TAIL = "回复数字即可查看答案。"
+KB_PICK_NONE = "没有找到对应的选项，请直接把问题发给我。"
+KB_FALLBACK = (
+    "这个问题我答不上来，我只懂党支部工作方面的事。可以这样问我：\n"
+    "· 三会一课是什么\n"
+    "· 月收入8000交多少党费\n"
+    "· 预备党员怎么转正\n"
+    "· 我的政治生日 / 我的党龄\n"
+    "· 下次支委会什么时候"
+)
+KB_GREETING = "您好！我是支部助手。" + KB_FALLBACK[KB_FALLBACK.index("可以这样问我") :]
+KB_THANKS = "不客气！还有党务方面的问题随时问我。"
+
+DUES_EMPLOYED = (
+    "按月工资收入{base}元计算（基数按税后、相对固定的经常性工资收入）：{bracket}，按{rate}%交纳，"
+    "每月党费{fee}元。\n"
+    "整月收入按同一比例计算，不分段累进；基数不含个人所得税、社保和住房公积金、改革性补贴、年终奖励性绩效等。"
+    "\n（依据：中组部《关于中国共产党党费收缴、使用和管理的规定》，2008年）"
+)
+DUES_RETIRED = (
+    "按每月离退休费{base}元计算（基数为基本离退休费，不含各类津补贴）：{bracket}，按{rate}%交纳，"
+    "每月党费{fee}元。\n"
+    "离退休党员5000元（含）以下交0.5%，5000元以上交1%。"
+    "\n（依据：中组部《关于中国共产党党费收缴、使用和管理的规定》，2008年）"
+)
+DUES_BRACKET_UPTO = "属于{upper}元（含）以下一档"
+DUES_BRACKET_BETWEEN = "属于{lower}元以上至{upper}元（含）一档"
+DUES_BRACKET_ABOVE = "属于{lower}元以上一档"
+
+STANDING_NEXT = "到{next}满{years}年。"
+LIVE_NO_BRANCH = "还不知道您在哪个支部。请先绑定身份（发送“绑定 绑定码”），或在已绑定支部的群里问我。"
+LIVE_NEXT_MEETING = "{org}下次{kind}：{when}{place}{topic}"
+LIVE_NEXT_PLACE = "，地点：{place}"
+LIVE_NEXT_TOPIC = "，主题：{topic}"
+LIVE_NO_MEETING = "{org}还没有安排下次{kind}。{rule}请留意书记的通知。"
+LIVE_MEETING_RULES = {
+    "支委会": "按支部工作条例，支委会一般每月召开1次。",
+    "党小组会": "按支部工作条例，党小组会一般每月召开1次。",
+    "支部党员大会": "按支部工作条例，支部党员大会一般每季度召开1次。",
+    "党课": "党课要定期上，很多地方要求每季度至少1次。",
+    "主题党日": "主题党日每月相对固定1天开展。",
+    "组织生活会": "组织生活会每年至少召开1次，一般安排在第四季度。",
+}
+LIVE_GUIDE_HEAD = "{month}月组织生活清单（{org}）：{title}"
+LIVE_GUIDE_ITEM = "{n}. {topic}{detail}"
+LIVE_GUIDE_NONE = "{month}月的组织生活清单还没有发布。发布后我会推送到支部群，也可以再问我“本月组织生活清单”。"
+LIVE_BIRTHDAYS_HEAD = "{org}{month}月过政治生日的党员（{count}人）："
+LIVE_BIRTHDAYS_LINE = "· {name}：{month}月{day}日，入党{years}周年"
+LIVE_BIRTHDAYS_NONE = "{org}{month}月没有党员过政治生日。"
+LIVE_BIRTHDAYS_DENIED = "本月政治生日名单只对支部书记、副书记和组织委员开放。想知道自己的，请问“我的政治生日”。"

@@ -1,0 +1,116 @@
+"""党费 from a stated monthly income, by the 2008 brackets (domain-rules.md §A2).
+
+The whole base uses one rate (the brackets are not progressive). The base is
+the 税后, 相对固定的经常性 wage income for members at work and the 离退休费 for
+retired members; the reply says which base it assumed.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any
+
+from bot.core.messages import Reply
+from handlers import texts
+from handlers.ask import answer
+from handlers.context import HandlerContext
+from storage.knowledge.normalize import simplify
+
+# (upper bound inclusive, rate); None = no upper bound. 党费规定 第一、二条; 离退休 第五条.
+EMPLOYED: tuple[tuple[Decimal | None, Decimal], ...] = (
+    (Decimal(3000), Decimal("0.005")),
+    (Decimal(5000), Decimal("0.01")),
+    (Decimal(10000), Decimal("0.015")),
+    (None, Decimal("0.02")),
+)
+RETIRED: tuple[tuple[Decimal | None, Decimal], ...] = (
+    (Decimal(5000), Decimal("0.005")),
+    (None, Decimal("0.01")),
+)
+RETIRED_WORDS = re.compile(r"退休|离休|养老金|养老保险金")
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|w|千|k|百)?(?![\d.])\s*(年|个?月|号|日|岁|%|周|天|次|小时)?", re.IGNORECASE)
+_CN_NUMERAL = re.compile("[零一二两三四五六七八九十百千万]")
+_UNITS = {"万": 10000, "w": 10000, "千": 1000, "k": 1000, "百": 100}
+MIN_BASE = Decimal(100)  # smaller numbers are months, counts or typos, not a monthly income
+
+
+@dataclass(frozen=True, slots=True)
+class Dues:
+    base: Decimal
+    retired: bool
+    lower: Decimal | None  # the bracket, exclusive lower bound (None: from zero)
+    upper: Decimal | None  # inclusive upper bound (None: open)
+    rate: Decimal
+
+    @property
+    def monthly(self) -> Decimal:
+        return (self.base * self.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def compute(base: Decimal, *, retired: bool) -> Dues:
+    """The bracket and rate for a monthly base; 3000 is 0.5%, 3000.01 is 1% (upper bounds inclusive)."""
+    if base < 0:
+        raise ValueError("income cannot be negative")
+    lower: Decimal | None = None
+    for upper, rate in RETIRED if retired else EMPLOYED:
+        if upper is None or base <= upper:
+            return Dues(base, retired, lower, upper, rate)
+        lower = upper
+    raise AssertionError("the last bracket is open")
+
+
+@cache
+def _cn2an() -> Any:
+    import cn2an  # loads its own tables; only when someone asks about 党费
+
+    return cn2an
+
+
+def parse_income(text: str) -> Decimal | None:
+    """The monthly amount in a message: 8000, 8千, 一万二, 1.2万, 12k; None when there is none."""
+    plain = simplify(text).replace(",", "").replace("，", "")
+    if _CN_NUMERAL.search(plain):
+        with warnings.catch_warnings():  # cn2an warns about fragments such as "8千" it leaves alone
+            warnings.simplefilter("ignore")
+            try:
+                plain = str(_cn2an().transform(plain, "cn2an"))
+            except (ValueError, KeyError, IndexError):
+                pass  # leave odd numerals alone; the digits are still read
+    amounts: list[Decimal] = []
+    for number, unit, after in _AMOUNT.findall(plain):
+        if after:  # 6个月, 2026年, 15号: not an income
+            continue
+        amount = Decimal(number) * _UNITS.get(unit.lower(), 1)
+        if amount >= MIN_BASE:
+            amounts.append(amount)
+    return max(amounts) if amounts else None
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def describe(dues: Dues) -> str:
+    if dues.lower is None:
+        bracket = texts.DUES_BRACKET_UPTO.format(upper=_money(dues.upper or Decimal(0)))
+    elif dues.upper is None:
+        bracket = texts.DUES_BRACKET_ABOVE.format(lower=_money(dues.lower))
+    else:
+        bracket = texts.DUES_BRACKET_BETWEEN.format(lower=_money(dues.lower), upper=_money(dues.upper))
+    template = texts.DUES_RETIRED if dues.retired else texts.DUES_EMPLOYED
+    return template.format(
+        base=_money(dues.base), bracket=bracket, rate=_money(dues.rate * 100), fee=_money(dues.monthly)
+    )
+
+
+def calculate(ctx: HandlerContext) -> list[Reply]:
+    """Answer "月收入8000交多少党费"; without a usable amount it is an ordinary question."""
+    base = parse_income(ctx.text)
+    if base is None:
+        return answer(ctx)  # a question about 党费 without an amount: the knowledge base explains
+    retired = bool(RETIRED_WORDS.search(simplify(ctx.text)))
+    return [Reply(describe(compute(base, retired=retired)))]

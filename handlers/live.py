@@ -1,0 +1,111 @@
+"""Live answers computed from the branch's own data: this month's guide, the next meeting, 本月政治生日.
+
+The 组织生活清单 is read from Guide/GuideItem of the asker's branch and its
+ancestors (the upper committee publishes, branches receive). storage/guides.py
+belongs to the schedules work; until it offers a lookup, ``_month_guides`` reads
+the two tables directly.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, col, select
+
+from bot.core.clock import SHANGHAI
+from bot.core.messages import Reply
+from handlers import texts
+from handlers.context import HandlerContext
+from handlers.meetings import KIND_ALIASES
+from handlers.scope import home_org, lineage, subtree
+from storage.meetings import upcoming
+from storage.models import Guide, GuideItem, Member, MemberStatus, Organization, Role
+from storage.rules import anniversary_in
+
+_KIND = re.compile("|".join(sorted(map(re.escape, KIND_ALIASES), key=len, reverse=True)))
+BIRTHDAY_LIST_ROLES = (Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION)
+
+
+def _branch(ctx: HandlerContext) -> Organization | None:
+    return home_org(ctx) or ctx.chat_org
+
+
+def next_meeting(ctx: HandlerContext) -> list[Reply]:
+    """下次支委会/党课/主题党日: the next planned meeting of that kind in the asker's branch."""
+    org = _branch(ctx)
+    if org is None or org.id is None:
+        return [Reply(texts.LIVE_NO_BRANCH)]
+    found = _KIND.search(ctx.text)
+    kind = KIND_ALIASES[found.group(0)] if found else None
+    meetings = [m for m in upcoming(ctx.session, org_ids=[org.id], now=ctx.now, limit=50)
+                if kind is None or m.kind == kind]
+    label = kind.value if kind else "会议"
+    if not meetings:
+        rule = texts.LIVE_MEETING_RULES.get(label, "")
+        return [Reply(texts.LIVE_NO_MEETING.format(org=org.name, kind=label, rule=rule))]
+    meeting = meetings[0]
+    local = meeting.starts_at.astimezone(SHANGHAI)
+    return [Reply(texts.LIVE_NEXT_MEETING.format(
+        org=org.name, kind=meeting.kind, when=texts.cn_datetime(local.date(), local.strftime("%H:%M")),
+        place=texts.LIVE_NEXT_PLACE.format(place=meeting.place) if meeting.place else "",
+        topic=texts.LIVE_NEXT_TOPIC.format(topic=meeting.topic) if meeting.topic else "",
+    ))]
+
+
+def _month_guides(session: Session, org_ids: list[int], month: str) -> list[tuple[Guide, list[GuideItem]]]:
+    """This month's guides for these organizations, nearest organization first."""
+    guides = list(session.exec(select(Guide).where(col(Guide.org_id).in_(org_ids), Guide.month == month)))
+    guides.sort(key=lambda g: org_ids.index(g.org_id))
+    return [
+        (g, list(session.exec(select(GuideItem).where(GuideItem.guide_id == g.id).order_by(col(GuideItem.position)))))
+        for g in guides
+    ]
+
+
+def month_guide(ctx: HandlerContext) -> list[Reply]:
+    """本月组织生活清单: every guide that reaches the asker's branch this month."""
+    org = _branch(ctx)
+    if org is None:
+        return [Reply(texts.LIVE_NO_BRANCH)]
+    month = ctx.today.strftime("%Y-%m")
+    found = _month_guides(ctx.session, lineage(ctx.session, org), month)
+    if not found:
+        return [Reply(texts.LIVE_GUIDE_NONE.format(month=ctx.today.month))]
+    blocks: list[str] = []
+    for guide, items in found:
+        issuer = ctx.session.get(Organization, guide.org_id)
+        lines = [texts.LIVE_GUIDE_HEAD.format(month=ctx.today.month, org=issuer.name if issuer else "", title=guide.title)]
+        for n, item in enumerate(items, 1):
+            detail = "；".join(p for p in (item.content, item.form, item.due) if p)
+            lines.append(texts.LIVE_GUIDE_ITEM.format(n=n, topic=item.topic, detail=f"：{detail}" if detail else ""))
+        if guide.requirements:
+            lines.append(guide.requirements)
+        blocks.append("\n".join(lines))
+    return [Reply("\n\n".join(blocks))]
+
+
+def month_birthdays(ctx: HandlerContext) -> list[Reply]:
+    """本月政治生日: the branch's members whose 入党 anniversary falls this month (secretaries only)."""
+    asker = ctx.asker
+    if asker is None:
+        return [Reply(texts.NOT_BOUND)]
+    if asker.role not in BIRTHDAY_LIST_ROLES:
+        return [Reply(texts.LIVE_BIRTHDAYS_DENIED)]
+    org = _branch(ctx)
+    if org is None or org.id is None:
+        return [Reply(texts.LIVE_NO_BRANCH)]
+    month = ctx.today.month
+    members = ctx.session.exec(
+        select(Member).where(col(Member.org_id).in_(subtree(ctx.session, org)), Member.join_month == month,
+                             Member.status != MemberStatus.TRANSFERRED_OUT)
+    ).all()
+    if not members:
+        return [Reply(texts.LIVE_BIRTHDAYS_NONE.format(org=org.name, month=month))]
+    rows = sorted(members, key=lambda m: (anniversary_in(ctx.today.year, m.joined_on), m.name))
+    lines = [texts.LIVE_BIRTHDAYS_HEAD.format(org=org.name, month=month, count=len(rows))]
+    for m in rows:
+        day = anniversary_in(ctx.today.year, m.joined_on)
+        lines.append(texts.LIVE_BIRTHDAYS_LINE.format(
+            name=m.name, month=day.month, day=day.day, years=ctx.today.year - m.joined_on.year))
+    return [Reply("\n".join(lines))]
+

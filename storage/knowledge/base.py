@@ -1,0 +1,198 @@
+"""The knowledge base a process answers from: built-in entries, local entries, one ranked index.
+
+The built-in base is segmented once and cached on disk keyed by a hash of its
+files, the dictionaries and the pipeline version, so start-up never re-segments
+it. Local entries (few) are segmented when they change; a cheap version query
+per question notices changes made by another process (``zhibu kb add``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from sqlmodel import Session
+
+from storage.knowledge.entries import Entry, LocalVersion, builtin_files, content_hash, load_builtin, local_entries, local_version
+from storage.knowledge.index import Bm25Index, idf_sum, max_idf
+from storage.knowledge.normalize import Analyzer, Lexicon, load_lexicon
+from storage.knowledge.segmenter import MAIN_WORDS, Segmenter, default_cache_dir
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_VERSION = "1"  # bump when normalize/segment behaviour changes, to invalidate caches
+FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 2.0, "answer": 0.3}
+DocFields = dict[str, list[str]]
+
+
+def shipped_data_dir() -> Path:
+    return Path(str(files("storage.knowledge") / "data"))
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    entry: Entry
+    score: float
+    coverage: float  # share of the question's IDF that this entry matches, 0..1
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    tokens: tuple[str, ...]
+    hits: tuple[Found, ...]
+
+
+@dataclass(frozen=True)
+class _Built:
+    entries: tuple[Entry, ...]
+    index: Bm25Index
+    local_version: LocalVersion | None
+    org_of: npt.NDArray[np.int64]  # -1 for built-in entries
+    builtin_doc: dict[str, int]  # key → document of the built-in entry
+
+
+class KnowledgeBase:
+    def __init__(self, data_dir: Path | None = None, *, cache_dir: Path | None = None,
+                 main_words: int | None = MAIN_WORDS) -> None:
+        self.data_dir = data_dir or shipped_data_dir()
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.lexicon: Lexicon = load_lexicon(self.data_dir)
+        self.segmenter = Segmenter(self.lexicon.all_words(), cache_dir=self.cache_dir, main_words=main_words)
+        self.analyzer = Analyzer(self.lexicon, self.segmenter.cut)
+        self._main_words = main_words
+        self._builtin: tuple[tuple[Entry, ...], list[DocFields]] | None = None
+        self._local_tokens: dict[Entry, DocFields] = {}
+        self._built: _Built | None = None
+        self._lock = threading.Lock()
+
+    # --- segmentation, cached -------------------------------------------------
+    def fields_of(self, entry: Entry) -> DocFields:
+        tokens = self.analyzer.tokens
+        return {
+            "question": tokens(entry.question),
+            "alternatives": [t for alt in entry.alternatives for t in tokens(alt)],
+            "keywords": [t for kw in entry.keywords for t in tokens(kw)],
+            "answer": tokens(entry.answer),
+        }
+
+    def builtin(self) -> tuple[tuple[Entry, ...], list[DocFields]]:
+        """Built-in entries and their segmented fields, from the disk cache when it is current."""
+        if self._builtin is None:
+            key = content_hash(builtin_files(self.data_dir), self.lexicon.fingerprint(), PIPELINE_VERSION,
+                               str(self._main_words))
+            path = self.cache_dir / f"kb-{key[:24]}.pickle"
+            self._builtin = self._read_cache(path) or self._segment_builtin(path)
+        return self._builtin
+
+    def _read_cache(self, path: Path) -> tuple[tuple[Entry, ...], list[DocFields]] | None:
+        try:
+            with path.open("rb") as fh:
+                entries, fields = pickle.load(fh)  # our own file in our cache dir
+            return tuple(entries), list(fields)
+        except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
+            return None
+
+    def _segment_builtin(self, path: Path) -> tuple[tuple[Entry, ...], list[DocFields]]:
+        entries = tuple(load_builtin(self.data_dir))
+        fields = [self.fields_of(e) for e in entries]
+        try:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump((entries, fields), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+        except OSError:
+            logger.warning("cannot write the knowledge cache %s", path)
+        return entries, fields
+
+    # --- the index ------------------------------------------------------------
+    def _rebuild(self, local: Sequence[Entry], version: LocalVersion | None) -> _Built:
+        entries, fields = self.builtin()
+        local_fields = [self._local_tokens.get(e) or self.fields_of(e) for e in local]
+        self._local_tokens = dict(zip(local, local_fields, strict=True))
+        docs = list(fields) + local_fields
+        org_of = np.asarray([-1] * len(entries) + [e.org_id or -1 for e in local], dtype=np.int64)
+        builtin_doc = {e.key: doc for doc, e in enumerate(entries)}
+        return _Built(tuple(entries) + tuple(local), Bm25Index(docs, FIELD_WEIGHTS), version, org_of, builtin_doc)
+
+    def current(self, session: Session | None) -> _Built:
+        """The index, rebuilt first when local entries changed since it was built."""
+        version = local_version(session) if session is not None else None
+        built = self._built
+        if built is not None and (session is None or built.local_version == version):
+            return built
+        with self._lock:
+            if self._built is None or (session is not None and self._built.local_version != version):
+                local = local_entries(session) if session is not None else []
+                self._built = self._rebuild(local, version)
+            return self._built
+
+    def warm(self, session: Session | None = None) -> None:
+        """Load dictionaries and the index now, so the first question is answered quickly."""
+        self.segmenter.warm()
+        self.current(session)
+
+    # --- searching --------------------------------------------------------------
+    def search(self, question: str, *, session: Session | None = None, org_ids: Sequence[int] = (),
+               k: int = 5) -> SearchResult:
+        """Rank entries visible to ``org_ids`` (nearest organization first) for a question."""
+        tokens = self.analyzer.tokens(question)
+        built = self.current(session)
+        hits = built.index.search(tokens, k, exclude=_hidden(built, org_ids))
+        unknown = max_idf(built.index)
+        total = idf_sum(built.index, tokens, unknown) or 1.0
+        found = tuple(
+            Found(built.entries[h.doc], h.score, _matched_idf(built.index, tokens, h.doc) / total) for h in hits
+        )
+        return SearchResult(tuple(tokens), found)
+
+    def entry(self, key: str, *, session: Session | None = None, org_ids: Sequence[int] = ()) -> Entry | None:
+        """The entry ``key`` as the organizations see it (their own version first)."""
+        built = self.current(session)
+        hidden = _hidden(built, org_ids)
+        for doc, entry in enumerate(built.entries):
+            if entry.key == key and not hidden[doc]:
+                return entry
+        return None
+
+
+def _matched_idf(index: Bm25Index, tokens: Sequence[str], doc: int) -> float:
+    total = 0.0
+    for term in set(tokens):
+        postings = index.postings(term)
+        pos = int(np.searchsorted(postings, doc))
+        if pos < len(postings) and postings[pos] == doc:
+            total += max(index.term_idf(term) or 0.0, 0.0)
+    return total
+
+
+def _hidden(built: _Built, org_ids: Sequence[int]) -> npt.NDArray[np.bool_]:
+    """Entries the asker must not see: other branches' local entries, and anything overridden."""
+    rank = {org: i for i, org in enumerate(org_ids)}  # 0 = the asker's own organization
+    hidden = built.org_of >= 0
+    best: dict[str, tuple[int, int]] = {}  # key → (rank, doc) of the nearest local version
+    for doc in np.flatnonzero(hidden):
+        org = int(built.org_of[doc])
+        if org in rank:
+            key = built.entries[doc].key
+            if key not in best or rank[org] < best[key][0]:
+                best[key] = (rank[org], int(doc))
+    for _rank, doc in best.values():
+        hidden[doc] = False
+    overridden = [built.builtin_doc[key] for key in best if key in built.builtin_doc]
+    hidden[overridden] = True
+    return hidden
+
+
+@cache
+def default_base() -> KnowledgeBase:
+    """The process-wide knowledge base over the shipped data (a cache, not configuration)."""
+    return KnowledgeBase()
