@@ -90,6 +90,7 @@ _STAGES = {"check": "检查 / checking", "write": "写入 / writing"}
 def import_cmd(
     file: Path = typer.Argument(..., help="名册文件 .xlsx 或 .csv / roster file"),
     org: str = typer.Option(None, "--org", help="导入到哪个组织之下（默认唯一的顶层组织）/ parent org"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="只检查，不写入 / check everything, write nothing"),
 ) -> None:
     """Import a roster from Excel or CSV (导入党员名册); all rows or nothing."""
     eng = engine()
@@ -105,12 +106,14 @@ def import_cmd(
         try:
             with session_scope(eng) as session:
                 summary = import_roster(session, path=file, now=now, org_ref=org, progress=report)
+                if dry_run:
+                    session.rollback()
         except RosterInvalid as exc:
             bar.stop()
             _print_problems(exc.warnings, "提醒 / warnings", "yellow")
             _print_problems(exc.errors, "错误 / errors", "red")
             raise fail(str(exc), EXIT_DATA) from exc
-    _print_summary(summary)
+    _print_summary(summary, dry_run)
 
 
 def _progress_bar() -> Progress:
@@ -132,14 +135,15 @@ def _print_problems(problems: list[CellError], title: str, style: str) -> None:
     err_console.print(table)
 
 
-def _print_summary(summary: ImportSummary) -> None:
+def _print_summary(summary: ImportSummary, dry_run: bool) -> None:
     _print_problems(summary.warnings, "提醒 / warnings", "yellow")
     if summary.orgs_created:
         console.print(f"新建组织 / organizations created: {'、'.join(summary.orgs_created)}")
+    head, tail = ("检查通过，没有写入", "dry run, nothing written") if dry_run else ("导入完成", "imported")
     console.print(
-        f"导入完成（{summary.parent}）：新增 {summary.added} 人，"
+        f"{head}（{summary.parent}）：新增 {summary.added} 人，"
         f"更新 {summary.updated} 人，未变 {summary.unchanged} 人 / "
-        f"imported: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged"
+        f"{tail}: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged"
     )
 
 

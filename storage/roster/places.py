@@ -16,7 +16,7 @@ from storage.roster.cells import CellError
 from storage.roster.validate import RosterRow
 
 NEEDS_BRANCH = "必填：导入到的“{parent}”不是党支部，请填写所在党支部"
-AMBIGUOUS_BRANCH = "“{name}”在“{parent}”下有重名，请写完整路径，如“{example}”"
+AMBIGUOUS_BRANCH = "“{name}”在“{parent}”下有重名，请写完整路径：{paths}"
 NO_ORGS = (
     "还没有任何组织：请用 --org 写上级党组织的名称（如“幸福街道党工委”），会自动创建"
     " / no organizations yet: pass --org NAME"
@@ -75,12 +75,14 @@ class Placer:
     created: list[str] = field(default_factory=list)
     _children: dict[tuple[int, str], Organization] = field(default_factory=dict)
     _below: dict[str, list[Organization]] = field(default_factory=dict)
+    _by_id: dict[int, Organization] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Place] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for org in descendants(self.session, self.parent.id):  # type: ignore[arg-type]
             self._children[(org.parent_id, org.name)] = org  # type: ignore[index]
             self._below.setdefault(org.name, []).append(org)
+            self._by_id[org.id] = org  # type: ignore[index]
 
     def problem(self, row: RosterRow, branch_header: str) -> CellError | None:
         """Why this row cannot be placed, found before anything is written."""
@@ -88,13 +90,18 @@ class Placer:
         if not row.branch and not OrgKind(self.parent.kind).is_branch:
             return CellError(row.row, branch_header, NEEDS_BRANCH.format(parent=self.parent.name))
         if first and first != self.parent.name and len(self._below.get(first, [])) > 1:
-            example = f"{self.parent.name}下的上级组织/{first}"
-            return CellError(
-                row.row,
-                branch_header,
-                AMBIGUOUS_BRANCH.format(name=first, parent=self.parent.name, example=example),
-            )
+            paths = "；".join(self._path(org) for org in self._below[first])
+            reason = AMBIGUOUS_BRANCH.format(name=first, parent=self.parent.name, paths=paths)
+            return CellError(row.row, branch_header, reason)
         return None
+
+    def _path(self, org: Organization) -> str:
+        """The path below the parent, e.g. 和平社区党委/第一网格党支部, as a cell may write it."""
+        names = [org.name]
+        while org.parent_id in self._by_id:
+            org = self._by_id[org.parent_id]  # type: ignore[index]
+            names.append(org.name)
+        return "/".join(reversed(names))
 
     def place(self, row: RosterRow) -> Place:
         key = (row.branch, row.group)

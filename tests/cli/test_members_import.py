@@ -14,6 +14,9 @@ runner = CliRunner()
 
 def test_import_prints_a_summary_and_is_idempotent(cli_env: Path) -> None:
     path = write_xlsx(cli_env / "名册.xlsx", GOOD)
+    checked = runner.invoke(app, ["members", "import", str(path), "--org", "幸福街道党工委", "--dry-run"])
+    assert checked.exit_code == 0 and "检查通过" in checked.output and "新增 2 人" in checked.output
+    assert "还没有组织" in runner.invoke(app, ["orgs", "tree"]).output
     first = runner.invoke(app, ["members", "import", str(path), "--org", "幸福街道党工委"])
     assert first.exit_code == 0, first.output
     assert "新增 2 人" in first.output and "第一党支部" in first.output

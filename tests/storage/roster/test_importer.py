@@ -295,3 +295,18 @@ def test_a_single_branch_roster_can_go_straight_into_that_branch(
         assert branch is not None and branch.name == "第一党支部"
     error = failing(engine, write_csv(tmp_path / "b.csv", rows), clock)
     assert error.errors[0].column == "所在党支部" and TOP in error.errors[0].reason
+
+
+def test_a_branch_name_used_twice_below_the_parent_must_be_written_as_a_path(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    rows = [
+        ("甲一", "男", "", "2012-07-01", "2013-07-01", "和平社区党委/第一党支部", "", "", ""),
+        ("乙一", "男", "", "2012-07-01", "2013-07-01", "幸福社区党委/第一党支部", "", "", ""),
+    ]
+    run(engine, write_csv(tmp_path / "a.csv", rows), clock)
+    vague = [("丙一", "男", "", "2012-07-01", "2013-07-01", "第一党支部", "", "", "")]
+    error = failing(engine, write_csv(tmp_path / "b.csv", vague), clock)
+    reason = error.errors[0].reason
+    assert "和平社区党委/第一党支部" in reason and "幸福社区党委/第一党支部" in reason
+    assert run(engine, write_csv(tmp_path / "c.csv", [rows[0]]), clock).unchanged == 1
