@@ -141,7 +141,7 @@ def special_people(today: date) -> tuple[Person, ...]:
         (ACTING_AS, "女", _D(1984, 5, 12), anniversary_in(y - 8, today), 0, Role.SECRETARY, OFFICE, 1),
         ("何军", "男", _D(1982, 1, 9), _D(2008, 2, 29), 0, Role.MEMBER, OFFICE, 1),  # joined on 29 February
         ("朱婷", "女", _D(1999, 8, 18), add_months(today, -5), None, Role.MEMBER, OFFICE, 1),  # 预备党员
-        ("罗佳", "女", _D(2000, 3, 27), probation_ends_soon, None, Role.MEMBER, OFFICE, 2),  # 预备期满 in 20 days
+        ("罗佳", "女", _D(2000, 3, 27), probation_ends_soon, None, Role.MEMBER, OFFICE, 2),  # 20天后期满
         ("田野", "男", _D(2001, 12, 3), add_months(today, -8), None, Role.MEMBER, GRID, 2),  # 预备党员
         ("陈国栋", "男", _D(1948, 2, 16), _D(y - 53, 3, 12), 0, Role.GROUP_LEADER, RETIRED, 1),  # 党龄50多年
         ("徐福生", "男", _D(1946, 7, 19), _D(y - 58, 10, 8), 0, Role.MEMBER, RETIRED, 1),  # 党龄五十多年

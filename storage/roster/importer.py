@@ -29,22 +29,8 @@ SAME_MEMBER = "和第{other}行对应名册里的同一位党员{name}"
 NO_ROWS = "名册里没有数据行 / the roster has no data rows"
 
 # What a row can change; read as plain rows, since 20,000 ORM objects would cost seconds.
-_KNOWN = tuple(
-    getattr(Member, name)
-    for name in (
-        "id",
-        "name",
-        "gender",
-        "birth_date",
-        "org_id",
-        "group_id",
-        "role",
-        "joined_on",
-        "full_on",
-        "status",
-        "phone",
-    )
-)
+_KNOWN_FIELDS = "id name gender birth_date org_id group_id role joined_on full_on status phone".split()
+_KNOWN = tuple(getattr(Member, name) for name in _KNOWN_FIELDS)
 Known = Row[Any]
 
 

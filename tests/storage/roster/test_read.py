@@ -12,7 +12,7 @@ def test_unicode_text_exported_by_excel_is_tab_separated_utf16(tmp_path: Path) -
     path.write_bytes("姓名\t入党日期\r\n张三\t2001-07-01\r\n\t\r\n李四\t2002-07-01\r\n".encode("utf-16"))
     sheet = open_sheet(path)
     assert sheet.header == ["姓名", "入党日期"]
-    assert list(sheet.rows) == [(2, ("张三", "2001-07-01")), (4, ("李四", "2002-07-01"))]  # blank row 3 skipped
+    assert list(sheet.rows) == [(2, ("张三", "2001-07-01")), (4, ("李四", "2002-07-01"))]  # row 3 is blank
 
 
 def test_a_file_without_a_name_column_says_what_it_looked_for(tmp_path: Path) -> None:
@@ -32,5 +32,5 @@ def test_bytes_that_are_no_known_encoding_are_refused(tmp_path: Path) -> None:
 def test_a_damaged_workbook_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "x.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(RosterUnreadable, match="x.xlsx"):
+    with pytest.raises(RosterUnreadable, match=r"x\.xlsx"):
         open_sheet(path)
