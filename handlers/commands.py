@@ -48,24 +48,8 @@ _MEETINGS = "支部党员大会|党员大会|支部大会|支委会|支部委员
 
 COMMANDS: tuple[Command, ...] = (
     Command("help", _words("/help", "/start", "帮助", "help", "菜单", "?", "？"), help_handler.show, "用法说明"),
-    # --- live answers and the knowledge base (issue 4); patterns see simplified, half-width text ---
-    Command("kb-pick", re.compile(r"^\s*[1-9一二三四五六七八九]\s*[.。、]?\s*$"), _numbered_reply,
-            "回复数字：选“你是不是想问”里的问题"),
-    Command("birthdays-month", re.compile(rf"^.*{_THIS_MONTH}.*政治生日"), live.month_birthdays, "本月政治生日（书记）"),
-    Command(
-        "birthday",
-        re.compile(r"^(?:我的)?政治生日(?:是哪天|是什么时候|是几号)?[?？]?$|^.*我的?(?:政治生日|入党日期|入党时间)"),
-        party_age.political_birthday,
-        "我的政治生日",
-    ),
-    Command("standing", re.compile(r"^(?:我的)?党龄(?:多少年?|几年)?[?？]?$|^.*我的?党龄"), party_age.standing, "我的党龄"),
-    Command("dues", re.compile(rf"^(?=.*(?:{_DUES_WORDS})).*(?:\d|[一二两三四五六七八九十]+[万千百])"), dues.calculate,
-            "月收入8000交多少党费 / 退休金4000"),
-    Command("guide", re.compile(rf"^.*{_THIS_MONTH}的?(?:组织生活|清单|学习内容|学什么|学习安排|主题党日安排)"),
-            live.month_guide, "本月组织生活清单"),
-    Command("next-meeting", re.compile(rf"^.*(?:下次|下一次|下回|下一个|最近一次)的?(?:{_MEETINGS})"), live.next_meeting,
-            "下次支委会 / 党课 / 主题党日"),
-    # --- secretary and member workflows (issue 6) ---
+    # --- secretary and member workflows (issue 6): explicit command words, so they go before the
+    # free-form live answers below (a notice "发布 本月党费…" must not reach the 党费 calculator) ---
     Command("secretary-help", _words("书记帮助", "管理帮助", "/admin"), help_handler.secretary, "书记帮助：管理命令"),
     Command("bind-chat", _words("绑定本群"), binding.bind_chat, "绑定本群 绑定码：把群绑定到支部"),
     Command("bind", _words("绑定", "/bind"), binding.bind, "绑定 绑定码 / 绑定 姓名 手机后四位"),
@@ -83,6 +67,23 @@ COMMANDS: tuple[Command, ...] = (
     Command("schedule", _words("安排", "/meeting"), meetings.schedule, "安排 支委会 12月5日 15:00 地点 主题：…"),
     Command("move", _words("改期", "/move"), meetings.move, "改期 支委会 改到 12月8日 15:00"),
     Command("cancel", _words("取消", "/cancel"), meetings.cancel, "取消 支委会 [日期]"),
+    # --- live answers and the knowledge base (issue 4); patterns see simplified, half-width text ---
+    Command("kb-pick", re.compile(r"^\s*[1-9一二三四五六七八九]\s*[.。、]?\s*$"), _numbered_reply,
+            "回复数字：选“你是不是想问”里的问题"),
+    Command("birthdays-month", re.compile(rf"^.*{_THIS_MONTH}.*政治生日"), live.month_birthdays, "本月政治生日（书记）"),
+    Command(
+        "birthday",
+        re.compile(r"^(?:我的)?政治生日(?:是哪天|是什么时候|是几号)?[?？]?$|^.*我的?(?:政治生日|入党日期|入党时间)"),
+        party_age.political_birthday,
+        "我的政治生日",
+    ),
+    Command("standing", re.compile(r"^(?:我的)?党龄(?:多少年?|几年)?[?？]?$|^.*我的?党龄"), party_age.standing, "我的党龄"),
+    Command("dues", re.compile(rf"^(?=.*(?:{_DUES_WORDS})).*(?:\d|[一二两三四五六七八九十]+[万千百])"), dues.calculate,
+            "月收入8000交多少党费 / 退休金4000"),
+    Command("guide", re.compile(rf"^.*{_THIS_MONTH}的?(?:组织生活|清单|学习内容|学什么|学习安排|主题党日安排)"),
+            live.month_guide, "本月组织生活清单"),
+    Command("next-meeting", re.compile(rf"^.*(?:下次|下一次|下回|下一个|最近一次)的?(?:{_MEETINGS})"), live.next_meeting,
+            "下次支委会 / 党课 / 主题党日"),
     # A reply made only of a date or time finishes a pending 安排/改期; otherwise it is answered as a question.
     Command("clarify", _TIME_ONLY, meetings.clarify, "（补充时间：下午 / 下周一 / 15:00）"),
 )

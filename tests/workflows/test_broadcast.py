@@ -151,3 +151,12 @@ def test_cli_broadcast_refuses_empty_or_missing_files(cli_env: Path, groups: Non
         runner.invoke(app, ["broadcast", "--org", "没有这个组织", "--file", str(empty), "--yes"]).exit_code
         != 0
     )
+
+
+def test_notices_about_dues_or_meetings_are_broadcasts_not_questions(
+    chat_as: Callable[..., Chat], engine: Engine, groups: None
+) -> None:
+    secretary = chat_as("王书记")
+    for notice in ("发布 本月党费请于20日前交纳", "发布 下次支委会定于12月5日召开", "发布 本月政治生日名单见群公告"):
+        assert "将发送到2个群" in secretary.say(notice), notice
+    assert "已安排主题党日" in secretary.say("安排 主题党日 12月5日 15:00 主题：收缴党费 工资8000以上按1.5%")
