@@ -138,7 +138,8 @@ def _print_problems(problems: list[CellError], title: str, style: str) -> None:
 def _print_summary(summary: ImportSummary, dry_run: bool) -> None:
     _print_problems(summary.warnings, "提醒 / warnings", "yellow")
     if summary.orgs_created:
-        console.print(f"新建组织 / organizations created: {'、'.join(summary.orgs_created)}")
+        names = "、".join(summary.orgs_created[:10]) + ("……" if len(summary.orgs_created) > 10 else "")
+        console.print(f"新建组织 {len(summary.orgs_created)} 个 / organizations created: {names}")
     head, tail = ("检查通过，没有写入", "dry run, nothing written") if dry_run else ("导入完成", "imported")
     console.print(
         f"{head}（{summary.parent}）：新增 {summary.added} 人，"
