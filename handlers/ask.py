@@ -102,15 +102,26 @@ def resolve(ctx: HandlerContext, *, policy: AskPolicy = DEFAULT_POLICY, base: Kn
     kb = base or default_base()
     orgs = visible_orgs(ctx)
     hits = list(kb.search(ctx.text, session=ctx.session, org_ids=orgs, k=policy.choices).hits)
+    decision = decide(hits, policy)
+    if decision == "answer":
+        return Outcome("answer", format_entry(hits[0].entry, orgs, ctx), round(hits[0].score, 3), hits[0].entry.key)
+    if decision == "suggestions":
+        return _suggest(ctx, [h for h in hits if _close(h, policy)], policy)
+    return Outcome("fallback", texts.KB_FALLBACK, round(hits[0].score, 3) if hits else None, None)
+
+
+def _close(hit: Found, policy: AskPolicy) -> bool:
+    return hit.coverage >= policy.suggest_coverage and hit.score >= policy.suggest_score
+
+
+def decide(hits: list[Found], policy: AskPolicy) -> str:
+    """"answer" when the best entry is clearly it, "suggestions" when some are close, else "fallback"."""
     if not hits:
-        return Outcome("fallback", texts.KB_FALLBACK)
+        return "fallback"
     best = hits[0]
     if best.coverage >= policy.answer_coverage and best.score >= policy.answer_score:
-        return Outcome("answer", format_entry(best.entry, orgs, ctx), round(best.score, 3), best.entry.key)
-    close = [h for h in hits if h.coverage >= policy.suggest_coverage and h.score >= policy.suggest_score]
-    if close:
-        return _suggest(ctx, close, policy)
-    return Outcome("fallback", texts.KB_FALLBACK, round(best.score, 3), None)
+        return "answer"
+    return "suggestions" if any(_close(h, policy) for h in hits) else "fallback"
 
 
 def answer(ctx: HandlerContext) -> list[Reply]:

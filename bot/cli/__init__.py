@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from bot.cli import audit, broadcast, chat, db, demo, export, members, orgs
+from bot.cli import audit, broadcast, chat, db, demo, export, kb, members, orgs
 
 app = typer.Typer(
     name="zhibu",
@@ -32,3 +32,4 @@ app.add_typer(db.app, name="db")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(members.app, name="members")
 app.add_typer(export.app, name="export")
+app.add_typer(kb.app, name="kb")

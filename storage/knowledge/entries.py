@@ -104,12 +104,15 @@ def read_entries_file(path: Path, *, org_id: int | None = None) -> list[Entry]:
     """A YAML or CSV file of entries (UTF-8, or GBK as Excel saves it in China)."""
     data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("gbk")
-    if path.suffix.lower() == ".csv":
-        return read_csv_entries(text, name=path.name, org_id=org_id)
-    return read_yaml_entries(text, name=path.name, org_id=org_id)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("gbk")
+        if path.suffix.lower() == ".csv":
+            return read_csv_entries(text, name=path.name, org_id=org_id)
+        return read_yaml_entries(text, name=path.name, org_id=org_id)
+    except (UnicodeDecodeError, yaml.YAMLError, csv.Error, AttributeError, TypeError) as exc:
+        raise EntryError(f"{path.name}: 无法读取 / cannot read — {exc}") from exc
 
 
 def unique_keys(entries: Sequence[Entry], *, where: str) -> list[Entry]:
