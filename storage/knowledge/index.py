@@ -14,7 +14,6 @@ so with all field weights 1 the scores equal ``rank_bm25.BM25Okapi`` exactly.
 from __future__ import annotations
 
 import math
-import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ class Hit:
 
 
 class Bm25Index:
-    """An immutable index; build a new one when the documents change."""
+    """An immutable index; build a new one when the documents change. Safe to search from many threads."""
 
     def __init__(
         self,
@@ -49,41 +48,42 @@ class Bm25Index:
     ) -> None:
         self.size = len(docs)
         self.params = params
-        vocab: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[float] = []
+        self.vocab: dict[str, int] = {}
+        terms, owners, tfs, lengths = self._occurrences(docs, weights)
+        self._build_postings(terms, owners, tfs, lengths)
+
+    def _occurrences(self, docs: Sequence[Fields], weights: Mapping[str, float]) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]
+    ]:
+        """Every (term, document) pair once, with its weighted frequency; and the weighted lengths."""
+        vocab = self.vocab
+        ids: list[int] = []
+        owner: list[int] = []
+        weight_of: list[float] = []
         lengths = np.zeros(self.size, dtype=np.float64)
         for doc_id, fields in enumerate(docs):
-            counts: Counter[str] = Counter()
             for name, tokens in fields.items():
                 weight = weights.get(name, 0.0)
-                if weight <= 0:
+                if weight <= 0 or not tokens:
                     continue
                 lengths[doc_id] += weight * len(tokens)
-                for token in tokens:
-                    counts[token] += weight
-            for token, tf in counts.items():
-                rows.append(vocab.setdefault(token, len(vocab)))
-                cols.append(doc_id)
-                tfs.append(tf)
-        self.vocab = vocab
-        self._build_postings(np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32),
-                             np.asarray(tfs, dtype=np.float64), lengths)
-        self._scratch = np.zeros(self.size, dtype=np.float32)
-        self._lock = threading.Lock()  # the scratch array is shared; handlers run in threads
+                ids.extend([vocab.setdefault(t, len(vocab)) for t in tokens])
+                owner.extend([doc_id] * len(tokens))
+                weight_of.extend([weight] * len(tokens))
+        keys = np.asarray(ids, dtype=np.int64) * max(self.size, 1) + np.asarray(owner, dtype=np.int64)
+        pairs, inverse = np.unique(keys, return_inverse=True)  # sorted: by term, then by document
+        tfs = np.bincount(inverse.ravel(), weights=np.asarray(weight_of, dtype=np.float64), minlength=len(pairs))
+        return pairs // max(self.size, 1), pairs % max(self.size, 1), tfs, lengths
 
-    def _build_postings(self, terms: npt.NDArray[np.int32], docs: npt.NDArray[np.int32],
+    def _build_postings(self, terms: npt.NDArray[np.int64], docs: npt.NDArray[np.int64],
                         tfs: npt.NDArray[np.float64], lengths: npt.NDArray[np.float64]) -> None:
         k1, b = self.params.k1, self.params.b
-        order = np.lexsort((docs, terms))  # grouped by term, doc ids ascending inside a term
-        terms, docs, tfs = terms[order], docs[order], tfs[order]
         doc_freq = np.bincount(terms, minlength=len(self.vocab)).astype(np.float64)
         self.idf = self._idf(doc_freq)
         avg = float(lengths.mean()) if self.size else 1.0
         avg = avg if avg > 0 else 1.0
         norm = k1 * (1 - b + b * lengths[docs] / avg)
-        self.post_docs = docs
+        self.post_docs = docs.astype(np.int32)
         self.post_scores = (self.idf[terms] * tfs * (k1 + 1) / (tfs + norm)).astype(np.float32)
         self.offsets = np.zeros(len(self.vocab) + 1, dtype=np.int64)
         np.cumsum(doc_freq.astype(np.int64), out=self.offsets[1:])
@@ -111,29 +111,26 @@ class Bm25Index:
         counts = Counter(t for t in tokens if t in self.vocab)
         if not counts or k <= 0:
             return []
-        with self._lock:
-            candidates, found = self._accumulate(counts)
-        if exclude is not None:
-            keep = ~exclude[candidates]
-            candidates, found = candidates[keep], found[keep]
+        spans = [(self.offsets[self.vocab[t]], self.offsets[self.vocab[t] + 1], n) for t, n in counts.items()]
+        docs = np.concatenate([self.post_docs[a:b] for a, b, _ in spans])
+        gains = np.concatenate([self.post_scores[a:b] * n if n > 1 else self.post_scores[a:b] for a, b, n in spans])
+        if len(docs) * 8 > self.size:  # many postings: one dense scatter-add beats sorting them
+            scores = np.bincount(docs, weights=gains, minlength=self.size)
+            touched = np.bincount(docs, minlength=self.size) > 0
+            if exclude is not None:
+                touched &= ~exclude
+            candidates = np.flatnonzero(touched)
+            found = scores[candidates]
+        else:  # few postings: work only on the documents they name
+            candidates, inverse = np.unique(docs, return_inverse=True)
+            found = np.bincount(inverse.ravel(), weights=gains, minlength=len(candidates))
+            if exclude is not None:
+                keep = ~exclude[candidates]
+                candidates, found = candidates[keep], found[keep]
         return self._top(candidates, found, k)
 
-    def _accumulate(self, counts: Counter[str]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
-        scores = self._scratch
-        touched: list[npt.NDArray[np.int32]] = []
-        for term, times in counts.items():
-            tid = self.vocab[term]
-            start, end = self.offsets[tid], self.offsets[tid + 1]
-            docs = self.post_docs[start:end]
-            scores[docs] += self.post_scores[start:end] * times
-            touched.append(docs)
-        candidates = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0]
-        found = scores[candidates]
-        scores[candidates] = 0.0
-        return candidates, found
-
     @staticmethod
-    def _top(candidates: npt.NDArray[np.int32], found: npt.NDArray[np.float32], k: int) -> list[Hit]:
+    def _top(candidates: npt.NDArray[np.int64], found: npt.NDArray[np.float64], k: int) -> list[Hit]:
         if len(found) > k:
             part = np.argpartition(-found, k - 1)[:k]
             candidates, found = candidates[part], found[part]
@@ -141,7 +138,7 @@ class Bm25Index:
         return [Hit(int(candidates[i]), float(found[i])) for i in order]
 
     def memory_bytes(self) -> int:
-        arrays = (self.post_docs, self.post_scores, self.offsets, self.idf, self._scratch)
+        arrays = (self.post_docs, self.post_scores, self.offsets, self.idf)
         vocab = sum(len(t) * 4 + 60 for t in self.vocab)  # rough size of the dict of str
         return sum(a.nbytes for a in arrays) + vocab
 

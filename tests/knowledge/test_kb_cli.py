@@ -22,15 +22,15 @@ def _branches(engine: Engine) -> None:
 
 def test_add_search_export_import_delete(cli_env: Path, engine: Engine) -> None:
     _branches(engine)
-    added = runner.invoke(app, ["kb", "add", "--org", "第一党支部", "--key", "meeting-room",
+    added = runner.invoke(app, ["kb", "add", "--org", "第一党支部", "--key", "room-301",
                                 "--question", "支部会议室在哪里？", "--answer", "社区服务中心三楼301。",
                                 "--alt", "开会在哪个房间", "--keyword", "会议室"])
     assert added.exit_code == 0, added.output
     found = runner.invoke(app, ["kb", "search", "会议室在哪", "--org", "第一党支部"])
     assert found.exit_code == 0, found.output
-    assert "meeting-room" in found.output and "会议室" in found.output and "score" in found.output
+    assert "room-301" in found.output and "会议室" in found.output and "score" in found.output
     other = runner.invoke(app, ["kb", "search", "会议室在哪", "--org", "第二党支部"])
-    assert "meeting-room" not in other.output
+    assert "room-301" not in other.output
 
     exported = cli_env / "local.yaml"
     result = runner.invoke(app, ["kb", "export", "--org", "第一党支部", "-o", str(exported)])
@@ -38,10 +38,10 @@ def test_add_search_export_import_delete(cli_env: Path, engine: Engine) -> None:
     assert "社区服务中心三楼301" in exported.read_text(encoding="utf-8")
     result = runner.invoke(app, ["kb", "import", str(exported), "--org", "第二党支部"])
     assert result.exit_code == 0, result.output
-    assert "meeting-room" in runner.invoke(app, ["kb", "search", "会议室在哪", "--org", "第二党支部"]).output
+    assert "room-301" in runner.invoke(app, ["kb", "search", "会议室在哪", "--org", "第二党支部"]).output
 
-    assert runner.invoke(app, ["kb", "delete", "meeting-room", "--org", "第一党支部"]).exit_code == 0
-    assert "meeting-room" not in runner.invoke(app, ["kb", "search", "会议室在哪", "--org", "第一党支部"]).output
+    assert runner.invoke(app, ["kb", "delete", "room-301", "--org", "第一党支部"]).exit_code == 0
+    assert "room-301" not in runner.invoke(app, ["kb", "search", "会议室在哪", "--org", "第一党支部"]).output
 
 
 def test_import_csv_with_gbk_and_bad_files(cli_env: Path, engine: Engine) -> None:
