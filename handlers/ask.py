@@ -30,7 +30,7 @@ THANKS = frozenset({"谢谢", "多谢", "谢谢你", "谢了", "好的谢谢", "
 class AskPolicy:
     """Thresholds, tuned on tests/data/questions.tsv and tests/data/offtopic.txt."""
 
-    answer_coverage: float = 0.6  # the best entry matches at least this share of the question's IDF
+    answer_coverage: float = 0.5  # the best entry matches at least this share of the question's IDF
     answer_score: float = 2.5  # and scores at least this much
     suggest_coverage: float = 0.3  # below this nothing is close enough even to suggest
     suggest_score: float = 0.5
@@ -111,15 +111,17 @@ def resolve(ctx: HandlerContext, *, policy: AskPolicy = DEFAULT_POLICY, base: Kn
 
 
 def _close(hit: Found, policy: AskPolicy) -> bool:
-    return hit.coverage >= policy.suggest_coverage and hit.score >= policy.suggest_score
+    return hit.on_topic and hit.coverage >= policy.suggest_coverage and hit.score >= policy.suggest_score
 
 
 def decide(hits: list[Found], policy: AskPolicy) -> str:
-    """"answer" when the best entry is clearly it, "suggestions" when some are close, else "fallback"."""
+    """"answer" when the best entry is clearly it, "suggestions" when some are close, else "fallback".
+
+    Only a match on a party-building term counts: "你是谁" shares 谁 with "会议由谁主持", nothing more."""
     if not hits:
         return "fallback"
     best = hits[0]
-    if best.coverage >= policy.answer_coverage and best.score >= policy.answer_score:
+    if best.on_topic and best.coverage >= policy.answer_coverage and best.score >= policy.answer_score:
         return "answer"
     return "suggestions" if any(_close(h, policy) for h in hits) else "fallback"
 

@@ -29,7 +29,7 @@ from storage.knowledge.segmenter import MAIN_WORDS, Segmenter, default_cache_dir
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "1"  # bump when normalize/segment behaviour changes, to invalidate caches
+PIPELINE_VERSION = "2"  # bump when normalize/segment behaviour changes, to invalidate caches
 FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 2.0, "answer": 0.3}
 DocFields = dict[str, list[str]]
 
@@ -43,6 +43,7 @@ class Found:
     entry: Entry
     score: float
     coverage: float  # share of the question's IDF that this entry matches, 0..1
+    on_topic: bool  # a matched word is a party-building term (user dictionary or alias table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class KnowledgeBase:
         self.lexicon: Lexicon = load_lexicon(self.data_dir)
         self.segmenter = Segmenter(self.lexicon.all_words(), cache_dir=self.cache_dir, main_words=main_words)
         self.analyzer = Analyzer(self.lexicon, self.segmenter.cut)
+        # the user dictionary's words; the alias table also holds everyday words (谁, 哪里, 怎么)
+        self.terms = frozenset(w.word for w in self.lexicon.words) - self.lexicon.stopwords
         self._main_words = main_words
         self._builtin: tuple[tuple[Entry, ...], list[DocFields]] | None = None
         self._local_tokens: dict[Entry, DocFields] = {}
@@ -149,10 +152,12 @@ class KnowledgeBase:
         hits = built.index.search(tokens, k, exclude=_hidden(built, org_ids))
         unknown = max_idf(built.index)
         total = idf_sum(built.index, tokens, unknown) or 1.0
-        found = tuple(
-            Found(built.entries[h.doc], h.score, _matched_idf(built.index, tokens, h.doc) / total) for h in hits
-        )
-        return SearchResult(tuple(tokens), found)
+        found = []
+        for hit in hits:
+            matched = _matched(built.index, tokens, hit.doc)
+            coverage = sum(max(built.index.term_idf(t) or 0.0, 0.0) for t in matched) / total
+            found.append(Found(built.entries[hit.doc], hit.score, coverage, bool(matched & self.terms)))
+        return SearchResult(tuple(tokens), tuple(found))
 
     def entry(self, key: str, *, session: Session | None = None, org_ids: Sequence[int] = ()) -> Entry | None:
         """The entry ``key`` as the organizations see it (their own version first)."""
@@ -164,14 +169,15 @@ class KnowledgeBase:
         return None
 
 
-def _matched_idf(index: Bm25Index, tokens: Sequence[str], doc: int) -> float:
-    total = 0.0
+def _matched(index: Bm25Index, tokens: Sequence[str], doc: int) -> set[str]:
+    """The query terms that occur in the document (postings are sorted by document)."""
+    found = set()
     for term in set(tokens):
         postings = index.postings(term)
         pos = int(np.searchsorted(postings, doc))
         if pos < len(postings) and postings[pos] == doc:
-            total += max(index.term_idf(term) or 0.0, 0.0)
-    return total
+            found.add(term)
+    return found
 
 
 def _hidden(built: _Built, org_ids: Sequence[int]) -> npt.NDArray[np.bool_]:
