@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # The address people reach this server at, e.g. https://zhibu.example.org; used in calendar feed links.
     public_url: str = ""
 
+    # Seconds a webhook waits for its handler before answering "success" and sending the reply later
+    # (WeChat and WeCom give up after 5 s).
+    reply_deadline: float = Field(default=4.5, gt=0, le=4.8)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.messages import Reply
+from bot.core.messages import SUBSCRIBE_COMMAND, Reply
 from handlers import attendance, binding, broadcast
 from handlers import help as help_handler
 from handlers import meetings
@@ -47,6 +47,7 @@ _DUES_WORDS = "党费|交多少|缴多少|工资|收入|月薪|薪水|薪资|退
 _MEETINGS = "支部党员大会|党员大会|支部大会|支委会|支部委员会|党小组会|小组会|党课|主题党日|组织生活会|开会|会议|会"
 
 COMMANDS: tuple[Command, ...] = (
+    Command("welcome", _words(SUBSCRIBE_COMMAND), help_handler.welcome, "关注时的欢迎语"),
     Command("help", _words("/help", "/start", "帮助", "help", "菜单", "?", "？"), help_handler.show, "用法说明"),
     # --- secretary and member workflows (issue 6): explicit command words, so they go before the
     # free-form live answers below (a notice "发布 本月党费…" must not reach the 党费 calculator) ---

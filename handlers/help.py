@@ -13,3 +13,8 @@ def show(ctx: HandlerContext) -> list[Reply]:
 
 def secretary(ctx: HandlerContext) -> list[Reply]:
     return [Reply(texts.SECRETARY_HELP)]
+
+
+def welcome(ctx: HandlerContext) -> list[Reply]:
+    """Greets a new follower: what the bot is and what to ask."""
+    return [Reply(texts.WELCOME)]

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from bot.cli import audit, broadcast, chat, db, demo, export, kb, members, orgs
+from bot.cli import audit, broadcast, chat, db, demo, export, kb, members, orgs, serve
 
 app = typer.Typer(
     name="zhibu",
@@ -28,6 +28,7 @@ app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
 app.command("audit")(audit.audit)
 app.command("broadcast")(broadcast.broadcast)
+app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(members.app, name="members")

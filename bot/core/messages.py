@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+SUBSCRIBE_COMMAND = "/subscribe"  # the text a channel hands the router when someone follows the account
 
 @dataclass(frozen=True, slots=True)
 class Inbound:

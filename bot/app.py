@@ -1,0 +1,116 @@
+"""The ASGI application: platform webhooks and a health check, nothing else.
+
+Each route translates HTTP to one channel call and one router call and back.
+A forged or stale callback gets 403 before anything is stored or answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels._callback import Callback
+from bot.core.channel import ChannelLimits
+from bot.core.errors import InboundRejected
+from bot.core.messages import Reply
+from bot.router import Router
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024  # real callbacks are a few hundred bytes
+
+
+class CallbackChannel(Protocol):
+    """What a WeChat-family channel offers the webhook routes."""
+
+    limits: ChannelLimits
+
+    def verify_url(self, query: Mapping[str, str]) -> str: ...
+
+    def parse(self, query: Mapping[str, str], body: bytes) -> Callback: ...
+
+    def render(self, callback: Callback, reply: Reply | None) -> tuple[str, str]: ...
+
+
+class AppRuntime(Protocol):
+    """What the app needs from bot.runtime.Runtime (which sits above it)."""
+
+    router: Router
+    wechat: Mapping[str, CallbackChannel]
+    wecom: Mapping[str, CallbackChannel]
+    routes: list[BaseRoute]
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The request body, refusing anything past ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+async def callback(request: Request, channels: Mapping[str, CallbackChannel], router: Router) -> Response:
+    """GET: the URL handshake. POST: verify, parse, dedupe and answer one message."""
+    channel = channels.get(request.path_params["account"])
+    if channel is None:
+        return PlainTextResponse("unknown account", status_code=404)
+    query = dict(request.query_params)
+    try:
+        if request.method == "GET":
+            return PlainTextResponse(channel.verify_url(query))
+        parsed = channel.parse(query, await read_body(request))
+    except BodyTooLarge:
+        return PlainTextResponse("too large", status_code=413)
+    except InboundRejected as exc:
+        logger.warning("callback refused path=%s: %s", request.url.path, exc.reason)
+        return PlainTextResponse("", status_code=exc.status)
+    reply = await router.respond(parsed.inbound, channel.limits) if parsed.inbound else None
+    content, media_type = channel.render(parsed, reply)
+    return Response(content, media_type=media_type)
+
+
+def create_app(runtime: AppRuntime) -> Starlette:
+    async def wechat(request: Request) -> Response:
+        return await callback(request, runtime.wechat, runtime.router)
+
+    async def wecom(request: Request) -> Response:
+        return await callback(request, runtime.wecom, runtime.router)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/wechat/{account}", wechat, methods=["GET", "POST"]),
+        Route("/wecom/{account}", wecom, methods=["GET", "POST"]),
+        *runtime.routes,
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,154 @@
+"""What the WeChat-family callbacks share: freshness and signature checks, safe body parsing, account tables.
+
+Everything here turns bad input into ``InboundRejected`` and bad settings into
+``Misconfigured``; no other exception leaves a callback parser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import xmltodict
+from pydantic import BaseModel, ValidationError
+
+from bot.core.errors import InboundRejected, Misconfigured
+from bot.core.messages import SUBSCRIBE_COMMAND, Inbound
+
+Format = Literal["xml", "json"]
+AccountT = TypeVar("AccountT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """One verified callback: the message for the router (None: nothing to answer) and how to reply."""
+
+    inbound: Inbound | None
+    fmt: Format
+    account_id: str  # ToUserName: the 公众号's gh_ id or the CorpID
+    nonce: str
+    encrypted: bool
+
+
+def load_accounts(section: str, tables: Mapping[str, Any], model: type[AccountT]) -> dict[str, AccountT]:
+    """Validate each ``[section.NAME]`` table; the error names the key, e.g. ``wechat.default.token``."""
+    accounts: dict[str, AccountT] = {}
+    for name, table in tables.items():
+        if not isinstance(table, Mapping):
+            raise Misconfigured(f"{section}.{name}", "must be a table of settings")
+        try:
+            accounts[name] = model.model_validate(dict(table))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in (section, name, *first["loc"]))
+            raise Misconfigured(key, first["msg"].removeprefix("Value error, ")) from None
+    return accounts
+
+
+def param(query: Mapping[str, str], name: str) -> str:
+    value = query.get(name)
+    if not value:
+        raise InboundRejected(f"missing query parameter {name}")
+    return value
+
+
+def check_fresh(timestamp: str, now: datetime, window: int) -> None:
+    """Refuse signed requests outside ``window`` seconds of now, so a captured one cannot be replayed later."""
+    if not timestamp.isdigit():
+        raise InboundRejected("timestamp is not a number")
+    if abs(now.timestamp() - int(timestamp)) > window:
+        raise InboundRejected("timestamp outside the allowed window")
+
+
+def sha1_signature(*parts: str) -> str:
+    """Tencent's callback signature: SHA1 over the sorted parts, concatenated."""
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def check_signature(expected: str, *parts: str) -> None:
+    if not hmac.compare_digest(sha1_signature(*parts).encode(), expected.lower().encode("ascii", "replace")):
+        raise InboundRejected("bad signature")
+
+
+@contextmanager
+def guarded(what: str) -> Iterator[None]:
+    """Turn any failure of a third-party parser or cipher on hostile input into a rejection."""
+    try:
+        yield
+    except InboundRejected:
+        raise
+    except Exception as exc:  # the parsers raise a zoo of types on garbage; all mean "refuse"
+        raise InboundRejected(f"{what}: {type(exc).__name__}", status=400) from exc
+
+
+def parse_fields(body: bytes | str) -> tuple[dict[str, str], Format]:
+    """The flat fields of an XML ``<xml>…</xml>`` or JSON object body; entity declarations are refused."""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    stripped = text.lstrip()
+    with guarded("malformed body"):
+        if stripped.startswith("{"):
+            fmt: Format = "json"
+            data = json.loads(stripped)
+        else:
+            fmt = "xml"
+            data = xmltodict.parse(stripped, disable_entities=True).get("xml")
+    if not isinstance(data, dict):
+        raise InboundRejected("body is not a message object", status=400)
+    return {str(k): "" if v is None else str(v) for k, v in data.items() if not isinstance(v, dict | list)}, fmt
+
+
+def event_key(fields: Mapping[str, str]) -> str:
+    """The dedupe key: MsgId for messages, sender + CreateTime + event for events (their MsgId is absent)."""
+    msg_id = fields.get("MsgId", "")
+    if msg_id and msg_id != "0":
+        return msg_id
+    return f"{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:{fields.get('Event', '').lower()}"
+
+
+def to_inbound(channel: str, account: str, fields: Mapping[str, str], now: datetime) -> Inbound | None:
+    """A text message or a follow event as the router sees it; None for what the bot does not answer."""
+    sender = fields.get("FromUserName", "")
+    if not sender:
+        raise InboundRejected("message without a sender", status=400)
+    msg_type = fields.get("MsgType", "").lower()
+    if msg_type == "text":
+        text = fields.get("Content", "")
+    elif msg_type == "event" and fields.get("Event", "").lower() == "subscribe":
+        text = SUBSCRIBE_COMMAND
+    else:
+        return None
+    return Inbound(
+        channel=channel,
+        account=account,
+        chat_id=sender,
+        sender_id=sender,
+        text=text,
+        received_at=now,
+        message_id=event_key(fields),
+    )
+
+
+def valid_token(value: str) -> str:
+    if not (3 <= len(value) <= 32 and value.isascii() and value.isalnum()):
+        raise ValueError("must be 3 to 32 letters or digits")
+    return value
+
+
+def valid_aes_key(value: str) -> str:
+    if len(value) != 43:
+        raise ValueError("must be 43 characters")
+    if not (value.isascii() and value.isalnum()):
+        raise ValueError("must contain only letters and digits")
+    return value
+
+
+def valid_base_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value if value.endswith("/") else value + "/"

@@ -1,0 +1,154 @@
+"""WeCom (企业微信) self-built app: encrypted callbacks, passive replies, app messages and appchat sends.
+
+Callbacks carry only what a member sends to the app itself; group delivery goes
+to app-created group chats (appchat), addressed by their chat id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.replies import TextReply
+
+from bot.channels._callback import (
+    Callback,
+    check_fresh,
+    check_signature,
+    guarded,
+    param,
+    parse_fields,
+    to_inbound,
+    valid_aes_key,
+    valid_base_url,
+    valid_token,
+)
+from bot.channels._split import split_message
+from bot.channels._tokens import WeComClient
+from bot.core.channel import ChannelLimits, TokenStore
+from bot.core.clock import Clock
+from bot.core.errors import InboundRejected, PermanentFailure
+from bot.core.messages import Reply, Target
+
+CHANNEL = "wecom"
+LIMITS = ChannelLimits(unit="utf8", max_length=2048)
+
+
+class WeComAccount(BaseModel):
+    """One ``[wecom.NAME]`` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    corp_id: str = Field(min_length=1)
+    agent_id: int = Field(gt=0)
+    secret: SecretStr
+    token: SecretStr
+    encoding_aes_key: SecretStr  # WeCom callbacks are always encrypted
+    api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    timestamp_window: int = Field(default=300, ge=30, le=3600)
+    timeout: float = Field(default=10.0, gt=0, le=60)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        return SecretStr(valid_token(value.get_secret_value()))
+
+    @field_validator("encoding_aes_key")
+    @classmethod
+    def _aes_key(cls, value: SecretStr) -> SecretStr:
+        return SecretStr(valid_aes_key(value.get_secret_value()))
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return valid_base_url(value)
+
+
+class WeComChannel:
+    """One configured WeCom app."""
+
+    name = CHANNEL
+    limits = LIMITS
+
+    def __init__(self, account_name: str, account: WeComAccount, *, clock: Clock, tokens: TokenStore | None) -> None:
+        self.account_name = account_name
+        self.account = account
+        self.clock = clock
+        self._token = account.token.get_secret_value()
+        self._crypto = WeChatCrypto(self._token, account.encoding_aes_key.get_secret_value(), account.corp_id)
+        self._client = None
+        if tokens is not None:
+            self._client = WeComClient(
+                account.corp_id,
+                account.secret.get_secret_value(),
+                account.agent_id,
+                tokens=tokens,
+                base_url=account.api_base_url,
+                timeout=account.timeout,
+            )
+
+    def verify_url(self, query: Mapping[str, str]) -> str:
+        """The GET handshake: the decrypted echostr, verbatim."""
+        timestamp, nonce, echostr = param(query, "timestamp"), param(query, "nonce"), param(query, "echostr")
+        check_fresh(timestamp, self.clock.now(), self.account.timestamp_window)
+        signature = param(query, "msg_signature")
+        check_signature(signature, self._token, timestamp, nonce, echostr)
+        with guarded("undecryptable echostr"):
+            return str(self._crypto.check_signature(signature, timestamp, nonce, echostr))
+
+    def parse(self, query: Mapping[str, str], body: bytes) -> Callback:
+        timestamp, nonce = param(query, "timestamp"), param(query, "nonce")
+        now = self.clock.now()
+        check_fresh(timestamp, now, self.account.timestamp_window)
+        signature = param(query, "msg_signature")
+        envelope, fmt = parse_fields(body)
+        encrypt = envelope.get("Encrypt") or ""
+        check_signature(signature, self._token, timestamp, nonce, encrypt)
+        with guarded("undecryptable body"):
+            plain = self._crypto.decrypt_message({"Encrypt": encrypt}, signature, timestamp, nonce)
+        fields, _ = parse_fields(plain)
+        agent = fields.get("AgentID", "")
+        if agent and agent != str(self.account.agent_id):
+            raise InboundRejected("message for another agent", status=400)
+        inbound = to_inbound(CHANNEL, self.account_name, fields, now)
+        return Callback(inbound, fmt, fields.get("ToUserName", ""), nonce, encrypted=True)
+
+    def render(self, callback: Callback, reply: Reply | None) -> tuple[str, str]:
+        """An encrypted passive reply, or an empty 200 (WeCom's "received, nothing to say")."""
+        if reply is None or callback.inbound is None:
+            return "", "text/plain"
+        now = int(self.clock.now().timestamp())
+        xml = TextReply(
+            source=callback.account_id,
+            target=callback.inbound.sender_id,
+            agent=str(self.account.agent_id),
+            content=reply.text,
+            time=now,
+        ).render()
+        return self._crypto.encrypt_message(xml, callback.nonce, str(now)), "application/xml"
+
+    async def send(self, target: Target, reply: Reply) -> str:
+        """An app message to a member, or to an app-created group chat when the target is a group."""
+        return await asyncio.to_thread(self._send, target, reply)
+
+    def _send(self, target: Target, reply: Reply) -> str:
+        client = self._client
+        if client is None:
+            raise PermanentFailure(f"wecom.{self.account_name}: no token store to send with")
+        msg_id = ""
+        for part in split_message(reply.text, LIMITS.unit, LIMITS.max_length):
+            result = client.call(lambda part=part: self._send_text(client, target, part))
+            msg_id = str(result.get("msgid", "")) if isinstance(result, dict) else ""
+        return msg_id
+
+    def _send_text(self, client: WeComClient, target: Target, text: str) -> Any:
+        if target.is_group:
+            return client.appchat.send_text(target.chat_id, text)
+        result = client.message.send_text(self.account.agent_id, target.chat_id, text)
+        invalid = str(result.get("invaliduser", "")) if isinstance(result, dict) else ""
+        if target.chat_id in invalid.split("|"):
+            raise PermanentFailure(f"WeCom refused user {target.chat_id}: not in the app's visible scope")
+        return result

@@ -1,0 +1,94 @@
+"""The composition root: the one module that builds every concrete part from the settings.
+
+``build_runtime`` validates every account table (a bad one fails here, naming
+the key), opens the database, and wires channels, router and background services.
+Other parts join by appending to ``services`` (started and stopped with the app,
+in order) and ``routes`` (extra HTTP endpoints such as a Telegram webhook).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import Engine
+from starlette.routing import BaseRoute
+
+from bot.channels._callback import load_accounts
+from bot.channels._tokens import MemoryTokenStore
+from bot.channels.wechat import WeChatAccount, WeChatChannel
+from bot.channels.wecom import WeComAccount, WeComChannel
+from bot.core.channel import OutboundChannel, TokenStore
+from bot.core.clock import Clock, SystemClock
+from bot.router import Router
+from bot.settings import Settings
+from storage.db import make_engine, require_current
+
+logger = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    """A background part of ``zhibu serve`` (the sender, the scheduler) tied to the app's lifespan."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    tokens: TokenStore
+    router: Router
+    wechat: dict[str, WeChatChannel]
+    wecom: dict[str, WeComChannel]
+    services: list[Service] = field(default_factory=list)
+    routes: list[BaseRoute] = field(default_factory=list)
+    _started: list[Service] = field(default_factory=list)
+
+    def outbound(self) -> dict[tuple[str, str], OutboundChannel]:
+        """Every channel that can send, by (channel, account): what the sender looks targets up in."""
+        channels: dict[tuple[str, str], OutboundChannel] = {}
+        for name, wechat in self.wechat.items():
+            channels[(wechat.name, name)] = wechat
+        for name, wecom in self.wecom.items():
+            channels[(wecom.name, name)] = wecom
+        return channels
+
+    async def start(self) -> None:
+        for service in self.services:
+            await service.start()
+            self._started.append(service)
+
+    async def stop(self) -> None:
+        while self._started:
+            await self._started.pop().stop()
+        self.router.close()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    tokens: TokenStore | None = None,
+) -> Runtime:
+    """Everything ``zhibu serve`` runs, validated; raises Misconfigured or SchemaOutdated before serving."""
+    wechat_accounts = load_accounts("wechat", settings.wechat, WeChatAccount)
+    wecom_accounts = load_accounts("wecom", settings.wecom, WeComAccount)
+    engine = engine or make_engine(settings.db_url)
+    require_current(engine)
+    clock = clock or SystemClock(settings.tz)
+    tokens = tokens or MemoryTokenStore(clock)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        tokens=tokens,
+        router=Router(engine, clock, deadline=settings.reply_deadline),
+        wechat={name: WeChatChannel(name, a, clock=clock, tokens=tokens) for name, a in wechat_accounts.items()},
+        wecom={name: WeComChannel(name, a, clock=clock, tokens=tokens) for name, a in wecom_accounts.items()},
+    )
