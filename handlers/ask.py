@@ -32,8 +32,14 @@ class AskPolicy:
 
     answer_coverage: float = 0.5  # the best entry matches at least this share of the question's IDF
     answer_score: float = 2.5  # and scores at least this much
+    min_fit: float = 0.6  # the question says most of one of the entry's phrasings...
+    lead: float = 1.3  # ...or the entry leads the next one by this factor
+    tie_ratio: float = 0.85  # a runner-up this close in score...
+    tie_fit_gap: float = 0.3  # ...that fits nearly as well makes the question ambiguous
+    single_term_fit: float = 0.8  # a one-word question ("支委会") is answered only by an entry about just that
     suggest_coverage: float = 0.3  # below this nothing is close enough even to suggest
     suggest_score: float = 0.5
+    suggest_ratio: float = 0.65  # a choice scores at least this share of the best one
     choices: int = 3
     choices_ttl: timedelta = timedelta(minutes=30)
 
@@ -101,12 +107,14 @@ def resolve(ctx: HandlerContext, *, policy: AskPolicy = DEFAULT_POLICY, base: Kn
         return Outcome("fallback", talk)
     kb = base or default_base()
     orgs = visible_orgs(ctx)
-    hits = list(kb.search(ctx.text, session=ctx.session, org_ids=orgs, k=policy.choices).hits)
-    decision = decide(hits, policy)
+    result = kb.search(ctx.text, session=ctx.session, org_ids=orgs, k=policy.choices)
+    hits = list(result.hits)
+    decision = decide(hits, policy, terms=len(set(result.tokens)))
     if decision == "answer":
         return Outcome("answer", format_entry(hits[0].entry, orgs, ctx), round(hits[0].score, 3), hits[0].entry.key)
     if decision == "suggestions":
-        return _suggest(ctx, [h for h in hits if _close(h, policy)], policy)
+        floor = policy.suggest_ratio * hits[0].score
+        return _suggest(ctx, [h for h in hits if _close(h, policy) and h.score >= floor], policy)
     return Outcome("fallback", texts.KB_FALLBACK, round(hits[0].score, 3) if hits else None, None)
 
 
@@ -114,16 +122,32 @@ def _close(hit: Found, policy: AskPolicy) -> bool:
     return hit.on_topic and hit.coverage >= policy.suggest_coverage and hit.score >= policy.suggest_score
 
 
-def decide(hits: list[Found], policy: AskPolicy) -> str:
+def decide(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> str:
     """"answer" when the best entry is clearly it, "suggestions" when some are close, else "fallback".
 
-    Only a match on a party-building term counts: "你是谁" shares 谁 with "会议由谁主持", nothing more."""
+    Only a match on a party-building term counts: "你是谁" shares 谁 with "会议由谁主持", nothing more.
+    ``terms`` is the number of distinct words in the question.
+    """
     if not hits:
         return "fallback"
-    best = hits[0]
-    if best.on_topic and best.coverage >= policy.answer_coverage and best.score >= policy.answer_score:
+    if _confident(hits, policy, terms):
         return "answer"
     return "suggestions" if any(_close(h, policy) for h in hits) else "fallback"
+
+
+def _confident(hits: list[Found], policy: AskPolicy, terms: int) -> bool:
+    best = hits[0]
+    if not (best.on_topic and best.coverage >= policy.answer_coverage and best.score >= policy.answer_score):
+        return False
+    if terms <= 1 and best.fit < policy.single_term_fit:
+        return False
+    second = hits[1] if len(hits) > 1 else None
+    if second is None:
+        return True
+    if best.fit < policy.min_fit and best.score < policy.lead * second.score:
+        return False
+    ambiguous = second.score >= policy.tie_ratio * best.score and second.fit > best.fit - policy.tie_fit_gap
+    return not ambiguous
 
 
 def answer(ctx: HandlerContext) -> list[Reply]:

@@ -113,10 +113,10 @@ def search(
             org_ids = [o.id for o in [target, *ancestors(session, target)] if o.id is not None]
         result = default_base().search(question, session=session, org_ids=org_ids, k=limit)
     console.print(f"分词 / tokens: {' | '.join(result.tokens) or '（无 / none）'}")
-    table = Table("#", "key", "问题 / question", "score", "coverage", "来源 / source")
+    table = Table("#", "key", "问题 / question", "score", "coverage", "fit", "来源 / source")
     for n, found in enumerate(result.hits, 1):
         origin = f"local#{found.entry.org_id}" if found.entry.is_local else "built-in"
         table.add_row(str(n), found.entry.key, found.entry.question, f"{found.score:.3f}",
-                      f"{found.coverage:.2f}", origin)
+                      f"{found.coverage:.2f}", f"{found.fit:.2f}", origin)
     console.print(table)
-    console.print(f"判定 / decision: {decide(list(result.hits), DEFAULT_POLICY)}  ({DEFAULT_POLICY})")
+    console.print(f"判定 / decision: {decide(list(result.hits), DEFAULT_POLICY, terms=len(set(result.tokens)))}  ({DEFAULT_POLICY})")

@@ -29,9 +29,10 @@ from storage.knowledge.segmenter import MAIN_WORDS, Segmenter, default_cache_dir
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "2"  # bump when normalize/segment behaviour changes, to invalidate caches
+PIPELINE_VERSION = "3"  # bump when normalize/segment behaviour changes, to invalidate caches
 FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 2.0, "answer": 0.3}
 DocFields = dict[str, list[str]]
+PHRASING = "phrasing:"
 
 
 def shipped_data_dir() -> Path:
@@ -43,6 +44,7 @@ class Found:
     entry: Entry
     score: float
     coverage: float  # share of the question's IDF that this entry matches, 0..1
+    fit: float  # how fully the question says one of the entry's phrasings (IDF share of the best one), 0..1
     on_topic: bool  # a matched word is a party-building term (user dictionary or alias table)
 
 
@@ -59,6 +61,7 @@ class _Built:
     local_version: LocalVersion | None
     org_of: npt.NDArray[np.int64]  # -1 for built-in entries
     builtin_doc: dict[str, int]  # key → document of the built-in entry
+    docs: list[DocFields]
 
 
 class KnowledgeBase:
@@ -80,12 +83,16 @@ class KnowledgeBase:
     # --- segmentation, cached -------------------------------------------------
     def fields_of(self, entry: Entry) -> DocFields:
         tokens = self.analyzer.tokens
-        return {
-            "question": tokens(entry.question),
-            "alternatives": [t for alt in entry.alternatives for t in tokens(alt)],
+        phrasings = [tokens(text) for text in (entry.question, *entry.alternatives)]
+        fields = {
+            "question": phrasings[0],
+            "alternatives": [t for phrasing in phrasings[1:] for t in phrasing],
             "keywords": [t for kw in entry.keywords for t in tokens(kw)],
             "answer": tokens(entry.answer),
         }
+        # each phrasing on its own too (not indexed: no weight), to judge how fully a question says it
+        fields.update({f"{PHRASING}{n}": phrasing for n, phrasing in enumerate(phrasings)})
+        return fields
 
     def builtin(self) -> tuple[tuple[Entry, ...], list[DocFields]]:
         """Built-in entries and their segmented fields, from the disk cache when it is current."""
@@ -124,7 +131,8 @@ class KnowledgeBase:
         docs = list(fields) + local_fields
         org_of = np.asarray([-1] * len(entries) + [e.org_id or -1 for e in local], dtype=np.int64)
         builtin_doc = {e.key: doc for doc, e in enumerate(entries)}
-        return _Built(tuple(entries) + tuple(local), Bm25Index(docs, FIELD_WEIGHTS), version, org_of, builtin_doc)
+        return _Built(tuple(entries) + tuple(local), Bm25Index(docs, FIELD_WEIGHTS), version, org_of, builtin_doc,
+                      docs)
 
     def current(self, session: Session | None) -> _Built:
         """The index, rebuilt first when local entries changed since it was built."""
@@ -156,7 +164,8 @@ class KnowledgeBase:
         for hit in hits:
             matched = _matched(built.index, tokens, hit.doc)
             coverage = sum(max(built.index.term_idf(t) or 0.0, 0.0) for t in matched) / total
-            found.append(Found(built.entries[hit.doc], hit.score, coverage, bool(matched & self.terms)))
+            fit = _fit(built.index, built.docs[hit.doc], set(tokens))
+            found.append(Found(built.entries[hit.doc], hit.score, coverage, fit, bool(matched & self.terms)))
         return SearchResult(tuple(tokens), tuple(found))
 
     def entry(self, key: str, *, session: Session | None = None, org_ids: Sequence[int] = ()) -> Entry | None:
@@ -167,6 +176,17 @@ class KnowledgeBase:
             if entry.key == key and not hidden[doc]:
                 return entry
         return None
+
+
+def _fit(index: Bm25Index, fields: DocFields, query: set[str]) -> float:
+    best = 0.0
+    for name, phrasing in fields.items():
+        if name.startswith(PHRASING) and phrasing:
+            weights = {t: max(index.term_idf(t) or 0.0, 0.0) for t in set(phrasing)}
+            total = sum(weights.values())
+            if total > 0:
+                best = max(best, sum(w for t, w in weights.items() if t in query) / total)
+    return best
 
 
 def _matched(index: Bm25Index, tokens: Sequence[str], doc: int) -> set[str]:
