@@ -18,8 +18,8 @@ REQUIRED = ("key", "question", "alternatives", "keywords", "answer", "source")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LIVE_KEYS = {"live:dues", "live:birthday", "live:standing", "live:next-meeting", "live:guide"}
 MAX_ANSWER_CHARS = 260
-MIN_ENTRIES = 60  # raised to 150 once every topic file has landed
-MIN_QUESTIONS = 60  # raised to 80 with the full question set
+MIN_ENTRIES = 150
+MIN_QUESTIONS = 80
 
 
 def _entries() -> list[dict[str, object]]:
