@@ -24,6 +24,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.router import Router
 from bot.settings import Settings
 from storage.db import make_engine, require_current
+from storage.knowledge.base import default_base
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class Runtime:
         return channels
 
     async def start(self) -> None:
+        default_base().warm()  # jieba's dictionaries and the knowledge index load now, not on the first question
         for service in self.services:
             await service.start()
             self._started.append(service)
