@@ -29,7 +29,7 @@ from storage.knowledge.segmenter import MAIN_WORDS, Segmenter, default_cache_dir
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "3"  # bump when normalize/segment behaviour changes, to invalidate caches
+PIPELINE_VERSION = "4"  # bump when normalize/segment behaviour changes, to invalidate caches
 FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 2.0, "answer": 0.3}
 DocFields = dict[str, list[str]]
 PHRASING = "phrasing:"

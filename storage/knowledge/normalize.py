@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 _SPACES = re.compile(r"\s+")
+ALIAS_FREQ = 20_000
 _converter_lock = threading.Lock()
 
 
@@ -68,8 +69,9 @@ class Lexicon:
     def all_words(self) -> list[DictWord]:
         """Dictionary words plus every alias and canonical term, so each stays one token."""
         known = {w.word for w in self.words}
-        extra = [DictWord(w) for w in sorted(set(self.aliases) | set(self.aliases.values())) if w not in known]
-        return list(self.words) + extra
+        extra = sorted(set(self.aliases) | set(self.aliases.values()) - known)
+        # as strong as the dictionary's own terms, so "怎么算是" still cuts 怎么算|是; single characters stay weak
+        return list(self.words) + [DictWord(w, ALIAS_FREQ if len(w) > 1 else None) for w in extra if w not in known]
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
