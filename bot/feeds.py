@@ -2,7 +2,7 @@
 
 The token (storage/calendar_feeds.py) is the only credential, so an unknown token
 gets the same bare 404 as a missing page, and tokens never reach the logs.
-bot/app.py mounts ``routes(...)``.
+bot/runtime.py adds ``routes(...)`` to the app that `zhibu serve` runs.
 """
 
 from __future__ import annotations

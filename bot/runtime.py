@@ -21,6 +21,7 @@ from bot.channels.wechat import WeChatAccount, WeChatChannel
 from bot.channels.wecom import WeComAccount, WeComChannel
 from bot.core.channel import OutboundChannel, TokenStore
 from bot.core.clock import Clock, SystemClock
+from bot.feeds import routes as feed_routes
 from bot.router import Router
 from bot.settings import Settings
 from storage.db import make_engine, require_current
@@ -93,4 +94,5 @@ def build_runtime(
         router=Router(engine, clock, deadline=settings.reply_deadline),
         wechat={name: WeChatChannel(name, a, clock=clock, tokens=tokens) for name, a in wechat_accounts.items()},
         wecom={name: WeComChannel(name, a, clock=clock, tokens=tokens) for name, a in wecom_accounts.items()},
+        routes=[*feed_routes(engine, clock)],  # GET /calendar/{token}.ics: branch calendars for phones
     )

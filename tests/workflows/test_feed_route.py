@@ -9,8 +9,11 @@ from icalendar import Calendar
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from bot.app import create_app
 from bot.core.clock import SHANGHAI
 from bot.feeds import routes
+from bot.runtime import build_runtime
+from bot.settings import Settings
 from storage.calendar_feeds import token_for
 from storage.db import session_scope
 from storage.meetings import create_meeting
@@ -52,3 +55,22 @@ def _check(client: httpx.Client, token: str) -> None:
     assert client.get("/calendar/not-a-token.ics").status_code == 404
     assert client.get(f"/calendar/{token}x.ics").status_code == 404
     assert client.post(f"/calendar/{token}.ics").status_code == 405
+
+
+def test_zhibu_serve_app_serves_the_feed(db_url: str, engine: Engine, clock: FakeClock, district: dict[str, int]) -> None:
+    """The same route, mounted by the real runtime and app that `zhibu serve` runs."""
+    with session_scope(engine) as session:
+        create_meeting(
+            session, org_id=district["第二党支部"], kind="主题党日", starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI)
+        )
+        token = token_for(session, org_id=district["第二党支部"], now=clock.now())
+    runtime = build_runtime(Settings(database_url=db_url), clock=clock, engine=engine)
+    try:
+        with serve(create_app(runtime)) as base, httpx.Client(base_url=base, timeout=10) as client:
+            response = client.get(f"/calendar/{token}.ics")
+            assert client.get("/calendar/wrong.ics").status_code == 404
+    finally:
+        runtime.router.close()
+    assert response.status_code == 200
+    (event,) = Calendar.from_ical(response.content).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "主题党日"
