@@ -35,7 +35,8 @@ class AskPolicy:
     min_fit: float = 0.6  # the question says most of one of the entry's phrasings...
     lead: float = 1.3  # ...or the entry leads the next one by this factor
     tie_ratio: float = 0.85  # a runner-up this close in score...
-    tie_fit_gap: float = 0.3  # ...that fits nearly as well makes the question ambiguous
+    tie_fit_gap: float = 0.3  # ...that fits nearly as well...
+    tie_coverage_gap: float = 0.05  # ...and covers as much of the question makes it ambiguous
     single_term_fit: float = 0.8  # a one-word question ("支委会") is answered only by an entry about just that
     suggest_coverage: float = 0.3  # below this nothing is close enough even to suggest
     suggest_score: float = 0.5
@@ -113,13 +114,14 @@ def resolve(ctx: HandlerContext, *, policy: AskPolicy = DEFAULT_POLICY, base: Kn
     if decision == "answer":
         return Outcome("answer", format_entry(hits[0].entry, orgs, ctx), round(hits[0].score, 3), hits[0].entry.key)
     if decision == "suggestions":
-        floor = policy.suggest_ratio * hits[0].score
-        return _suggest(ctx, [h for h in hits if _close(h, policy) and h.score >= floor], policy)
+        return _suggest(ctx, choices(hits, policy), policy)
     return Outcome("fallback", texts.KB_FALLBACK, round(hits[0].score, 3) if hits else None, None)
 
 
-def _close(hit: Found, policy: AskPolicy) -> bool:
-    return hit.on_topic and hit.coverage >= policy.suggest_coverage and hit.score >= policy.suggest_score
+def choices(hits: list[Found], policy: AskPolicy) -> list[Found]:
+    """The entries close enough to offer as "你是不是想问"."""
+    floor = max(policy.suggest_score, policy.suggest_ratio * hits[0].score) if hits else 0.0
+    return [h for h in hits if h.on_topic and h.coverage >= policy.suggest_coverage and h.score >= floor]
 
 
 def decide(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> str:
@@ -132,7 +134,7 @@ def decide(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> str:
         return "fallback"
     if _confident(hits, policy, terms):
         return "answer"
-    return "suggestions" if any(_close(h, policy) for h in hits) else "fallback"
+    return "suggestions" if choices(hits, policy) else "fallback"
 
 
 def _confident(hits: list[Found], policy: AskPolicy, terms: int) -> bool:
@@ -146,7 +148,12 @@ def _confident(hits: list[Found], policy: AskPolicy, terms: int) -> bool:
         return True
     if best.fit < policy.min_fit and best.score < policy.lead * second.score:
         return False
-    ambiguous = second.score >= policy.tie_ratio * best.score and second.fit > best.fit - policy.tie_fit_gap
+    ambiguous = (
+        second.on_topic
+        and second.score >= policy.tie_ratio * best.score
+        and second.fit > best.fit - policy.tie_fit_gap
+        and second.coverage >= best.coverage - policy.tie_coverage_gap
+    )
     return not ambiguous
 
 

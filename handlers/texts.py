@@ -227,14 +227,14 @@ KB_SUGGEST_LINE = "{n}. {question}"
 KB_SUGGEST_TAIL = "回复数字即可查看答案。"
 KB_PICK_NONE = "没有找到对应的选项，请直接把问题发给我。"
 KB_FALLBACK = (
-    "这个我帮不上忙，我专门解答党支部工作方面的问题。可以这样问我：\n"
+    "这个问题我还答不上来，拿不准的可以问支部书记。我能解答党支部工作的常见问题，比如：\n"
     "· 三会一课是什么\n"
     "· 月收入8000交多少党费\n"
     "· 预备党员怎么转正\n"
     "· 我的政治生日 / 我的党龄\n"
     "· 下次支委会什么时候"
 )
-KB_GREETING = "您好！我是支部助手。" + KB_FALLBACK[KB_FALLBACK.index("可以这样问我") :]
+KB_GREETING = "您好！我是支部助手，可以这样问我：" + KB_FALLBACK[KB_FALLBACK.index("\n") :]
 KB_THANKS = "不客气！还有党务方面的问题随时问我。"
 
 DUES_EMPLOYED = (

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from handlers.dues import compute, describe, parse_income
 
@@ -67,3 +69,14 @@ def test_the_reply_states_base_bracket_and_amount() -> None:
     assert "税后" in text and "5000元以上至10000元（含）" in text and "1.5%" in text and "120元" in text
     retired = describe(compute(Decimal(4000), retired=True))
     assert "离退休费" in retired and "0.5%" in retired and "20元" in retired
+
+
+@given(st.decimals(min_value=0, max_value=100_000, places=2), st.booleans())
+def test_dues_never_fall_as_income_rises_within_a_bracket(base: Decimal, retired: bool) -> None:
+    dues = compute(base, retired=retired)
+    bigger = compute(base + Decimal("0.01"), retired=retired)
+    assert dues.monthly == (base * dues.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if bigger.rate == dues.rate:
+        assert bigger.monthly >= dues.monthly
+    else:  # crossing a boundary raises the rate for the whole base
+        assert bigger.rate > dues.rate and base == dues.upper
