@@ -12,12 +12,25 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.core.messages import Reply
 from storage.models import InboundLog
+
+
+# Built once: this runs on every webhook, where building the expression costs more than the query.
+_TABLE = InboundLog.__table__  # type: ignore[attr-defined]
+_LOOKUP = select(_TABLE.c.reply).where(
+    _TABLE.c.channel == bindparam("channel"), _TABLE.c.account == bindparam("account"), _TABLE.c.key == bindparam("key")
+)
+_UNIQUE = ["channel", "account", "key"]
+_CLAIM = {
+    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE),
+    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +41,10 @@ class Handled:
 
 
 def lookup(session: Session, *, channel: str, account: str, key: str) -> Handled | None:
-    stmt = select(InboundLog.reply).where(
-        InboundLog.channel == channel, InboundLog.account == account, InboundLog.key == key
-    )
-    row = session.exec(stmt).first()
+    row = session.connection().execute(_LOOKUP, {"channel": channel, "account": account, "key": key}).first()
     if row is None:
         return None
-    return Handled(_decode(row))
+    return Handled(_decode(row[0]))
 
 
 def claim(
@@ -48,9 +58,8 @@ def claim(
         "received_at": received_at,
         "reply": _encode(reply),
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(InboundLog).values(**values).on_conflict_do_nothing(index_elements=["channel", "account", "key"])
-    return bool(session.execute(stmt).rowcount)
+    connection = session.connection()
+    return bool(connection.execute(_CLAIM[connection.dialect.name], values).rowcount)
 
 
 def _encode(reply: Reply | None) -> str | None:

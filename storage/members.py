@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import Identity, Member, MemberStatus
@@ -23,13 +24,21 @@ def in_org(session: Session, org_id: int | None, *, include_transferred: bool = 
     return list(session.exec(query.order_by(Member.org_id, Member.id)))
 
 
+# Built once: every inbound message asks this, and building the expression costs more than the query.
+_MEMBER_FOR_IDENTITY = (
+    select(Member)
+    .join(Identity, col(Identity.member_id) == col(Member.id))
+    .where(
+        Identity.channel == bindparam("channel"),
+        Identity.account == bindparam("account"),
+        Identity.external_id == bindparam("external_id"),
+    )
+)
+
+
 def for_identity(session: Session, *, channel: str, account: str, external_id: str) -> Member | None:
-    identity = session.exec(
-        select(Identity).where(
-            Identity.channel == channel, Identity.account == account, Identity.external_id == external_id
-        )
-    ).first()
-    return session.get(Member, identity.member_id) if identity else None
+    ids = {"channel": channel, "account": account, "external_id": external_id}
+    return session.execute(_MEMBER_FOR_IDENTITY, ids).scalars().first()
 
 
 def bind_identity(session: Session, *, member: Member, channel: str, account: str, external_id: str) -> Identity:
