@@ -7,11 +7,12 @@ Nothing is read at import time; call ``load_settings()``.
 from __future__ import annotations
 
 import os
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,12 +20,76 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from handlers.quiet import QuietHours
+from schedules.settings import ComplianceSettings, ReminderOffset, ScheduleSettings
+
 CONFIG_ENV = "ZHIBU_CONFIG"
 DEFAULT_CONFIG = "zhibu.toml"
 
 
 def config_path() -> Path:
     return Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG))
+
+
+def _hhmm(value: str) -> time:
+    return time.fromisoformat(value.strip().zfill(5))
+
+
+class ScheduleConfig(BaseModel):
+    """[schedules] in zhibu.toml: times are "HH:MM" in Asia/Shanghai."""
+
+    catch_up_days: int = Field(default=3, ge=0, le=31)
+    quiet_start: str = "22:00"
+    quiet_end: str = "08:00"
+    guide_day: int = Field(default=1, ge=1, le=28)
+    guide_at: str = "09:00"
+    birthdays_at: str = "09:00"
+    reminder_offsets: list[str] = Field(default_factory=lambda: ["1d@09:00", "1h"])
+    reminder_every_minutes: int = Field(default=5, ge=1, le=30)
+    plans_at: str = "06:00"
+    compliance_at: str = "09:30"
+    monthly_meetings_by_day: int = Field(default=20, ge=1, le=28)
+    life_meeting_deadline: str = "12-31"  # MM-DD; many upper committees set 03-31 of the next year
+    probation_warn_days: int = Field(default=30, ge=1, le=90)
+
+    @field_validator("quiet_start", "quiet_end", "guide_at", "birthdays_at", "plans_at", "compliance_at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        _hhmm(value)  # ValueError names the bad value
+        return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, value: list[str]) -> list[str]:
+        for spec in value:
+            ReminderOffset.parse(spec)
+        return value
+
+    @field_validator("life_meeting_deadline")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        month, day = (int(p) for p in value.split("-"))
+        date(2001, month, day)  # a real day of a common year
+        return value
+
+    def to_settings(self) -> ScheduleSettings:
+        month, day = (int(p) for p in self.life_meeting_deadline.split("-"))
+        return ScheduleSettings(
+            catch_up_days=self.catch_up_days,
+            quiet=QuietHours(_hhmm(self.quiet_start), _hhmm(self.quiet_end)),
+            guide_day=self.guide_day,
+            guide_at=_hhmm(self.guide_at),
+            birthdays_at=_hhmm(self.birthdays_at),
+            reminder_offsets=tuple(ReminderOffset.parse(s) for s in self.reminder_offsets),
+            reminder_every_minutes=self.reminder_every_minutes,
+            plans_at=_hhmm(self.plans_at),
+            compliance=ComplianceSettings(
+                at=_hhmm(self.compliance_at),
+                monthly_by_day=self.monthly_meetings_by_day,
+                life_meeting_deadline=(month, day),
+                probation_warn_days=self.probation_warn_days,
+            ),
+        )
 
 
 class Settings(BaseSettings):
@@ -55,6 +120,8 @@ class Settings(BaseSettings):
     # Seconds a webhook waits for its handler before answering "success" and sending the reply later
     # (WeChat and WeCom give up after 5 s).
     reply_deadline: float = Field(default=4.5, gt=0, le=4.8)
+
+    schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -120,6 +187,17 @@ CONFIG_TEMPLATE = """\
 # [telegram.default]          # /telegram/default
 # bot_token = "..."
 # webhook_secret = "..."
+
+# --- Schedules (times are Asia/Shanghai) ---
+# [schedules]
+# guide_day = 1                      # 组织生活清单 goes out on this day...
+# guide_at = "09:00"                 # ...at this time (at once when published later in the month)
+# birthdays_at = "09:00"             # 政治生日 greetings
+# reminder_offsets = ["1d@09:00", "1h"]   # meeting reminders: the day before at 9, one hour before
+# quiet_start = "22:00"              # member-facing messages wait until quiet_end
+# quiet_end = "08:00"
+# catch_up_days = 3                  # work missed while stopped runs once after a restart
+# life_meeting_deadline = "12-31"    # 组织生活会 / 民主评议 deadline (MM-DD)
 
 # [robot.branch1]             # 企业微信群机器人 (outbound only)
 # webhook_key = "..."

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bot.core.clock import SHANGHAI
 from bot.core.messages import Reply, Target
 from handlers import texts
+from handlers.outbound import queue_all
 from handlers.quiet import QuietHours
 from storage import audience
 from storage.meetings import (
@@ -30,7 +31,6 @@ from storage.meetings import (
 )
 from storage.models import Meeting, MeetingKind, MeetingStatus, Organization, OrgKind
 from storage.orgs import branch_of
-from storage.outbox import enqueue
 
 
 def start_key(moment: datetime) -> str:
@@ -105,20 +105,16 @@ def _queue(
     not_before: datetime | None,
 ) -> int:
     """One outbox row per target, keyed ``meeting:{id}:{key_parts}:{target}``."""
-    assert meeting.id is not None
-    queued = 0
-    for target in targets:
-        queued += enqueue(
-            session,
-            target=target,
-            reply=reply,
-            dedupe_key=audience.dedupe_key("meeting", meeting.id, *key_parts, target=target),
-            kind=kind,
-            not_before=not_before,
-            org_id=meeting.org_id,
-            meeting_id=meeting.id,
-        )
-    return queued
+    return queue_all(
+        session,
+        targets=targets,
+        reply=reply,
+        key_parts=("meeting", meeting.id, *key_parts),
+        kind=kind,
+        not_before=not_before,
+        org_id=meeting.org_id,
+        meeting_id=meeting.id,
+    )
 
 
 def announce_change(session: Session, *, change: MeetingChange, now: datetime, quiet: QuietHours) -> int:

@@ -274,3 +274,58 @@ LIVE_BIRTHDAYS_HEAD = "{org}{month}月过政治生日的党员（{count}人）�
 LIVE_BIRTHDAYS_LINE = "· {name}：{month}月{day}日，入党{years}周年"
 LIVE_BIRTHDAYS_NONE = "{org}{month}月没有党员过政治生日。"
 LIVE_BIRTHDAYS_DENIED = "本月政治生日名单只对支部书记、副书记和组织委员开放。想知道自己的，请问“我的政治生日”。"
+# --- Schedules: political birthdays, digests, 光荣在党50年 (handlers/birthdays.py) ---
+
+BIRTHDAY_GROUP = "【政治生日】{day_word}是{names}的政治生日！\n{lines}\n祝同志们政治生日快乐，不忘入党初心，牢记党员身份。"
+BIRTHDAY_GROUP_MD = "**【政治生日】{day_word}是{names}的政治生日！**\n{lines}\n\n祝同志们政治生日快乐，不忘入党初心，牢记党员身份。"
+BIRTHDAY_LINE = "· {name}同志，入党{years}周年{mark}"
+BIRTHDAY_MILESTONE = "（逢十纪念🎉）"
+BIRTHDAY_PRIVATE = (
+    "{name}同志：{day_word}是您入党{years}周年的政治生日{mark}。"
+    "感谢您{years}年来的坚守与奉献，愿您不忘初心、牢记使命。祝政治生日快乐！"
+)
+BIRTHDAY_TODAY_WORD = "今天"
+BIRTHDAY_DAY_WORD = "{month}月{day}日"
+
+BIRTHDAY_DIGEST = (
+    "【本月政治生日】{branch}{month}月共有{count}名党员过政治生日：\n{lines}\n"
+    "建议在本月主题党日安排集体过政治生日，重温入党誓词。"
+)
+BIRTHDAY_DIGEST_LINE = "· {name}　{month}月{day}日　入党{years}周年{mark}"
+
+GLORY_50 = (
+    "【光荣在党50年】{branch}以下党员到{year}年7月1日党龄满50年（从转正之日算起）：\n{lines}\n"
+    "“光荣在党50年”纪念章一般于每年“七一”前后集中颁发，请核实党龄和一贯表现后按上级要求申报。"
+)
+GLORY_50_LINE = "· {name}　{full}转正"
+
+
+# --- Schedules: compliance nudges to secretaries (handlers/nudges.py; domain-rules.md §A1, §A4) ---
+
+NUDGE_MONTHLY = "【工作提醒】{branch}本月还没有召开{kind}。按《支部工作条例》，{kind}一般每月召开1次，请及时安排。"
+NUDGE_QUARTERLY = (
+    "【工作提醒】{branch}本季度（{quarter}）还没有{kind}安排，季度将于{end}结束。"
+    "{kind}一般每季度1次，请及时安排。"
+)
+NUDGE_ANNUAL = "【工作提醒】{branch}还没有安排{kind}，上级要求{deadline}前完成，请及早准备。"
+NUDGE_PROBATION_DUE = (
+    "【转正提醒】预备党员{name}的预备期将于{end}期满。请提醒本人提交书面转正申请，"
+    "并在期满后及时召开支部党员大会讨论其转正（不得提前讨论）。"
+)
+NUDGE_PROBATION_OVER = (
+    "【转正提醒】预备党员{name}的预备期已于{end}期满，系统中还没有转正结论。"
+    "请及时召开支部党员大会讨论（按期转正、延长预备期或取消预备党员资格），并报上级党委审批。"
+)
+
+
+# --- Schedules: the monthly 组织生活清单 (handlers/guide.py) ---
+
+GUIDE_HEADER = "【{year}年{month}月组织生活清单】"
+GUIDE_ISSUER = "{title}（{issuer}）"
+GUIDE_OWN_HEADER = "本支部补充事项（{issuer}）"
+GUIDE_REQUIREMENTS = "总体要求：{text}"
+GUIDE_ITEM = "{n}. {topic}"
+GUIDE_FIELD = "   {label}：{value}"
+GUIDE_LABELS = (("content", "内容"), ("form", "形式"), ("due", "时间要求"))
+GUIDE_FOOTER = "请结合本支部实际抓好落实。"
+GUIDE_NONE = "{month}没有发给{branch}的组织生活清单。"

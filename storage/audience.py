@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from sqlmodel import Session, col, select
 
 from bot.core.messages import Target
-from storage.models import ChatBinding, Identity, Member, MemberStatus, Role
+from storage.models import ChatBinding, Identity, Member, MemberStatus, Organization, OrgKind, Role
 
 COMMITTEE_ROLES: tuple[str, ...] = (
     Role.SECRETARY,
@@ -91,3 +91,16 @@ def private_targets(session: Session, members: Sequence[Member]) -> list[Target]
 def secretaries(session: Session, branch_id: int) -> list[Target]:
     """Private chats of the branch's 书记 and 组织委员."""
     return private_targets(session, active_members(session, org_id=branch_id, roles=SECRETARY_ROLES))
+
+
+def all_branches(session: Session) -> list[Organization]:
+    """Every 党支部 (and 网格党支部): where nudges and guides land."""
+    kinds = [k for k in OrgKind if k.is_branch]
+    return list(session.exec(select(Organization).where(col(Organization.kind).in_(kinds)).order_by(Organization.id)))
+
+
+def probationers_by_branch(session: Session) -> dict[int, list[Member]]:
+    found: dict[int, list[Member]] = {}
+    for m in session.exec(select(Member).where(Member.status == MemberStatus.PROBATIONARY).order_by(Member.id)):
+        found.setdefault(m.org_id, []).append(m)
+    return found

@@ -219,6 +219,14 @@ class MeetingPlan(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
 
 
+class JobRun(SQLModel, table=True):
+    """The last day a daily job covered, so a restart catches up on missed days and a new install does not."""
+
+    job_id: str = Field(primary_key=True, max_length=50)
+    last_day: date
+    last_run_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+
+
 class Attendance(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),)
 

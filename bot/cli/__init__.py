@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from bot.cli import audit, broadcast, chat, db, demo, export, kb, members, orgs, serve
+from bot.cli import audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, serve
 
 app = typer.Typer(
     name="zhibu",
@@ -34,3 +34,5 @@ app.add_typer(orgs.app, name="orgs")
 app.add_typer(members.app, name="members")
 app.add_typer(export.app, name="export")
 app.add_typer(kb.app, name="kb")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(guide.app, name="guide")

@@ -81,10 +81,11 @@ def build(session: Session) -> World:
     add_member(session, world, "张党员", branch=branch_a, joined=date(2016, 12, 1), full=date(2017, 12, 1),
                group=group_a1, bind=True)
     add_member(session, world, "赵党员", branch=branch_a, joined=date(2012, 2, 29), full=date(2013, 3, 1))
-    add_member(session, world, "钱书记", branch=branch_b, joined=date(1976, 6, 20), full=date(1977, 6, 20),
+    add_member(session, world, "钱书记", branch=branch_b, joined=date(1975, 6, 20), full=date(1976, 6, 20),
                role=Role.SECRETARY, bind=True)
     add_member(session, world, "孙预备", branch=branch_b, joined=date(2026, 1, 10),
                status=MemberStatus.PROBATIONARY, bind=True)
+    add_member(session, world, "吴预备", branch=branch_a, joined=date(2025, 3, 1), status=MemberStatus.PROBATIONARY)
     add_member(session, world, "周转出", branch=branch_b, joined=date(2000, 12, 1), full=date(2001, 12, 1),
                status=MemberStatus.TRANSFERRED_OUT, bind=True)
     return world

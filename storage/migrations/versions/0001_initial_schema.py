@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:56:37.929176
+Create Date: 2026-11-23 10:21:55.328159
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ def upgrade() -> None:
     with op.batch_alter_table('inboundlog', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inboundlog_received_at'), ['received_at'], unique=False)
 
+    op.create_table('jobrun',
+    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('last_day', sa.Date(), nullable=False),
+    sa.Column('last_run_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('job_id')
+    )
     op.create_table('organization',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -367,6 +373,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_organization_name'))
 
     op.drop_table('organization')
+    op.drop_table('jobrun')
     with op.batch_alter_table('inboundlog', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inboundlog_received_at'))
 

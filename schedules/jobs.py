@@ -1,0 +1,66 @@
+"""THE job table: every scheduled job, by stable id and textual reference, in one visible place.
+
+APScheduler stores the reference ("schedules.birthdays:job"), not the function, so
+jobs survive restarts and code reloads. Each module also has ``run(now, *, session)``
+which tests and ``zhibu jobs run`` call directly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import time
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.core.clock import SHANGHAI
+from schedules.context import RunFn
+from schedules.settings import ScheduleSettings
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    id: str
+    module: str
+    trigger: BaseTrigger
+    description: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.module}:job"
+
+    @property
+    def run(self) -> RunFn:
+        run: RunFn = importlib.import_module(self.module).run
+        return run
+
+
+def _daily(at: time) -> CronTrigger:
+    return CronTrigger(hour=at.hour, minute=at.minute, timezone=SHANGHAI)
+
+
+def _every(minutes: int) -> CronTrigger:
+    if minutes >= 60:
+        return CronTrigger(minute=0, hour=f"*/{minutes // 60}", timezone=SHANGHAI)
+    return CronTrigger(minute=f"*/{minutes}", timezone=SHANGHAI)
+
+
+def job_table(settings: ScheduleSettings) -> tuple[JobSpec, ...]:
+    s = settings
+    return (
+        JobSpec("guides", "schedules.guides", _every(s.guide_every_minutes),
+                f"组织生活清单: day {s.guide_day} at {s.guide_at:%H:%M}, or as soon as published later"),
+        JobSpec("birthdays", "schedules.birthdays", _daily(s.birthdays_at),
+                "政治生日 greetings, monthly digest, 光荣在党50年 check"),
+        JobSpec("meeting_reminders", "schedules.reminders", _every(s.reminder_every_minutes),
+                "三会一课 / 主题党日 reminders at " + ", ".join(o.name for o in s.reminder_offsets)),
+        JobSpec("meeting_plans", "schedules.plans", _daily(s.plans_at),
+                "create meetings from recurring plans ahead of time"),
+        JobSpec("compliance", "schedules.compliance", _daily(s.compliance.at),
+                "nudges to secretaries on working days (三会一课, 组织生活会, 预备期)"),
+    )
+
+
+def find(settings: ScheduleSettings, job_id: str) -> JobSpec | None:
+    return next((spec for spec in job_table(settings) if spec.id == job_id), None)

@@ -1,0 +1,69 @@
+"""Indexed lookups of political birthdays (入党 anniversaries) and 党龄 milestones (domain-rules.md §A3).
+
+Every query goes through ``ix_member_join_md`` (join_month, join_day): the daily
+scan touches only the day's rows, never the whole roster.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from storage.models import Member, MemberStatus
+
+
+def month_days_celebrated_on(day: date) -> list[tuple[int, int]]:
+    """(month, day) pairs whose anniversary falls on ``day``: 29 February celebrates on 28 February in common years."""
+    pairs = [(day.month, day.day)]
+    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+        pairs.append((2, 29))
+    return pairs
+
+
+def _celebrating(session: Session, pairs: Iterable[tuple[int, int]], year: int) -> list[Member]:
+    match = or_(*(and_(col(Member.join_month) == m, col(Member.join_day) == d) for m, d in pairs))
+    query = select(Member).where(
+        match,
+        col(Member.status) != MemberStatus.TRANSFERRED_OUT,
+        col(Member.joined_on) < date(year, 1, 1),  # at least the first anniversary
+    )
+    return list(session.exec(query.order_by(Member.org_id, Member.joined_on, Member.id)))
+
+
+def celebrating_on(session: Session, day: date) -> list[Member]:
+    """Members whose political birthday is ``day``, grouped by branch."""
+    return _celebrating(session, month_days_celebrated_on(day), day.year)
+
+
+def celebrating_between(session: Session, start: date, days: int) -> list[Member]:
+    """Political birthdays in the ``days`` days from ``start`` (a look-ahead for digests)."""
+    pairs = {p for n in range(days) for p in month_days_celebrated_on(start + timedelta(days=n))}
+    return _celebrating(session, sorted(pairs), start.year)
+
+
+def celebrating_in_month(session: Session, year: int, month: int) -> list[Member]:
+    query = select(Member).where(
+        col(Member.join_month) == month,
+        col(Member.status) != MemberStatus.TRANSFERRED_OUT,
+        col(Member.joined_on) < date(year, 1, 1),
+    )
+    return list(session.exec(query.order_by(Member.org_id, Member.join_day, Member.id)))
+
+
+def reaching_standing(session: Session, *, years: int, since: date, until: date) -> list[Member]:
+    """Members whose 党龄 (from 转正日期) reaches ``years`` in (since, until]; a yearly query."""
+    query = select(Member).where(
+        col(Member.status) != MemberStatus.TRANSFERRED_OUT,
+        col(Member.full_on) > _minus_years(since, years),
+        col(Member.full_on) <= _minus_years(until, years),
+    )
+    return list(session.exec(query.order_by(Member.org_id, Member.full_on, Member.id)))
+
+
+def _minus_years(day: date, years: int) -> date:
+    year = day.year - years
+    return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))

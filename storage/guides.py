@@ -1,0 +1,99 @@
+"""Monthly guides (组织生活清单): store or replace one per organization and month, and assemble what a
+branch receives: the guides of every organization above it, then the branch's own items.
+The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, select
+
+from bot.core.errors import ZhibuError
+from storage.models import Guide, GuideItem, Organization
+from storage.orgs import ancestors
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class BadMonth(ZhibuError):
+    pass
+
+
+def check_month(month: str) -> str:
+    """"2026-12" (also accepts 2026-1 and 2026/12) → "2026-12"; BadMonth otherwise."""
+    text = month.strip().replace("/", "-").replace("年", "-").rstrip("月")
+    parts = text.split("-")
+    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+        text = f"{int(parts[0]):04d}-{int(parts[1]):02d}"
+    if not MONTH.match(text):
+        raise BadMonth(f"月份“{month}”格式不对，应为 2026-12 / month must look like 2026-12")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDraft:
+    topic: str  # 主题
+    content: str = ""  # 内容
+    form: str = ""  # 形式
+    due: str = ""  # 时间要求
+
+
+@dataclass(frozen=True, slots=True)
+class GuideDraft:
+    title: str
+    requirements: str = ""
+    items: tuple[ItemDraft, ...] = field(default_factory=tuple)
+    month: str | None = None  # when the file names its month
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedGuide:
+    guide: Guide
+    issuer: Organization
+    items: tuple[GuideItem, ...]
+
+
+def store_guide(session: Session, *, org_id: int, month: str, draft: GuideDraft, now: datetime) -> tuple[Guide, bool]:
+    """Create, or replace the content of, ``org_id``'s guide for ``month``; True when it replaced one.
+
+    A replacement keeps its first publication time: branches that already received the month's
+    guide are not sent it again.
+    """
+    guide = session.exec(select(Guide).where(Guide.org_id == org_id, Guide.month == month)).first()
+    replaced = guide is not None
+    if guide is None:
+        guide = Guide(org_id=org_id, month=month, title=draft.title, published_at=now)
+    else:
+        session.execute(delete(GuideItem).where(col(GuideItem.guide_id) == guide.id))
+    guide.title, guide.requirements = draft.title, draft.requirements
+    session.add(guide)
+    session.flush()
+    for position, item in enumerate(draft.items, start=1):
+        session.add(GuideItem(guide_id=guide.id, position=position, topic=item.topic, content=item.content,  # type: ignore[arg-type]
+                              form=item.form, due=item.due))
+    session.flush()
+    return guide, replaced
+
+
+def guides_for_month(session: Session, month: str) -> list[Guide]:
+    return list(session.exec(select(Guide).where(Guide.month == month).order_by(Guide.id)))
+
+
+def items_of(session: Session, guide_id: int) -> tuple[GuideItem, ...]:
+    query = select(GuideItem).where(GuideItem.guide_id == guide_id).order_by(GuideItem.position, GuideItem.id)
+    return tuple(session.exec(query))
+
+
+def effective(session: Session, *, branch: Organization, month: str) -> list[IssuedGuide]:
+    """The guides that reach ``branch`` for ``month``, the highest issuer first and the branch's own last."""
+    chain = [*reversed(ancestors(session, branch)), branch]
+    ids = [o.id for o in chain if o.id is not None]
+    found = {g.org_id: g for g in session.exec(select(Guide).where(Guide.month == month, col(Guide.org_id).in_(ids)))}
+    return [
+        IssuedGuide(found[o.id], o, items_of(session, found[o.id].id or 0))
+        for o in chain
+        if o.id in found
+    ]

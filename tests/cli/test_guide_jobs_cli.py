@@ -1,0 +1,94 @@
+"""`zhibu guide import/show` from Markdown, YAML and xlsx, and `zhibu jobs list/run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from bot.cli import app
+from storage.db import session_scope
+from tests.schedules import world as demo
+
+runner = CliRunner()
+
+MARKDOWN = """# 2026年12月组织生活清单
+## 总体要求
+坚持“三会一课”，做到定时间、定地点、定内容。
+## 一、主题：学习全会精神
+- 内容：集中学习二十届四中全会精神
+- 形式：支部党员大会
+- 时间要求：12月20日前
+## 二、主题：过政治生日
+- 内容：为本月入党的同志集体过政治生日，重温入党誓词
+- 形式：主题党日
+"""
+
+YAML = """title: 第一党支部十二月补充
+requirements: 结合社区工作
+items:
+  - 主题: 志愿服务
+    内容: 到社区开展冬季送温暖
+    形式: 主题党日
+    时间要求: 12月31日前
+"""
+
+
+@pytest.fixture
+def district(cli_env: Path, engine: Engine) -> Path:
+    with session_scope(engine) as session:
+        demo.build(session)
+    return cli_env
+
+
+def _ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_branch_sees_the_district_guide_then_its_own_items(district: Path) -> None:
+    (district / "guide.md").write_text(MARKDOWN, encoding="utf-8")
+    (district / "own.yaml").write_text(YAML, encoding="utf-8")
+    _ok("guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2026-12")
+    _ok("guide", "import", "own.yaml", "--org", "第一党支部", "--month", "2026-12")
+    shown = _ok("guide", "show", "--month", "2026-12", "--org", "第一党支部")
+    assert shown.index("学习全会精神") < shown.index("本支部补充事项") < shown.index("志愿服务")
+    assert "时间要求：12月20日前" in shown and "总体要求：坚持" in shown
+    other = _ok("guide", "show", "--month", "2026-12", "--org", "第二党支部")
+    assert "学习全会精神" in other and "志愿服务" not in other
+
+
+def test_xlsx_rows_are_read_and_a_row_without_a_topic_is_named(district: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["标题", "一月清单"], ["总体要求", "按时开展"], ["主题", "内容", "形式", "时间要求"],
+                ["学习党章", "通读党章", "党小组会", "1月15日前"], [None, "缺了主题", "", ""]):
+        sheet.append(row)
+    book.save(district / "bad.xlsx")
+    result = runner.invoke(app, ["guide", "import", "bad.xlsx", "--org", "示范街道党工委", "--month", "2027-01"])
+    assert result.exit_code == 3 and "第5行" in result.output and "主题" in result.output
+    sheet.delete_rows(5)
+    book.save(district / "good.xlsx")
+    assert "1 项" in _ok("guide", "import", "good.xlsx", "--org", "示范街道党工委", "--month", "2027-01")
+
+
+def test_a_bad_month_and_an_unknown_org_are_refused(district: Path) -> None:
+    (district / "guide.md").write_text(MARKDOWN, encoding="utf-8")
+    bad_month = runner.invoke(app, ["guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2026-13"])
+    assert bad_month.exit_code == 3 and "2026-12" in bad_month.output
+    no_org = runner.invoke(app, ["guide", "import", "guide.md", "--org", "不存在党委", "--month", "2026-12"])
+    assert no_org.exit_code == 3 and "找不到组织" in no_org.output
+
+
+def test_jobs_list_and_run(district: Path) -> None:
+    listed = _ok("jobs", "list")
+    for job_id in ("guides", "birthdays", "meeting_reminders", "meeting_plans", "compliance"):
+        assert job_id in listed
+    assert "queued" in _ok("jobs", "run", "birthdays")
+    unknown = runner.invoke(app, ["jobs", "run", "nope"])
+    assert unknown.exit_code == 2 and "birthdays" in unknown.output
