@@ -119,6 +119,9 @@ class KnowledgeBase:
             with tmp.open("wb") as fh:
                 pickle.dump((entries, fields), fh, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(path)
+            for stale in self.cache_dir.glob("kb-*.pickle"):
+                if stale != path:  # caches of earlier versions of the data
+                    stale.unlink(missing_ok=True)
         except OSError:
             logger.warning("cannot write the knowledge cache %s", path)
         return entries, fields
