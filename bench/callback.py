@@ -84,7 +84,8 @@ def werobot_app() -> Any:
     """The WSGI app gunicorn loads as ``callback:werobot_app()``."""
     from werobot import WeRoBot
 
-    robot = WeRoBot(token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID, session_storage=False)
+    robot = WeRoBot(token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID)
+    robot.config["SESSION_STORAGE"] = False  # the constructor treats False as unset and opens a SQLite file
 
     @robot.text
     def echo(message: Any) -> str:
