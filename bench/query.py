@@ -49,7 +49,9 @@ def synthetic(size: int, seed: int = 7) -> list[dict[str, list[str]]]:
     rng = np.random.default_rng(seed)
     docs = []
     for _ in range(size):
-        docs.append({name: zipf_words(rng, int(rng.integers(lo, hi + 1))) for name, (lo, hi) in FIELD_LENGTHS.items()})
+        docs.append(
+            {name: zipf_words(rng, int(rng.integers(lo, hi + 1))) for name, (lo, hi) in FIELD_LENGTHS.items()}
+        )
     return docs
 
 
@@ -120,12 +122,16 @@ def run_size(size: int, n_queries: int) -> None:
     p50, p99 = percentile(ours, 50), percentile(ours, 99)
     r50 = percentile(theirs, 50)
     print(f"\n== {size:,} entries, {len(qs)} queries (rank_bm25: {len(ref_qs)}) ==")
-    print(f"ours      p50 {p50:8.3f} ms   p99 {percentile(ours, 99):8.3f} ms   build {build_s:6.2f} s   "
-          f"memory {retained / 2**20:6.1f} MB (arrays {index.memory_bytes() / 2**20:.1f} MB)")
+    print(
+        f"ours      p50 {p50:8.3f} ms   p99 {percentile(ours, 99):8.3f} ms   build {build_s:6.2f} s   "
+        f"memory {retained / 2**20:6.1f} MB (arrays {index.memory_bytes() / 2**20:.1f} MB)"
+    )
     print(f"rank_bm25 p50 {r50:8.3f} ms   p99 {percentile(theirs, 99):8.3f} ms   build {ref_build:6.2f} s")
     print(f"speed-up  p50 {r50 / p50:8.1f}x  p99 {percentile(theirs, 99) / p99:8.1f}x")
-    print(f"top-10 overlap with rank_bm25: same model {100 * statistics.mean(same):.1f} %, "
-          f"with field weights {100 * statistics.mean(weighted):.1f} %")
+    print(
+        f"top-10 overlap with rank_bm25: same model {100 * statistics.mean(same):.1f} %, "
+        f"with field weights {100 * statistics.mean(weighted):.1f} %"
+    )
 
 
 def cold_start(runs: int = 3) -> None:
@@ -136,14 +142,18 @@ def cold_start(runs: int = 3) -> None:
         env = dict(os.environ, ZHIBU_DATA_DIR=work, ZHIBU_DATABASE_URL=f"sqlite:///{work}/zhibu.db")
         env.pop("ZHIBU_CONFIG", None)
         subprocess.run([str(zhibu), "db", "upgrade"], cwd=work, env=env, check=True, capture_output=True)
-        subprocess.run([str(zhibu), "ask", question], cwd=work, env=env, check=True, capture_output=True)  # warm caches
+        subprocess.run(
+            [str(zhibu), "ask", question], cwd=work, env=env, check=True, capture_output=True
+        )  # warm caches
         cli = []
         for _ in range(runs):
             start = time.perf_counter()
             subprocess.run([str(zhibu), "ask", question], cwd=work, env=env, check=True, capture_output=True)
             cli.append(time.perf_counter() - start)
-        code = ("from storage.knowledge.base import default_base; "
-                f"print(default_base().search({question!r}).hits[0].entry.key)")
+        code = (
+            "from storage.knowledge.base import default_base; "
+            f"print(default_base().search({question!r}).hits[0].entry.key)"
+        )
         lib = []
         for _ in range(runs):
             start = time.perf_counter()
@@ -155,7 +165,7 @@ def cold_start(runs: int = 3) -> None:
             subprocess.run([sys.executable, "-c", "pass"], cwd=work, env=env, check=True, capture_output=True)
             base.append(time.perf_counter() - start)
     print("\n== cold start to the first answer (caches warm on disk, new process each run) ==")
-    print(f"zhibu ask \"{question}\": median {statistics.median(cli):.2f} s (min {min(cli):.2f} s)")
+    print(f'zhibu ask "{question}": median {statistics.median(cli):.2f} s (min {min(cli):.2f} s)')
     print(f"library only (import + dictionaries + index + search): median {statistics.median(lib):.2f} s")
     print(f"baseline: python -c pass: median {statistics.median(base):.2f} s")
 

@@ -22,7 +22,9 @@ from storage.knowledge.normalize import normalize
 from storage.models import Organization
 
 CHOICES_KIND = "kb-choices"
-GREETINGS = frozenset({"你好", "您好", "在吗", "在不在", "hi", "hello", "哈喽", "嗨", "早上好", "晚上好", "下午好"})
+GREETINGS = frozenset(
+    {"你好", "您好", "在吗", "在不在", "hi", "hello", "哈喽", "嗨", "早上好", "晚上好", "下午好"}
+)
 THANKS = frozenset({"谢谢", "多谢", "谢谢你", "谢了", "好的谢谢", "感谢", "thanks", "thank you"})
 
 
@@ -37,7 +39,9 @@ class AskPolicy:
     tie_ratio: float = 0.85  # a runner-up this close in score...
     tie_fit_gap: float = 0.3  # ...that fits nearly as well...
     tie_coverage_gap: float = 0.05  # ...and covers as much of the question makes it ambiguous
-    single_term_fit: float = 0.8  # a one-word question ("支委会") is answered only by an entry about just that
+    single_term_fit: float = (
+        0.8  # a one-word question ("支委会") is answered only by an entry about just that
+    )
     suggest_coverage: float = 0.3  # below this nothing is close enough even to suggest
     suggest_score: float = 0.5
     suggest_ratio: float = 0.65  # a choice scores at least this share of the best one
@@ -86,8 +90,11 @@ def _suggest(ctx: HandlerContext, hits: list[Found], policy: AskPolicy) -> Outco
     lines += [texts.KB_SUGGEST_LINE.format(n=n, question=f.entry.question) for n, f in enumerate(shown, 1)]
     lines.append(texts.KB_SUGGEST_TAIL)
     conversation.put(
-        ctx.session, key=_chat_key(ctx), kind=CHOICES_KIND,
-        data={"keys": [f.entry.key for f in shown]}, expires_at=ctx.now + policy.choices_ttl,
+        ctx.session,
+        key=_chat_key(ctx),
+        kind=CHOICES_KIND,
+        data={"keys": [f.entry.key for f in shown]},
+        expires_at=ctx.now + policy.choices_ttl,
     )
     return Outcome("suggestions", "\n".join(lines), round(shown[0].score, 3), shown[0].entry.key)
 
@@ -101,7 +108,9 @@ def _small_talk(question: str) -> str | None:
     return None
 
 
-def resolve(ctx: HandlerContext, *, policy: AskPolicy = DEFAULT_POLICY, base: KnowledgeBase | None = None) -> Outcome:
+def resolve(
+    ctx: HandlerContext, *, policy: AskPolicy = DEFAULT_POLICY, base: KnowledgeBase | None = None
+) -> Outcome:
     """Decide between an answer, suggestions and the fallback for the message in ``ctx``."""
     talk = _small_talk(ctx.text)
     if talk is not None:
@@ -112,7 +121,9 @@ def resolve(ctx: HandlerContext, *, policy: AskPolicy = DEFAULT_POLICY, base: Kn
     hits = list(result.hits)
     decision = decide(hits, policy, terms=len(set(result.tokens)))
     if decision == "answer":
-        return Outcome("answer", format_entry(hits[0].entry, orgs, ctx), round(hits[0].score, 3), hits[0].entry.key)
+        return Outcome(
+            "answer", format_entry(hits[0].entry, orgs, ctx), round(hits[0].score, 3), hits[0].entry.key
+        )
     if decision == "suggestions":
         return _suggest(ctx, choices(hits, policy), policy)
     return Outcome("fallback", texts.KB_FALLBACK, round(hits[0].score, 3) if hits else None, None)
@@ -125,7 +136,7 @@ def choices(hits: list[Found], policy: AskPolicy) -> list[Found]:
 
 
 def decide(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> str:
-    """"answer" when the best entry is clearly it, "suggestions" when some are close, else "fallback".
+    """ "answer" when the best entry is clearly it, "suggestions" when some are close, else "fallback".
 
     Only a match on a party-building term counts: "你是谁" shares 谁 with "会议由谁主持", nothing more.
     ``terms`` is the number of distinct words in the question.

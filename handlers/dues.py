@@ -32,7 +32,9 @@ RETIRED: tuple[tuple[Decimal | None, Decimal], ...] = (
     (None, Decimal("0.01")),
 )
 RETIRED_WORDS = re.compile(r"退休|离休|养老金|养老保险金")
-_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|w|千|k|百)?(?![\d.])\s*(年|个?月|号|日|岁|%|周|天|次|小时)?", re.IGNORECASE)
+_AMOUNT = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(万|w|千|k|百)?(?![\d.])\s*(年|个?月|号|日|岁|%|周|天|次|小时)?", re.IGNORECASE
+)
 _CN_NUMERAL = re.compile("[零一二两三四五六七八九十百千万]")
 _UNITS = {"万": 10000, "w": 10000, "千": 1000, "k": 1000, "百": 100}
 MIN_BASE = Decimal(100)  # smaller numbers are months, counts or typos, not a monthly income

@@ -37,19 +37,28 @@ def next_meeting(ctx: HandlerContext) -> list[Reply]:
         return [Reply(texts.LIVE_NO_BRANCH)]
     found = _KIND.search(ctx.text)
     kind = KIND_ALIASES[found.group(0)] if found else None
-    meetings = [m for m in upcoming(ctx.session, org_ids=[org.id], now=ctx.now, limit=50)
-                if kind is None or m.kind == kind]
+    meetings = [
+        m
+        for m in upcoming(ctx.session, org_ids=[org.id], now=ctx.now, limit=50)
+        if kind is None or m.kind == kind
+    ]
     label = kind.value if kind else "会议"
     if not meetings:
         rule = texts.LIVE_MEETING_RULES.get(label, "")
         return [Reply(texts.LIVE_NO_MEETING.format(org=org.name, kind=label, rule=rule))]
     meeting = meetings[0]
     local = meeting.starts_at.astimezone(SHANGHAI)
-    return [Reply(texts.LIVE_NEXT_MEETING.format(
-        org=org.name, kind=meeting.kind, when=texts.cn_datetime(local.date(), local.strftime("%H:%M")),
-        place=texts.LIVE_NEXT_PLACE.format(place=meeting.place) if meeting.place else "",
-        topic=texts.LIVE_NEXT_TOPIC.format(topic=meeting.topic) if meeting.topic else "",
-    ))]
+    return [
+        Reply(
+            texts.LIVE_NEXT_MEETING.format(
+                org=org.name,
+                kind=meeting.kind,
+                when=texts.cn_datetime(local.date(), local.strftime("%H:%M")),
+                place=texts.LIVE_NEXT_PLACE.format(place=meeting.place) if meeting.place else "",
+                topic=texts.LIVE_NEXT_TOPIC.format(topic=meeting.topic) if meeting.topic else "",
+            )
+        )
+    ]
 
 
 def _month_guides(session: Session, org_ids: list[int], month: str) -> list[tuple[Guide, list[GuideItem]]]:
@@ -57,7 +66,14 @@ def _month_guides(session: Session, org_ids: list[int], month: str) -> list[tupl
     guides = list(session.exec(select(Guide).where(col(Guide.org_id).in_(org_ids), Guide.month == month)))
     guides.sort(key=lambda g: org_ids.index(g.org_id))
     return [
-        (g, list(session.exec(select(GuideItem).where(GuideItem.guide_id == g.id).order_by(col(GuideItem.position)))))
+        (
+            g,
+            list(
+                session.exec(
+                    select(GuideItem).where(GuideItem.guide_id == g.id).order_by(col(GuideItem.position))
+                )
+            ),
+        )
         for g in guides
     ]
 
@@ -74,10 +90,16 @@ def month_guide(ctx: HandlerContext) -> list[Reply]:
     blocks: list[str] = []
     for guide, items in found:
         issuer = ctx.session.get(Organization, guide.org_id)
-        lines = [texts.LIVE_GUIDE_HEAD.format(month=ctx.today.month, org=issuer.name if issuer else "", title=guide.title)]
+        lines = [
+            texts.LIVE_GUIDE_HEAD.format(
+                month=ctx.today.month, org=issuer.name if issuer else "", title=guide.title
+            )
+        ]
         for n, item in enumerate(items, 1):
             detail = "；".join(p for p in (item.content, item.form, item.due) if p)
-            lines.append(texts.LIVE_GUIDE_ITEM.format(n=n, topic=item.topic, detail=f"：{detail}" if detail else ""))
+            lines.append(
+                texts.LIVE_GUIDE_ITEM.format(n=n, topic=item.topic, detail=f"：{detail}" if detail else "")
+            )
         if guide.requirements:
             lines.append(guide.requirements)
         blocks.append("\n".join(lines))
@@ -96,8 +118,11 @@ def month_birthdays(ctx: HandlerContext) -> list[Reply]:
         return [Reply(texts.LIVE_NO_BRANCH)]
     month = ctx.today.month
     members = ctx.session.exec(
-        select(Member).where(col(Member.org_id).in_(subtree(ctx.session, org)), Member.join_month == month,
-                             Member.status != MemberStatus.TRANSFERRED_OUT)
+        select(Member).where(
+            col(Member.org_id).in_(subtree(ctx.session, org)),
+            Member.join_month == month,
+            Member.status != MemberStatus.TRANSFERRED_OUT,
+        )
     ).all()
     if not members:
         return [Reply(texts.LIVE_BIRTHDAYS_NONE.format(org=org.name, month=month))]
@@ -105,7 +130,9 @@ def month_birthdays(ctx: HandlerContext) -> list[Reply]:
     lines = [texts.LIVE_BIRTHDAYS_HEAD.format(org=org.name, month=month, count=len(rows))]
     for m in rows:
         day = anniversary_in(ctx.today.year, m.joined_on)
-        lines.append(texts.LIVE_BIRTHDAYS_LINE.format(
-            name=m.name, month=day.month, day=day.day, years=ctx.today.year - m.joined_on.year))
+        lines.append(
+            texts.LIVE_BIRTHDAYS_LINE.format(
+                name=m.name, month=day.month, day=day.day, years=ctx.today.year - m.joined_on.year
+            )
+        )
     return [Reply("\n".join(lines))]
-

@@ -34,42 +34,62 @@ def _list(values: list[str] | None) -> tuple[str, ...]:
 @app.command("add")
 def add(
     org: str = typer.Option(..., "--org", help=ORG_HELP),
-    key: str = typer.Option(..., "--key", help="条目键；与内置条目同键即覆盖它 / key; a built-in key overrides it"),
+    key: str = typer.Option(
+        ..., "--key", help="条目键；与内置条目同键即覆盖它 / key; a built-in key overrides it"
+    ),
     question: str = typer.Option(..., "--question", "-q", help="标准问法 / canonical question"),
     answer: str = typer.Option(..., "--answer", "-a", help="答案 / the answer"),
-    alternative: list[str] = typer.Option(None, "--alt", help="其他问法，可重复 / another phrasing (repeatable)"),
+    alternative: list[str] = typer.Option(
+        None, "--alt", help="其他问法，可重复 / another phrasing (repeatable)"
+    ),
     keyword: list[str] = typer.Option(None, "--keyword", "-k", help="关键词，可重复 / keyword (repeatable)"),
     source: str = typer.Option("", "--source", help="依据 / where the answer comes from"),
 ) -> None:
     """Add or update one local entry of an organization (新增/修改本支部条目)."""
     with error_boundary(), session_scope(engine()) as session:
         target = resolve(session, org)
-        created = save_local(session, entry=Entry(
-            key=key.strip(), question=question.strip(), answer=answer.strip(), alternatives=_list(alternative),
-            keywords=_list(keyword), source=source.strip(), org_id=target.id,
-        ))
+        created = save_local(
+            session,
+            entry=Entry(
+                key=key.strip(),
+                question=question.strip(),
+                answer=answer.strip(),
+                alternatives=_list(alternative),
+                keywords=_list(keyword),
+                source=source.strip(),
+                org_id=target.id,
+            ),
+        )
     verb = "已新增 / added" if created else "已更新 / updated"
     console.print(f"{verb}: {target.name} · {key}")
 
 
 @app.command("import")
 def import_(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="YAML 或 CSV 文件 / YAML or CSV"),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="YAML 或 CSV 文件 / YAML or CSV"
+    ),
     org: str = typer.Option(..., "--org", help=ORG_HELP),
 ) -> None:
-    """Import local entries from YAML or CSV (key,question,alternatives,keywords,answer,source); all or nothing."""
+    """Import local entries from a YAML or CSV file, all or none (CSV: key,question,alternatives,...)."""
     with error_boundary(), session_scope(engine()) as session:
         target = resolve(session, org)
         entries = unique_keys(read_entries_file(file, org_id=target.id), where=file.name)
         created = sum(save_local(session, entry=entry) for entry in entries)
-    console.print(f"{target.name}: 新增 {created} 条，更新 {len(entries) - created} 条 / "
-                  f"{created} added, {len(entries) - created} updated")
+    console.print(
+        f"{target.name}: 新增 {created} 条，更新 {len(entries) - created} 条 / "
+        f"{created} added, {len(entries) - created} updated"
+    )
 
 
 @app.command("export")
 def export(
-    org: str = typer.Option(None, "--org", help=ORG_HELP + "；不给则导出内置知识库 / omit for the built-in base"),
-    output: Path = typer.Option(None, "--output", "-o", help="写入文件，默认输出到屏幕 / file to write (default stdout)"),
+    org: str = typer.Option(
+        None, "--org", help=ORG_HELP + "；不给则导出内置知识库 / omit for the built-in base"
+    ),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="写入文件，默认输出到屏幕 / file to write (default stdout)"
+    ),
 ) -> None:
     """Export entries as YAML that `zhibu kb import` reads back (导出)."""
     with error_boundary(), session_scope(engine()) as session:
@@ -102,7 +122,9 @@ def delete(
 @app.command("search")
 def search(
     question: str = typer.Argument(..., help="问题 / the question"),
-    org: str = typer.Option(None, "--org", help=ORG_HELP + "；含该组织的本地条目 / include its local entries"),
+    org: str = typer.Option(
+        None, "--org", help=ORG_HELP + "；含该组织的本地条目 / include its local entries"
+    ),
     limit: int = typer.Option(5, "--limit", "-n", min=1, max=50, help="显示几条 / how many"),
 ) -> None:
     """Show the tokens and the ranked entries with scores and coverage, to tune entries (检索调试)."""
@@ -116,7 +138,15 @@ def search(
     table = Table("#", "key", "问题 / question", "score", "coverage", "fit", "来源 / source")
     for n, found in enumerate(result.hits, 1):
         origin = f"local#{found.entry.org_id}" if found.entry.is_local else "built-in"
-        table.add_row(str(n), found.entry.key, found.entry.question, f"{found.score:.3f}",
-                      f"{found.coverage:.2f}", f"{found.fit:.2f}", origin)
+        table.add_row(
+            str(n),
+            found.entry.key,
+            found.entry.question,
+            f"{found.score:.3f}",
+            f"{found.coverage:.2f}",
+            f"{found.fit:.2f}",
+            origin,
+        )
     console.print(table)
-    console.print(f"判定 / decision: {decide(list(result.hits), DEFAULT_POLICY, terms=len(set(result.tokens)))}  ({DEFAULT_POLICY})")
+    decision = decide(list(result.hits), DEFAULT_POLICY, terms=len(set(result.tokens)))
+    console.print(f"判定 / decision: {decision}  ({DEFAULT_POLICY})")

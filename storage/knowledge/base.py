@@ -22,7 +22,15 @@ import numpy as np
 import numpy.typing as npt
 from sqlmodel import Session
 
-from storage.knowledge.entries import Entry, LocalVersion, builtin_files, content_hash, load_builtin, local_entries, local_version
+from storage.knowledge.entries import (
+    Entry,
+    LocalVersion,
+    builtin_files,
+    content_hash,
+    load_builtin,
+    local_entries,
+    local_version,
+)
 from storage.knowledge.index import Bm25Index, idf_sum, max_idf
 from storage.knowledge.normalize import Analyzer, Lexicon, load_lexicon
 from storage.knowledge.segmenter import MAIN_WORDS, Segmenter, default_cache_dir
@@ -65,8 +73,13 @@ class _Built:
 
 
 class KnowledgeBase:
-    def __init__(self, data_dir: Path | None = None, *, cache_dir: Path | None = None,
-                 main_words: int | None = MAIN_WORDS) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        *,
+        cache_dir: Path | None = None,
+        main_words: int | None = MAIN_WORDS,
+    ) -> None:
         self.data_dir = data_dir or shipped_data_dir()
         self.cache_dir = cache_dir or default_cache_dir()
         self.lexicon: Lexicon = load_lexicon(self.data_dir)
@@ -97,8 +110,12 @@ class KnowledgeBase:
     def builtin(self) -> tuple[tuple[Entry, ...], list[DocFields]]:
         """Built-in entries and their segmented fields, from the disk cache when it is current."""
         if self._builtin is None:
-            key = content_hash(builtin_files(self.data_dir), self.lexicon.fingerprint(), PIPELINE_VERSION,
-                               str(self._main_words))
+            key = content_hash(
+                builtin_files(self.data_dir),
+                self.lexicon.fingerprint(),
+                PIPELINE_VERSION,
+                str(self._main_words),
+            )
             path = self.cache_dir / f"kb-{key[:24]}.pickle"
             self._builtin = self._read_cache(path) or self._segment_builtin(path)
         return self._builtin
@@ -134,8 +151,9 @@ class KnowledgeBase:
         docs = list(fields) + local_fields
         org_of = np.asarray([-1] * len(entries) + [e.org_id or -1 for e in local], dtype=np.int64)
         builtin_doc = {e.key: doc for doc, e in enumerate(entries)}
-        return _Built(tuple(entries) + tuple(local), Bm25Index(docs, FIELD_WEIGHTS), version, org_of, builtin_doc,
-                      docs)
+        return _Built(
+            tuple(entries) + tuple(local), Bm25Index(docs, FIELD_WEIGHTS), version, org_of, builtin_doc, docs
+        )
 
     def current(self, session: Session | None) -> _Built:
         """The index, rebuilt first when local entries changed since it was built."""
@@ -155,8 +173,9 @@ class KnowledgeBase:
         self.current(session)
 
     # --- searching --------------------------------------------------------------
-    def search(self, question: str, *, session: Session | None = None, org_ids: Sequence[int] = (),
-               k: int = 5) -> SearchResult:
+    def search(
+        self, question: str, *, session: Session | None = None, org_ids: Sequence[int] = (), k: int = 5
+    ) -> SearchResult:
         """Rank entries visible to ``org_ids`` (nearest organization first) for a question."""
         tokens = self.analyzer.tokens(question)
         built = self.current(session)

@@ -97,7 +97,10 @@ def read_yaml_entries(text: str, *, name: str, org_id: int | None = None) -> lis
 def read_csv_entries(text: str, *, name: str, org_id: int | None = None) -> list[Entry]:
     """CSV with a header: key,question,alternatives,keywords,answer,source (lists split by |)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    return [entry_from_mapping(dict(row), where=f"{name} 第{i + 2}行", org_id=org_id) for i, row in enumerate(reader)]
+    return [
+        entry_from_mapping(dict(row), where=f"{name} 第{i + 2}行", org_id=org_id)
+        for i, row in enumerate(reader)
+    ]
 
 
 def read_entries_file(path: Path, *, org_id: int | None = None) -> list[Entry]:
@@ -148,8 +151,13 @@ def load_builtin(data_dir: Path) -> list[Entry]:
 
 def _to_entry(row: KnowledgeEntry) -> Entry:
     return Entry(
-        key=row.key, question=row.question, answer=row.answer, alternatives=tuple(row.alternatives),
-        keywords=tuple(row.keywords), source=row.source, org_id=row.org_id,
+        key=row.key,
+        question=row.question,
+        answer=row.answer,
+        alternatives=tuple(row.alternatives),
+        keywords=tuple(row.keywords),
+        source=row.source,
+        org_id=row.org_id,
     )
 
 
@@ -163,8 +171,9 @@ def local_entries(session: Session, *, org_ids: Sequence[int] | None = None) -> 
 
 def local_version(session: Session) -> LocalVersion:
     count, newest, id_sum = session.exec(
-        select(func.count(), func.max(KnowledgeEntry.updated_at), func.coalesce(func.sum(KnowledgeEntry.id), 0))
-        .where(col(KnowledgeEntry.org_id).is_not(None))
+        select(
+            func.count(), func.max(KnowledgeEntry.updated_at), func.coalesce(func.sum(KnowledgeEntry.id), 0)
+        ).where(col(KnowledgeEntry.org_id).is_not(None))
     ).one()
     return LocalVersion(int(count), str(newest or ""), int(id_sum or 0))
 

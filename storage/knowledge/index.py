@@ -52,7 +52,9 @@ class Bm25Index:
         terms, owners, tfs, lengths = self._occurrences(docs, weights)
         self._build_postings(terms, owners, tfs, lengths)
 
-    def _occurrences(self, docs: Sequence[Fields], weights: Mapping[str, float]) -> tuple[
+    def _occurrences(
+        self, docs: Sequence[Fields], weights: Mapping[str, float]
+    ) -> tuple[
         npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]
     ]:
         """Every (term, document) pair once, with its weighted frequency; and the weighted lengths."""
@@ -72,11 +74,18 @@ class Bm25Index:
                 weight_of.extend([weight] * len(tokens))
         keys = np.asarray(ids, dtype=np.int64) * max(self.size, 1) + np.asarray(owner, dtype=np.int64)
         pairs, inverse = np.unique(keys, return_inverse=True)  # sorted: by term, then by document
-        tfs = np.bincount(inverse.ravel(), weights=np.asarray(weight_of, dtype=np.float64), minlength=len(pairs))
+        tfs = np.bincount(
+            inverse.ravel(), weights=np.asarray(weight_of, dtype=np.float64), minlength=len(pairs)
+        )
         return pairs // max(self.size, 1), pairs % max(self.size, 1), tfs, lengths
 
-    def _build_postings(self, terms: npt.NDArray[np.int64], docs: npt.NDArray[np.int64],
-                        tfs: npt.NDArray[np.float64], lengths: npt.NDArray[np.float64]) -> None:
+    def _build_postings(
+        self,
+        terms: npt.NDArray[np.int64],
+        docs: npt.NDArray[np.int64],
+        tfs: npt.NDArray[np.float64],
+        lengths: npt.NDArray[np.float64],
+    ) -> None:
         k1, b = self.params.k1, self.params.b
         doc_freq = np.bincount(terms, minlength=len(self.vocab)).astype(np.float64)
         self.idf = self._idf(doc_freq)
@@ -105,15 +114,18 @@ class Bm25Index:
             return np.zeros(0, dtype=np.int32)
         return self.post_docs[self.offsets[tid] : self.offsets[tid + 1]]
 
-    def search(self, tokens: Sequence[str], k: int = 10,
-               exclude: npt.NDArray[np.bool_] | None = None) -> list[Hit]:
+    def search(
+        self, tokens: Sequence[str], k: int = 10, exclude: npt.NDArray[np.bool_] | None = None
+    ) -> list[Hit]:
         """The ``k`` best documents for the query tokens (each occurrence counts, as in rank_bm25)."""
         counts = Counter(t for t in tokens if t in self.vocab)
         if not counts or k <= 0:
             return []
         spans = [(self.offsets[self.vocab[t]], self.offsets[self.vocab[t] + 1], n) for t, n in counts.items()]
         docs = np.concatenate([self.post_docs[a:b] for a, b, _ in spans])
-        gains = np.concatenate([self.post_scores[a:b] * n if n > 1 else self.post_scores[a:b] for a, b, n in spans])
+        gains = np.concatenate(
+            [self.post_scores[a:b] * n if n > 1 else self.post_scores[a:b] for a, b, n in spans]
+        )
         if len(docs) * 8 > self.size:  # many postings: one dense scatter-add beats sorting them
             scores = np.bincount(docs, weights=gains, minlength=self.size)
             touched = np.bincount(docs, minlength=self.size) > 0

@@ -70,8 +70,10 @@ class Lexicon:
         """Dictionary words plus every alias and canonical term, so each stays one token."""
         known = {w.word for w in self.words}
         extra = sorted(set(self.aliases) | set(self.aliases.values()) - known)
-        # as strong as the dictionary's own terms, so "怎么算是" still cuts 怎么算|是; single characters stay weak
-        return list(self.words) + [DictWord(w, ALIAS_FREQ if len(w) > 1 else None) for w in extra if w not in known]
+        # as strong as the dictionary's terms ("怎么算是" still cuts 怎么算|是); single characters stay weak
+        return list(self.words) + [
+            DictWord(w, ALIAS_FREQ if len(w) > 1 else None) for w in extra if w not in known
+        ]
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
@@ -109,7 +111,9 @@ def read_synonyms(path: Path) -> dict[str, str]:
         for name in names or []:
             alias = _squash(str(name))
             if alias in aliases and aliases[alias] != target:
-                raise ValueError(f"{path.name}: alias {name!r} is listed under both {aliases[alias]!r} and {target!r}")
+                raise ValueError(
+                    f"{path.name}: alias {name!r} is listed under both {aliases[alias]!r} and {target!r}"
+                )
             if alias and alias != target:
                 aliases[alias] = target
     return aliases
@@ -122,7 +126,11 @@ def read_stopwords(path: Path) -> frozenset[str]:
 
 def load_lexicon(data_dir: Path) -> Lexicon:
     """Read userdict.txt, synonyms.yaml and stopwords.txt; a missing file means none of that kind."""
-    userdict, synonyms, stop = data_dir / "userdict.txt", data_dir / "synonyms.yaml", data_dir / "stopwords.txt"
+    userdict, synonyms, stop = (
+        data_dir / "userdict.txt",
+        data_dir / "synonyms.yaml",
+        data_dir / "stopwords.txt",
+    )
     return Lexicon(
         words=tuple(read_userdict(userdict)) if userdict.exists() else (),
         aliases=read_synonyms(synonyms) if synonyms.exists() else {},

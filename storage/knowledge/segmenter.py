@@ -31,7 +31,11 @@ MAIN_WORDS = 60_000
 def default_cache_dir() -> Path:
     """$ZHIBU_CACHE_DIR, else $XDG_CACHE_HOME/zhibu or ~/.cache/zhibu; a temp dir if none is writable."""
     configured = os.environ.get("ZHIBU_CACHE_DIR")
-    base = Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "zhibu"
+    base = (
+        Path(configured)
+        if configured
+        else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "zhibu"
+    )
     try:
         base.mkdir(parents=True, exist_ok=True)
         return base
@@ -61,8 +65,13 @@ def _main_dictionary(cache_dir: Path, size: int | None) -> Path:
 class Segmenter:
     """Cuts normalized text into words; thread-safe, initialised on first use (or by ``warm``)."""
 
-    def __init__(self, words: Iterable[DictWord] = (), *, cache_dir: Path | None = None,
-                 main_words: int | None = MAIN_WORDS) -> None:
+    def __init__(
+        self,
+        words: Iterable[DictWord] = (),
+        *,
+        cache_dir: Path | None = None,
+        main_words: int | None = MAIN_WORDS,
+    ) -> None:
         self._words = list(words)
         self._cache_dir = cache_dir or default_cache_dir()
         self._main_words = main_words

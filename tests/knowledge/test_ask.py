@@ -17,19 +17,24 @@ from tests.fakes.clock import FakeClock
 
 
 def ctx_for(session: Session, text: str, clock: FakeClock, asker: Member | None = None) -> HandlerContext:
-    inbound = Inbound(channel="console", account="local", chat_id="c1", sender_id="u1", text=text,
-                      received_at=clock.now())
+    inbound = Inbound(
+        channel="console", account="local", chat_id="c1", sender_id="u1", text=text, received_at=clock.now()
+    )
     return HandlerContext(session=session, inbound=inbound, now=clock.now(), asker=asker)
 
 
-def test_a_clear_question_gets_the_answer_and_its_source(kb: KnowledgeBase, engine: Engine, clock: FakeClock) -> None:
+def test_a_clear_question_gets_the_answer_and_its_source(
+    kb: KnowledgeBase, engine: Engine, clock: FakeClock
+) -> None:
     with session_scope(engine) as session:
         outcome = ask.resolve(ctx_for(session, "支委会一般多久开一次啊", clock), base=kb)
     assert outcome.kind == "answer" and outcome.entry == "committee-frequency"
     assert "每月召开1次" in outcome.text and "依据：支部工作条例 第十二条" in outcome.text
 
 
-def test_traditional_chinese_answers_like_simplified(kb: KnowledgeBase, engine: Engine, clock: FakeClock) -> None:
+def test_traditional_chinese_answers_like_simplified(
+    kb: KnowledgeBase, engine: Engine, clock: FakeClock
+) -> None:
     with session_scope(engine) as session:
         trad = ask.resolve(ctx_for(session, "三會一課是什麼？", clock), base=kb)
         simp = ask.resolve(ctx_for(session, "三会一课是什么？", clock), base=kb)
@@ -69,11 +74,21 @@ def test_choices_expire(kb: KnowledgeBase, engine: Engine, clock: FakeClock) -> 
         assert ask.resolve_pick(ctx_for(session, "1", clock), base=kb).kind == "fallback"
 
 
-def test_a_local_answer_says_it_comes_from_the_branch(kb: KnowledgeBase, engine: Engine, clock: FakeClock) -> None:
+def test_a_local_answer_says_it_comes_from_the_branch(
+    kb: KnowledgeBase, engine: Engine, clock: FakeClock
+) -> None:
     with session_scope(engine) as session:
         branch, _ = get_or_create(session, name="第一党支部", kind="党支部", parent_id=None)
-        save_local(session, entry=Entry(key="theme-day-date", question="本支部主题党日定在哪天？",
-                                        answer="每月5日上午。", alternatives=("主题党日哪天",), org_id=branch.id))
+        save_local(
+            session,
+            entry=Entry(
+                key="theme-day-date",
+                question="本支部主题党日定在哪天？",
+                answer="每月5日上午。",
+                alternatives=("主题党日哪天",),
+                org_id=branch.id,
+            ),
+        )
         member = Member(name="张三", org_id=branch.id, joined_on=clock.now().date().replace(year=2010))
         session.add(member)
         session.flush()

@@ -11,8 +11,9 @@ from storage.knowledge.entries import Entry, save_local
 from storage.orgs import get_or_create
 
 
-def test_the_segmented_base_is_cached_and_not_segmented_again(kb_data: Path, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_segmented_base_is_cached_and_not_segmented_again(
+    kb_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = KnowledgeBase(kb_data, cache_dir=tmp_path)
     first.warm()
     second = KnowledgeBase(kb_data, cache_dir=tmp_path)
@@ -40,14 +41,23 @@ def test_a_changed_base_is_segmented_again(kb_data: Path, tmp_path: Path) -> Non
     assert fresh.search("光荣在党50年纪念章").hits[0].entry.key == "new-one"
 
 
-def test_a_local_entry_overrides_the_builtin_one_for_its_branch_only(kb: KnowledgeBase, engine: Engine) -> None:
+def test_a_local_entry_overrides_the_builtin_one_for_its_branch_only(
+    kb: KnowledgeBase, engine: Engine
+) -> None:
     with session_scope(engine) as session:
         committee, _ = get_or_create(session, name="某街道党工委", kind="党工委", parent_id=None)
         first, _ = get_or_create(session, name="第一党支部", kind="党支部", parent_id=committee.id)
         second, _ = get_or_create(session, name="第二党支部", kind="党支部", parent_id=committee.id)
-        save_local(session, entry=Entry(
-            key="theme-day-date", question="本支部主题党日定在哪天？", answer="每月5日上午，社区三楼会议室。",
-            alternatives=("主题党日哪天",), org_id=first.id))
+        save_local(
+            session,
+            entry=Entry(
+                key="theme-day-date",
+                question="本支部主题党日定在哪天？",
+                answer="每月5日上午，社区三楼会议室。",
+                alternatives=("主题党日哪天",),
+                org_id=first.id,
+            ),
+        )
         assert first.id is not None and second.id is not None and committee.id is not None
         mine = kb.search("主题党日哪天", session=session, org_ids=[first.id, committee.id]).hits[0]
         theirs = kb.search("主题党日哪天", session=session, org_ids=[second.id, committee.id]).hits[0]
@@ -64,8 +74,10 @@ def test_local_changes_from_another_process_are_seen(kb: KnowledgeBase, engine: 
         before = kb.search("会议室在哪", session=session, org_ids=[branch.id]).hits
         assert all(f.entry.key != "room" for f in before)
     with session_scope(engine) as session:  # as `zhibu kb add` would, in its own transaction
-        save_local(session, entry=Entry(key="room", question="支部会议室在哪？", answer="社区三楼301。",
-                                        org_id=branch.id))
+        save_local(
+            session,
+            entry=Entry(key="room", question="支部会议室在哪？", answer="社区三楼301。", org_id=branch.id),
+        )
     with session_scope(engine) as session:
         hits = kb.search("会议室在哪", session=session, org_ids=[branch.id]).hits
     assert hits[0].entry.key == "room"

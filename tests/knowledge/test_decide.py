@@ -22,11 +22,16 @@ def test_a_near_tie_that_fits_as_well_is_offered_as_choices() -> None:
 
 
 def test_a_runner_up_that_only_shares_everyday_words_does_not_make_it_ambiguous() -> None:
-    assert decide([hit("a", 21.6), hit("b", 20.1, coverage=0.9, fit=0.75, on_topic=False)], DEFAULT_POLICY) == "answer"
+    assert (
+        decide([hit("a", 21.6), hit("b", 20.1, coverage=0.9, fit=0.75, on_topic=False)], DEFAULT_POLICY)
+        == "answer"
+    )
 
 
 def test_a_one_word_question_needs_an_entry_about_just_that_word() -> None:
-    assert decide([hit("a", 3.8, fit=0.36), hit("b", 3.8, fit=0.23)], DEFAULT_POLICY, terms=1) == "suggestions"
+    assert (
+        decide([hit("a", 3.8, fit=0.36), hit("b", 3.8, fit=0.23)], DEFAULT_POLICY, terms=1) == "suggestions"
+    )
     assert decide([hit("a", 5.6, fit=1.0), hit("b", 5.4, fit=0.33)], DEFAULT_POLICY, terms=1) == "answer"
 
 

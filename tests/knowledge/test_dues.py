@@ -33,7 +33,12 @@ def test_employed_brackets_at_every_boundary(base: str, rate: str, fee: str) -> 
 
 @pytest.mark.parametrize(
     ("base", "rate", "fee"),
-    [("4000", "0.005", "20.00"), ("5000", "0.005", "25.00"), ("5000.01", "0.01", "50.00"), ("6000", "0.01", "60.00")],
+    [
+        ("4000", "0.005", "20.00"),
+        ("5000", "0.005", "25.00"),
+        ("5000.01", "0.01", "50.00"),
+        ("6000", "0.01", "60.00"),
+    ],
 )
 def test_retired_brackets(base: str, rate: str, fee: str) -> None:
     dues = compute(Decimal(base), retired=True)
@@ -59,7 +64,9 @@ def test_income_is_read_from_colloquial_text(text: str, amount: str) -> None:
     assert parse_income(text) == Decimal(amount)
 
 
-@pytest.mark.parametrize("text", ["党费怎么算", "党费补交不能超过6个月吗", "党费每月几号交", "2024年党费标准"])
+@pytest.mark.parametrize(
+    "text", ["党费怎么算", "党费补交不能超过6个月吗", "党费每月几号交", "2024年党费标准"]
+)
 def test_no_income_in_questions_about_dues(text: str) -> None:
     assert parse_income(text) is None
 

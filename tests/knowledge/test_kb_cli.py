@@ -22,9 +22,25 @@ def _branches(engine: Engine) -> None:
 
 def test_add_search_export_import_delete(cli_env: Path, engine: Engine) -> None:
     _branches(engine)
-    added = runner.invoke(app, ["kb", "add", "--org", "第一党支部", "--key", "room-301",
-                                "--question", "支部会议室在哪里？", "--answer", "社区服务中心三楼301。",
-                                "--alt", "开会在哪个房间", "--keyword", "会议室"])
+    added = runner.invoke(
+        app,
+        [
+            "kb",
+            "add",
+            "--org",
+            "第一党支部",
+            "--key",
+            "room-301",
+            "--question",
+            "支部会议室在哪里？",
+            "--answer",
+            "社区服务中心三楼301。",
+            "--alt",
+            "开会在哪个房间",
+            "--keyword",
+            "会议室",
+        ],
+    )
     assert added.exit_code == 0, added.output
     found = runner.invoke(app, ["kb", "search", "会议室在哪", "--org", "第一党支部"])
     assert found.exit_code == 0, found.output
@@ -47,9 +63,12 @@ def test_add_search_export_import_delete(cli_env: Path, engine: Engine) -> None:
 def test_import_csv_with_gbk_and_bad_files(cli_env: Path, engine: Engine) -> None:
     _branches(engine)
     csv_file = cli_env / "entries.csv"
-    csv_file.write_bytes("key,question,alternatives,keywords,answer,source\n"
-                         "dues-collector,党费交给谁？,党费找谁交|谁收党费,党费,组织委员李四每月5日收取。,支委会决定\n"
-                         .encode("gbk"))
+    csv_file.write_bytes(
+        "key,question,alternatives,keywords,answer,source\n"
+        "dues-collector,党费交给谁？,党费找谁交|谁收党费,党费,组织委员李四每月5日收取。,支委会决定\n".encode(
+            "gbk"
+        )
+    )
     result = runner.invoke(app, ["kb", "import", str(csv_file), "--org", "第一党支部"])
     assert result.exit_code == 0, result.output
     assert "1" in result.output

@@ -22,11 +22,19 @@ def _world(engine: Engine) -> dict[str, int]:
         first, _ = get_or_create(session, name="第一党支部", kind="党支部", parent_id=top.id)
         second, _ = get_or_create(session, name="第二党支部", kind="党支部", parent_id=top.id)
         people = {
-            "书记": Member(name="王书记", org_id=first.id, role=Role.SECRETARY, joined_on=date(1998, 11, 5),
-                         full_on=date(1999, 11, 5)),
-            "党员": Member(name="李党员", org_id=first.id, joined_on=date(2015, 11, 28), full_on=date(2016, 12, 1)),
-            "预备": Member(name="赵预备", org_id=first.id, joined_on=date(2026, 3, 1),
-                         status=MemberStatus.PROBATIONARY),
+            "书记": Member(
+                name="王书记",
+                org_id=first.id,
+                role=Role.SECRETARY,
+                joined_on=date(1998, 11, 5),
+                full_on=date(1999, 11, 5),
+            ),
+            "党员": Member(
+                name="李党员", org_id=first.id, joined_on=date(2015, 11, 28), full_on=date(2016, 12, 1)
+            ),
+            "预备": Member(
+                name="赵预备", org_id=first.id, joined_on=date(2026, 3, 1), status=MemberStatus.PROBATIONARY
+            ),
             "外支部": Member(name="钱外", org_id=second.id, joined_on=date(2001, 11, 20)),
         }
         ids: dict[str, int] = {"top": top.id or 0, "first": first.id or 0, "second": second.id or 0}
@@ -47,7 +55,12 @@ def say(engine: Engine, clock: FakeClock, who: str, text: str) -> str:
 def test_political_birthday_and_standing_of_the_asker(engine: Engine, clock: FakeClock) -> None:
     _world(engine)
     birthday = say(engine, clock, "党员", "我的政治生日是哪天")
-    assert "2015年11月28日" in birthday and "2026年11月28日" in birthday and "11" in birthday and "5天" in birthday
+    assert (
+        "2015年11月28日" in birthday
+        and "2026年11月28日" in birthday
+        and "11" in birthday
+        and "5天" in birthday
+    )
     standing = say(engine, clock, "党员", "我党龄几年了")
     assert "2016年12月1日" in standing and "党龄9年" in standing and "2026年12月1日满10年" in standing
     probation = say(engine, clock, "预备", "我的党龄")
@@ -59,8 +72,14 @@ def test_next_meeting_of_the_askers_branch(engine: Engine, clock: FakeClock) -> 
     ids = _world(engine)
     with session_scope(engine) as session:
         start = datetime(2026, 12, 3, 15, 0, tzinfo=SHANGHAI)
-        create_meeting(session, org_id=ids["first"], kind="支委会", starts_at=start, place="社区三楼会议室",
-                       topic="研究年度民主评议")
+        create_meeting(
+            session,
+            org_id=ids["first"],
+            kind="支委会",
+            starts_at=start,
+            place="社区三楼会议室",
+            topic="研究年度民主评议",
+        )
         create_meeting(session, org_id=ids["first"], kind="党课", starts_at=start + timedelta(days=9))
         create_meeting(session, org_id=ids["second"], kind="支委会", starts_at=start - timedelta(days=1))
     reply = say(engine, clock, "党员", "下次支委会什么时候开")
@@ -73,10 +92,16 @@ def test_next_meeting_of_the_askers_branch(engine: Engine, clock: FakeClock) -> 
 def test_this_months_guide_from_the_upper_committee(engine: Engine, clock: FakeClock) -> None:
     ids = _world(engine)
     with session_scope(engine) as session:
-        guide = Guide(org_id=ids["top"], month="2026-11", title="11月组织生活安排", requirements="月底前报送台账。")
+        guide = Guide(
+            org_id=ids["top"], month="2026-11", title="11月组织生活安排", requirements="月底前报送台账。"
+        )
         session.add(guide)
         session.flush()
-        session.add(GuideItem(guide_id=guide.id, position=1, topic="学习全会精神", content="原文学习", form="集中学习"))
+        session.add(
+            GuideItem(
+                guide_id=guide.id, position=1, topic="学习全会精神", content="原文学习", form="集中学习"
+            )
+        )
         session.add(GuideItem(guide_id=guide.id, position=2, topic="主题党日", due="11月20日前"))
         session.add(Guide(org_id=ids["top"], month="2026-12", title="12月的"))
     reply = say(engine, clock, "党员", "本月组织生活清单")
