@@ -300,6 +300,10 @@ class Delivery(SQLModel, table=True):
     next_try_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
     last_error: str = Field(default="", max_length=500)
     platform_id: str = Field(default="", max_length=128)
+    # The sender that holds the row while "sending"; next_try_at is then its lease expiry.
+    claimed_by: str = Field(default="", max_length=64)
+    # Parts of a split message already delivered, so a retry resumes after them.
+    parts_sent: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 

@@ -6,14 +6,18 @@ claims due rows and delivers them. The caller owns the transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core.messages import Reply, Target
-from storage.models import Delivery, utcnow
+from storage.models import Delivery, DeliveryStatus, utcnow
+
+DEFAULT_LEASE = timedelta(minutes=5)
 
 
 def enqueue(
@@ -58,3 +62,136 @@ def enqueue(
 
 def by_key(session: Session, dedupe_key: str) -> Delivery | None:
     return session.exec(select(Delivery).where(Delivery.dedupe_key == dedupe_key)).first()
+
+
+def claim_due(
+    session: Session, *, now: datetime, limit: int, worker: str, lease: timedelta = DEFAULT_LEASE
+) -> list[Delivery]:
+    """Take up to ``limit`` due rows for ``worker``: they become "sending" until ``now + lease``.
+
+    One UPDATE over a locked sub-select, so two workers never get the same row:
+    PostgreSQL skips rows another worker has locked (FOR UPDATE SKIP LOCKED),
+    SQLite runs the statement under its single writer lock. A row left "sending"
+    past its lease (its worker died) is due again, so a crash loses nothing and
+    repeats at most the message that was in flight. Commit before sending.
+    """
+    due = (
+        select(Delivery.id)
+        .where(
+            col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+            Delivery.next_try_at <= now,
+        )
+        .order_by(col(Delivery.next_try_at), col(Delivery.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(Delivery)
+        .where(col(Delivery.id).in_(due.scalar_subquery()))
+        .values(
+            status=DeliveryStatus.SENDING,
+            claimed_by=worker,
+            next_try_at=now + lease,
+            attempts=Delivery.attempts + 1,
+        )
+        .returning(Delivery)
+    )
+    rows = session.execute(stmt.execution_options(synchronize_session=False)).scalars().all()
+    return sorted(rows, key=lambda row: (row.next_try_at, row.id or 0))
+
+
+def _settle(session: Session, delivery_id: int, worker: str, *, release: bool = True, **values: object) -> bool:
+    """Change a row this worker still holds (and let go of it); False when its lease passed to another worker."""
+    stmt = (
+        update(Delivery)
+        .where(
+            col(Delivery.id) == delivery_id,
+            col(Delivery.status) == DeliveryStatus.SENDING,
+            col(Delivery.claimed_by) == worker,
+        )
+        .values(**values, **({"claimed_by": ""} if release else {}))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(session.execute(stmt).rowcount)
+
+
+def mark_sent(session: Session, *, delivery_id: int, worker: str, now: datetime, platform_id: str = "") -> bool:
+    sent = {"status": DeliveryStatus.SENT, "sent_at": now, "platform_id": platform_id[:128], "last_error": ""}
+    return _settle(session, delivery_id, worker, **sent)
+
+
+def mark_progress(session: Session, *, delivery_id: int, worker: str, parts_sent: int) -> bool:
+    """Record that the first ``parts_sent`` parts of a split message arrived; the row stays claimed."""
+    return _settle(session, delivery_id, worker, release=False, parts_sent=parts_sent)
+
+
+def mark_retry(session: Session, *, delivery_id: int, worker: str, at: datetime, error: str) -> bool:
+    """Back to the queue, due again at ``at``; the attempt counts."""
+    retry = {"status": DeliveryStatus.PENDING, "next_try_at": at, "last_error": error[:500]}
+    return _settle(session, delivery_id, worker, **retry)
+
+
+def defer(session: Session, *, delivery_id: int, worker: str, at: datetime) -> bool:
+    """Back to the queue without counting an attempt (e.g. the chat's rate limit is used up)."""
+    later = {"status": DeliveryStatus.PENDING, "next_try_at": at, "attempts": Delivery.attempts - 1}
+    return _settle(session, delivery_id, worker, **later)
+
+
+def mark_failed(session: Session, *, delivery_id: int, worker: str, error: str) -> bool:
+    """Give up for good: the error is kept for the 发送情况 report."""
+    return _settle(session, delivery_id, worker, status=DeliveryStatus.FAILED, last_error=error[:500])
+
+
+def cancel(
+    session: Session,
+    *,
+    ids: Sequence[int] | None = None,
+    batch: str | None = None,
+    meeting_id: int | None = None,
+    reason: str = "cancelled",
+) -> int:
+    """Withdraw messages not yet handed to a sender; returns how many. Rows being sent are left alone."""
+    if ids is None and batch is None and meeting_id is None:
+        raise ValueError("say which deliveries to cancel")
+    conditions = [col(Delivery.status) == DeliveryStatus.PENDING]
+    if ids is not None:
+        conditions.append(col(Delivery.id).in_(list(ids)))
+    if batch is not None:
+        conditions.append(col(Delivery.batch) == batch)
+    if meeting_id is not None:
+        conditions.append(col(Delivery.meeting_id) == meeting_id)
+    stmt = update(Delivery).where(*conditions).values(status=DeliveryStatus.CANCELLED, last_error=reason[:500])
+    return int(session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0)
+
+
+def status_counts(
+    session: Session,
+    *,
+    batch: str | None = None,
+    channel: str | None = None,
+    account: str | None = None,
+    chat_id: str | None = None,
+) -> dict[str, int]:
+    """How many deliveries are in each status, for a batch and/or a chat; every status is present."""
+    query = select(Delivery.status, func.count()).group_by(col(Delivery.status))
+    for column, value in (
+        (Delivery.batch, batch),
+        (Delivery.channel, channel),
+        (Delivery.account, account),
+        (Delivery.chat_id, chat_id),
+    ):
+        if value is not None:
+            query = query.where(col(column) == value)
+    counts = {status.value: 0 for status in DeliveryStatus}
+    for status, count in session.exec(query):
+        counts[status] = int(count)
+    return counts
+
+
+def due_count(session: Session, *, now: datetime) -> int:
+    """Deliveries a sender could claim right now (for health checks and the CLI)."""
+    query = select(func.count()).where(
+        or_(col(Delivery.status) == DeliveryStatus.PENDING, col(Delivery.status) == DeliveryStatus.SENDING),
+        Delivery.next_try_at <= now,
+    )
+    return int(session.exec(query).one())

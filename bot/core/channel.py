@@ -13,7 +13,7 @@ from bot.core.messages import Reply, Target
 class ChannelLimits:
     """How a platform measures and caps one message."""
 
-    unit: Literal["utf8", "chars"]
+    unit: Literal["utf8", "chars", "utf16"]  # utf16: Telegram counts UTF-16 code units
     max_length: int
     markdown: bool = False
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:21:55.328159
+Create Date: 2026-11-23 10:29:17.554863
 """
 
 from __future__ import annotations
@@ -292,6 +292,8 @@ def upgrade() -> None:
     sa.Column('next_try_at', storage.models.AwareDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('platform_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('parts_sent', sa.Integer(), nullable=False),
     sa.Column('created_at', storage.models.AwareDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', storage.models.AwareDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),

@@ -1,0 +1,120 @@
+"""WeCom group robot (群机器人, now 消息推送): outbound-only webhooks, text and markdown, over httpx.
+
+The webhook key is the whole credential (no token, no signature), so it never
+appears in logs or errors. A robot posts into the one group it was added to:
+the account name is the robot, and a target's chat id is ignored (by convention
+it is the robot's name too). Sizes are UTF-8 bytes: text 2048, markdown 4096;
+the limit is 20 messages a minute per robot (bot.ratelimit keeps under it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from bot.channels._split import split_message
+from bot.core.channel import ChannelLimits
+from bot.core.errors import Misconfigured, PermanentFailure, RetryLater, SendError
+from bot.core.messages import Reply, Target
+
+CHANNEL = "robot"
+TEXT_LIMIT = 2048
+MARKDOWN_LIMIT = 4096
+# The sender cuts to the smaller limit, so a part fits whichever form the reply takes.
+LIMITS = ChannelLimits(unit="utf8", max_length=TEXT_LIMIT, markdown=True)
+RATE_LIMITED_WAIT = 60.0  # 45009: the robot's minute is used up
+
+RETRY_CODES = frozenset({-1, 45009})
+CONFIG_CODES = {93000: "the webhook key is not valid: check robot.{name}.webhook_key"}
+
+
+class RobotAccount(BaseModel):
+    """One ``[robot.NAME]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhook_key: SecretStr = Field(min_length=8)
+    base_url: str = Field(default="https://qyapi.weixin.qq.com", pattern=r"^https?://")
+    timeout: float = Field(default=10.0, gt=0)
+
+
+def load_robots(tables: Mapping[str, Any]) -> dict[str, RobotAccount]:
+    """Validate every ``[robot.NAME]`` table at start-up; the error names the key."""
+    robots: dict[str, RobotAccount] = {}
+    for name, table in tables.items():
+        if not isinstance(table, Mapping):
+            raise Misconfigured(f"robot.{name}", "must be a table of settings")
+        try:
+            robots[name] = RobotAccount.model_validate(dict(table))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in ("robot", name, *first["loc"]))
+            raise Misconfigured(key, first["msg"]) from None
+    return robots
+
+
+class RobotChannel:
+    """Posts to one group robot's webhook."""
+
+    name = CHANNEL
+    limits = LIMITS
+
+    def __init__(self, account_name: str, account: RobotAccount) -> None:
+        self.account_name = account_name
+        self.account = account
+        self._http: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def send(self, target: Target, reply: Reply) -> str:
+        """Post the reply (markdown when it has one), cut under the size limit; robots return no message id."""
+        if reply.markdown:
+            for part in split_message(reply.markdown, "utf8", MARKDOWN_LIMIT, markup="markdown"):
+                await self._post({"msgtype": "markdown", "markdown": {"content": part}})
+            return ""
+        for part in split_message(reply.text, "utf8", TEXT_LIMIT):
+            body: dict[str, Any] = {"content": part}
+            if reply.mentions:
+                body["mentioned_list"] = list(reply.mentions)
+            await self._post({"msgtype": "text", "text": body})
+        return ""
+
+    async def _post(self, payload: dict[str, Any]) -> None:
+        url = f"{self.account.base_url.rstrip('/')}/cgi-bin/webhook/send"
+        params = {"key": self.account.webhook_key.get_secret_value()}
+        try:
+            response = await self._client().post(url, params=params, json=payload)
+        except httpx.HTTPError as exc:
+            raise RetryLater(f"robot {self.account_name}: network error {type(exc).__name__}") from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise RetryLater(f"robot {self.account_name}: HTTP {response.status_code}")
+        try:
+            result = response.json()
+        except ValueError:
+            raise RetryLater(f"robot {self.account_name}: HTTP {response.status_code}, not JSON") from None
+        if result.get("errcode", -1) != 0:
+            raise self._error(int(result.get("errcode", -1)), str(result.get("errmsg", ""))[:120])
+
+    def _error(self, code: int, message: str) -> SendError:
+        """Map a robot errcode (platforms.md §8) to retry or give up; the key never enters the message."""
+        message = message.split("key=")[0]
+        if code in RETRY_CODES:
+            return RetryLater(f"robot errcode {code}: {message}", retry_after=RATE_LIMITED_WAIT if code == 45009 else None)
+        hint = CONFIG_CODES.get(code, "").format(name=self.account_name)
+        return PermanentFailure(f"robot errcode {code}: {hint or message}")
+
+    def _client(self) -> httpx.AsyncClient:
+        """One connection pool per event loop (tests run several loops; serve runs one)."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._loop is not loop:
+            self._http = httpx.AsyncClient(timeout=self.account.timeout)
+            self._loop = loop
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None

@@ -1,0 +1,137 @@
+"""Token buckets per channel account and per chat, so the sender stays under each platform's limits.
+
+Pure and clock-free: every call takes ``now`` in seconds, so the sender passes
+its injected clock and tests move time by hand. Rates come from
+shared/platforms.md §0 #4 and are set a little under the published figures,
+because a bucket that starts full allows its burst plus a minute's refill in
+the first minute: WeCom robots drop past 20 messages a minute, Telegram
+answers 429 past ~1/s per chat, 20/min per group and ~30/s per bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``count`` messages per ``per`` seconds, at most ``burst`` at once (default: all of ``count``)."""
+
+    count: int
+    per: float
+    burst: int | None = None
+
+    @property
+    def capacity(self) -> float:
+        return float(self.burst if self.burst is not None else self.count)
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.per
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRates:
+    """The limits of one platform: per account (bot, robot, app), per one-to-one chat, per group chat."""
+
+    account: Rate | None = None
+    chat: Rate | None = None
+    group: Rate | None = None
+
+
+DEFAULT_RATES: Mapping[str, ChannelRates] = {
+    # 20/min per robot: a burst of 2 plus 18/min keeps any 60 s window at 20.
+    "robot": ChannelRates(account=Rate(18, 60.0, burst=2)),
+    "telegram": ChannelRates(
+        account=Rate(25, 1.0, burst=5),
+        chat=Rate(1, 1.0, burst=3),
+        group=Rate(18, 60.0, burst=2),
+    ),
+    # WeCom app: 30/min per member (excess silently dropped), 200/min per member from appchat.
+    "wecom": ChannelRates(account=Rate(50, 1.0, burst=10), chat=Rate(25, 60.0, burst=5), group=Rate(100, 60.0, burst=10)),
+    # 公众号 customer-service: the 5-per-48-hours quota follows the user's last message and is
+    # enforced by the platform (45047 → permanent); the bucket only stops bursts.
+    "wechat": ChannelRates(account=Rate(50, 1.0, burst=10), chat=Rate(1, 1.0, burst=3)),
+}
+
+
+_EPSILON = 1e-6  # seconds; float refill must not leave a sender waiting a nanosecond at a time
+
+
+class TokenBucket:
+    """Refills continuously at ``rate.per_second`` up to ``rate.capacity``; starts full."""
+
+    __slots__ = ("capacity", "per_second", "tokens", "updated", "held_until")
+
+    def __init__(self, rate: Rate, now: float) -> None:
+        self.capacity = rate.capacity
+        self.per_second = rate.per_second
+        self.tokens = self.capacity
+        self.updated = now
+        self.held_until = now
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.per_second)
+            self.updated = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until one token is available (0.0: available now)."""
+        self._refill(now)
+        wait = max((1.0 - self.tokens) / self.per_second, self.held_until - now)
+        return wait if wait > _EPSILON else 0.0
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1.0
+
+    def hold(self, until: float) -> None:
+        """Nothing leaves before ``until`` (the platform said so), then one at a time, no burst."""
+        self.held_until = max(self.held_until, until)
+        self.tokens = min(self.tokens, 1.0)
+        self.updated = max(self.updated, until)
+
+
+class RateLimiter:
+    """One bucket per (channel, account) and per (channel, account, chat), created on first use."""
+
+    def __init__(self, rates: Mapping[str, ChannelRates] = DEFAULT_RATES) -> None:
+        self.rates = rates
+        self._buckets: dict[tuple[str, ...], TokenBucket] = {}
+
+    def reserve(self, channel: str, account: str, chat_id: str, *, is_group: bool, now: float) -> float:
+        """Take a token from every bucket that applies and return 0.0, or take none and return the wait."""
+        account_bucket, chat_buckets = self._buckets_for(channel, account, chat_id, is_group, now)
+        buckets = [*account_bucket, *chat_buckets]
+        wait = max((bucket.wait(now) for bucket in buckets), default=0.0)
+        if wait > 0:
+            return wait
+        for bucket in buckets:
+            bucket.take(now)
+        return 0.0
+
+    def hold(self, channel: str, account: str, chat_id: str, *, is_group: bool, until: float) -> None:
+        """The platform asked us to wait (429 retry_after, 45009): stop this chat's sends until ``until``."""
+        account_bucket, chat_buckets = self._buckets_for(channel, account, chat_id, is_group, until)
+        for bucket in chat_buckets or account_bucket:  # a robot's only bucket is the robot itself
+            bucket.hold(until)
+
+    def _buckets_for(
+        self, channel: str, account: str, chat_id: str, is_group: bool, now: float
+    ) -> tuple[list[TokenBucket], list[TokenBucket]]:
+        """The account's bucket (if limited) and the chat's buckets (a group obeys both group and chat rates)."""
+        rates = self.rates.get(channel, ChannelRates())
+        chat_rates = [rates.group if is_group else None, rates.chat]
+        account_bucket = self._bucket((channel, account), rates.account, now)
+        chat_buckets = [
+            self._bucket((channel, account, chat_id, str(n)), rate, now) for n, rate in enumerate(chat_rates)
+        ]
+        return [b for b in [account_bucket] if b], [b for b in chat_buckets if b]
+
+    def _bucket(self, key: tuple[str, ...], rate: Rate | None, now: float) -> TokenBucket | None:
+        if rate is None:
+            return None
+        if key not in self._buckets:
+            self._buckets[key] = TokenBucket(rate, now)
+        return self._buckets[key]
