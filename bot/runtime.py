@@ -24,6 +24,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.feeds import routes as feed_routes
 from bot.router import Router
 from bot.settings import Settings
+from schedules.service import SchedulerService
 from storage.db import make_engine, require_current
 from storage.knowledge.base import default_base
 
@@ -86,7 +87,7 @@ def build_runtime(
     require_current(engine)
     clock = clock or SystemClock(settings.tz)
     tokens = tokens or MemoryTokenStore(clock)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         clock=clock,
@@ -96,3 +97,6 @@ def build_runtime(
         wecom={name: WeComChannel(name, a, clock=clock, tokens=tokens) for name, a in wecom_accounts.items()},
         routes=[*feed_routes(engine, clock)],  # GET /calendar/{token}.ics: branch calendars for phones
     )
+    if settings.schedules.enabled:  # guides, birthdays, reminders, nudges: only in the leading process
+        runtime.services.append(SchedulerService(engine, settings.schedules.to_settings(), clock))
+    return runtime

@@ -18,7 +18,8 @@ from handlers import texts
 from handlers.outbound import queue_all
 from handlers.quiet import QuietHours
 from storage import anniversaries, audience
-from storage.models import Member, Organization
+from storage.anniversaries import Celebrant
+from storage.models import Organization
 from storage.rules import GLORY_YEARS, anniversary_in, whole_years
 
 GREETING_KIND = "birthday"
@@ -26,8 +27,8 @@ DIGEST_KIND = "birthday_digest"
 GLORY_KIND = "glory50"
 
 
-def _by_branch(members: Sequence[Member]) -> dict[int, list[Member]]:
-    grouped: dict[int, list[Member]] = defaultdict(list)
+def _by_branch(members: Sequence[Celebrant]) -> dict[int, list[Celebrant]]:
+    grouped: dict[int, list[Celebrant]] = defaultdict(list)
     for member in members:
         grouped[member.org_id].append(member)
     return grouped
@@ -55,7 +56,7 @@ def queue_day(session: Session, *, day: date, now: datetime, quiet: QuietHours) 
     not_before = quiet.release(now)
     grouped = _by_branch(members)
     chats = _chats_by_org(session, list(grouped))
-    private = audience.identities_of(session, [m.id for m in members if m.id is not None])
+    private = audience.identities_of(session, [m.id for m in members])
     queued = 0
     for branch_id, people in grouped.items():
         lines = [
@@ -70,7 +71,7 @@ def queue_day(session: Session, *, day: date, now: datetime, quiet: QuietHours) 
         for m in people:
             years = whole_years(m.joined_on, day)
             note = Reply(texts.BIRTHDAY_PRIVATE.format(name=m.name, day_word=day_word, years=years, mark=_mark(years)))
-            queued += queue_all(session, targets=private.get(m.id or 0, []), reply=note,
+            queued += queue_all(session, targets=private.get(m.id, []), reply=note,
                                 key_parts=(GREETING_KIND, day.isoformat(), f"m{m.id}"), kind=GREETING_KIND,
                                 not_before=not_before, org_id=branch_id)
     return queued

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -16,6 +17,29 @@ from storage.models import MeetingPlan
 from storage.plans import active_plans
 
 JOB_ID = "meeting_plans"
+
+
+_ORDINALS = {"一": "1st", "二": "2nd", "三": "3rd", "四": "4th", "五": "5th", "1": "1st", "2": "2nd", "3": "3rd",
+             "4": "4th", "5": "5th", "最后": "last"}
+_WEEKDAYS = {"一": "mon", "二": "tue", "三": "wed", "四": "thu", "五": "fri", "六": "sat", "日": "sun", "天": "sun"}
+
+
+def day_spec(text: str) -> str:
+    """"每月第一个周五" → "1st fri", "最后一个周五" → "last fri", "20日" / "20号" → "20"; cron forms pass through."""
+    t = text.strip().removeprefix("每月").replace("星期", "周").replace("礼拜", "周")
+    if m := re.fullmatch(r"(?:第)?([一二三四五12345]|最后)个?周([一二三四五六日天])", t):
+        return f"{_ORDINALS[m.group(1)]} {_WEEKDAYS[m.group(2)]}"
+    if m := re.fullmatch(r"(\d{1,2})[日号]", t):
+        return m.group(1)
+    return t
+
+
+def check_plan(plan: MeetingPlan) -> None:
+    """ValueError, naming the field, when the plan's dates cannot be computed."""
+    try:
+        plan_trigger(plan)
+    except ValueError as exc:
+        raise ValueError(f"day={plan.day!r} months={plan.months!r} at={plan.at!r}: {exc}") from exc
 
 
 def plan_trigger(plan: MeetingPlan) -> CronTrigger:

@@ -9,11 +9,29 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from storage.models import Member, MemberStatus
+
+
+class Celebrant(NamedTuple):
+    """The few columns a greeting needs; plain rows keep the daily scan cheap (no ORM objects)."""
+
+    id: int
+    name: str
+    org_id: int
+    joined_on: date
+    full_on: date | None
+
+
+_COLUMNS = (Member.id, Member.name, Member.org_id, Member.joined_on, Member.full_on)
+
+
+def _rows(session: Session, query: Any) -> list[Celebrant]:
+    return [Celebrant(*row) for row in session.execute(query)]
 
 
 def month_days_celebrated_on(day: date) -> list[tuple[int, int]]:
@@ -24,44 +42,44 @@ def month_days_celebrated_on(day: date) -> list[tuple[int, int]]:
     return pairs
 
 
-def _celebrating(session: Session, pairs: Iterable[tuple[int, int]], year: int) -> list[Member]:
+def _celebrating(session: Session, pairs: Iterable[tuple[int, int]], year: int) -> list[Celebrant]:
     match = or_(*(and_(col(Member.join_month) == m, col(Member.join_day) == d) for m, d in pairs))
-    query = select(Member).where(
+    query = select(*_COLUMNS).where(
         match,
         col(Member.status) != MemberStatus.TRANSFERRED_OUT,
         col(Member.joined_on) < date(year, 1, 1),  # at least the first anniversary
     )
-    return list(session.exec(query.order_by(Member.org_id, Member.joined_on, Member.id)))
+    return _rows(session, query.order_by(Member.org_id, Member.joined_on, Member.id))
 
 
-def celebrating_on(session: Session, day: date) -> list[Member]:
+def celebrating_on(session: Session, day: date) -> list[Celebrant]:
     """Members whose political birthday is ``day``, grouped by branch."""
     return _celebrating(session, month_days_celebrated_on(day), day.year)
 
 
-def celebrating_between(session: Session, start: date, days: int) -> list[Member]:
+def celebrating_between(session: Session, start: date, days: int) -> list[Celebrant]:
     """Political birthdays in the ``days`` days from ``start`` (a look-ahead for digests)."""
     pairs = {p for n in range(days) for p in month_days_celebrated_on(start + timedelta(days=n))}
     return _celebrating(session, sorted(pairs), start.year)
 
 
-def celebrating_in_month(session: Session, year: int, month: int) -> list[Member]:
-    query = select(Member).where(
+def celebrating_in_month(session: Session, year: int, month: int) -> list[Celebrant]:
+    query = select(*_COLUMNS).where(
         col(Member.join_month) == month,
         col(Member.status) != MemberStatus.TRANSFERRED_OUT,
         col(Member.joined_on) < date(year, 1, 1),
     )
-    return list(session.exec(query.order_by(Member.org_id, Member.join_day, Member.id)))
+    return _rows(session, query.order_by(Member.org_id, Member.join_day, Member.id))
 
 
-def reaching_standing(session: Session, *, years: int, since: date, until: date) -> list[Member]:
+def reaching_standing(session: Session, *, years: int, since: date, until: date) -> list[Celebrant]:
     """Members whose 党龄 (from 转正日期) reaches ``years`` in (since, until]; a yearly query."""
-    query = select(Member).where(
+    query = select(*_COLUMNS).where(
         col(Member.status) != MemberStatus.TRANSFERRED_OUT,
         col(Member.full_on) > _minus_years(since, years),
         col(Member.full_on) <= _minus_years(until, years),
     )
-    return list(session.exec(query.order_by(Member.org_id, Member.full_on, Member.id)))
+    return _rows(session, query.order_by(Member.org_id, Member.full_on, Member.id))
 
 
 def _minus_years(day: date, years: int) -> date:

@@ -92,3 +92,12 @@ def test_jobs_list_and_run(district: Path) -> None:
     assert "queued" in _ok("jobs", "run", "birthdays")
     unknown = runner.invoke(app, ["jobs", "run", "nope"])
     assert unknown.exit_code == 2 and "birthdays" in unknown.output
+
+
+def test_plans_take_chinese_day_forms_and_refuse_nonsense(district: Path) -> None:
+    added = _ok("plans", "add", "--org", "第一党支部", "--kind", "主题党日", "--day", "每月第一个周五", "--at", "14:30")
+    assert "1st fri" in added
+    assert "主题党日" in _ok("plans", "list")
+    bad = runner.invoke(app, ["plans", "add", "--org", "第一党支部", "--kind", "主题党日", "--day", "某天"])
+    assert bad.exit_code == 2 and "某天" in bad.output
+    assert "meeting_plans: " in _ok("jobs", "run", "meeting_plans")
