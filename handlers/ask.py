@@ -154,14 +154,14 @@ def _confident(hits: list[Found], policy: AskPolicy, terms: int) -> bool:
         return False
     if terms <= 1 and best.fit < policy.single_term_fit:
         return False
-    second = hits[1] if len(hits) > 1 else None
+    # a runner-up that matched only everyday words (不, 参加, 多久) is no competitor
+    second = next((h for h in hits[1:] if h.on_topic), None)
     if second is None:
         return True
     if best.fit < policy.min_fit and best.score < policy.lead * second.score:
         return False
     ambiguous = (
-        second.on_topic
-        and second.score >= policy.tie_ratio * best.score
+        second.score >= policy.tie_ratio * best.score
         and second.fit > best.fit - policy.tie_fit_gap
         and second.coverage >= best.coverage - policy.tie_coverage_gap
     )

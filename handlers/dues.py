@@ -35,6 +35,7 @@ RETIRED_WORDS = re.compile(r"退休|离休|养老金|养老保险金")
 _AMOUNT = re.compile(
     r"(\d+(?:\.\d+)?)\s*(万|w|千|k|百)?(?![\d.])\s*(年|个?月|号|日|岁|%|周|天|次|小时)?", re.IGNORECASE
 )
+_DIGIT_THEN_NUMERAL = re.compile("(\\d)(?=[零一二两三四五六七八九十])")
 _CN_NUMERAL = re.compile("[零一二两三四五六七八九十百千万]")
 _UNITS = {"万": 10000, "w": 10000, "千": 1000, "k": 1000, "百": 100}
 MIN_BASE = Decimal(100)  # smaller numbers are months, counts or typos, not a monthly income
@@ -75,6 +76,7 @@ def _cn2an() -> Any:
 def parse_income(text: str) -> Decimal | None:
     """The monthly amount in a message: 8000, 8千, 一万二, 1.2万, 12k; None when there is none."""
     plain = simplify(text).replace(",", "").replace("，", "")
+    plain = _DIGIT_THEN_NUMERAL.sub(r"\1 ", plain)  # "3000一个月" must not become 30001个月
     if _CN_NUMERAL.search(plain):
         with warnings.catch_warnings():  # cn2an warns about fragments such as "8千" it leaves alone
             warnings.simplefilter("ignore")

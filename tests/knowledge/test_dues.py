@@ -58,6 +58,8 @@ def test_retired_brackets(base: str, rate: str, fee: str) -> None:
         ("工资3000.01", "3000.01"),
         ("2026年工资5000", "5000"),
         ("工资两万", "20000"),
+        ("退休费3000一个月交多少党费", "3000"),
+        ("工资8000一月", "8000"),
     ],
 )
 def test_income_is_read_from_colloquial_text(text: str, amount: str) -> None:
