@@ -30,9 +30,10 @@ def _lines(issued: IssuedGuide, branch: Organization, md: bool) -> list[str]:
     return out
 
 
-def render(month: str, branch: Organization, guides: Sequence[IssuedGuide]) -> Reply:
+def render(month: str, branch: Organization, guides: Sequence[IssuedGuide], *, supplement: bool = False) -> Reply:
+    """The whole month's guide, or (``supplement``) only guides published after the branch received it."""
     year, mon = (int(p) for p in month.split("-"))
-    header = texts.GUIDE_HEADER.format(year=year, month=mon)
+    header = (texts.GUIDE_SUPPLEMENT_HEADER if supplement else texts.GUIDE_HEADER).format(year=year, month=mon)
     plain, markdown = [header], [f"## {header}"]
     for issued in guides:
         plain += ["", *_lines(issued, branch, md=False)]

@@ -22,6 +22,7 @@ def queue_all(
     not_before: datetime | None = None,
     org_id: int | None = None,
     meeting_id: int | None = None,
+    batch: str | None = None,
 ) -> int:
     """How many rows were new; a target already holding this key is left alone."""
     queued = 0
@@ -35,5 +36,6 @@ def queue_all(
             not_before=not_before,
             org_id=org_id,
             meeting_id=meeting_id,
+            batch=batch,
         )
     return queued

@@ -321,6 +321,7 @@ NUDGE_PROBATION_OVER = (
 # --- Schedules: the monthly 组织生活清单 (handlers/guide.py) ---
 
 GUIDE_HEADER = "【{year}年{month}月组织生活清单】"
+GUIDE_SUPPLEMENT_HEADER = "【{year}年{month}月组织生活清单·补充】"
 GUIDE_ISSUER = "{title}（{issuer}）"
 GUIDE_OWN_HEADER = "本支部补充事项（{issuer}）"
 GUIDE_REQUIREMENTS = "总体要求：{text}"
