@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import opencc
 import pytest
 from sqlalchemy import Engine
 
@@ -66,3 +67,19 @@ def test_off_topic_questions_never_get_a_confident_answer(engine: Engine, clock:
         if o.kind in ("answer", "live")
     ]
     assert not confident, "\n".join(confident)
+
+
+@pytest.mark.skipif(not (DATA / "questions.tsv").exists(), reason="no public question set")
+def test_the_public_set_in_traditional_characters_answers_alike(engine: Engine, clock: FakeClock) -> None:
+    to_traditional = opencc.OpenCC("s2t")
+    questions = [q for q, key, _ in _rows() if not key.startswith("live:")]
+    traditional = [to_traditional.convert(q) for q in questions]
+    assert sum(t != q for t, q in zip(traditional, questions, strict=True)) > len(questions) // 3
+    simple = ask_all(engine, clock, questions)
+    complex_ = ask_all(engine, clock, traditional)
+    different = [
+        f"{t}: {a.kind} {a.entry} vs {b.kind} {b.entry}"
+        for t, a, b in zip(traditional, simple, complex_, strict=True)
+        if (a.kind, a.entry) != (b.kind, b.entry)
+    ]
+    assert not different, "\n".join(different)
