@@ -1,25 +1,25 @@
 """Live answers computed from the branch's own data: this month's guide, the next meeting, 本月政治生日.
 
-The 组织生活清单 is read from Guide/GuideItem of the asker's branch and its
-ancestors (the upper committee publishes, branches receive). storage/guides.py
-belongs to the schedules work; until it offers a lookup, ``_month_guides`` reads
-the two tables directly.
+The 组织生活清单 is what storage/guides.py assembles for the asker's branch (the
+committees above publish, the branch may add its own items), rendered like the monthly push.
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.core.clock import SHANGHAI
 from bot.core.messages import Reply
 from handlers import texts
 from handlers.context import HandlerContext
+from handlers.guide import render
 from handlers.meetings import KIND_ALIASES
-from handlers.scope import home_org, lineage, subtree
+from handlers.scope import home_org, subtree
+from storage.guides import effective
 from storage.meetings import upcoming
-from storage.models import Guide, GuideItem, Member, MemberStatus, Organization, Role
+from storage.models import Member, MemberStatus, Organization, Role
 from storage.rules import anniversary_in
 
 _KIND = re.compile("|".join(sorted(map(re.escape, KIND_ALIASES), key=len, reverse=True)))
@@ -61,49 +61,16 @@ def next_meeting(ctx: HandlerContext) -> list[Reply]:
     ]
 
 
-def _month_guides(session: Session, org_ids: list[int], month: str) -> list[tuple[Guide, list[GuideItem]]]:
-    """This month's guides for these organizations, nearest organization first."""
-    guides = list(session.exec(select(Guide).where(col(Guide.org_id).in_(org_ids), Guide.month == month)))
-    guides.sort(key=lambda g: org_ids.index(g.org_id))
-    return [
-        (
-            g,
-            list(
-                session.exec(
-                    select(GuideItem).where(GuideItem.guide_id == g.id).order_by(col(GuideItem.position))
-                )
-            ),
-        )
-        for g in guides
-    ]
-
-
 def month_guide(ctx: HandlerContext) -> list[Reply]:
-    """本月组织生活清单: every guide that reaches the asker's branch this month."""
+    """本月组织生活清单: every guide that reaches the asker's branch this month, as the monthly push shows it."""
     org = _branch(ctx)
     if org is None:
         return [Reply(texts.LIVE_NO_BRANCH)]
     month = ctx.today.strftime("%Y-%m")
-    found = _month_guides(ctx.session, lineage(ctx.session, org), month)
+    found = effective(ctx.session, branch=org, month=month)
     if not found:
         return [Reply(texts.LIVE_GUIDE_NONE.format(month=ctx.today.month))]
-    blocks: list[str] = []
-    for guide, items in found:
-        issuer = ctx.session.get(Organization, guide.org_id)
-        lines = [
-            texts.LIVE_GUIDE_HEAD.format(
-                month=ctx.today.month, org=issuer.name if issuer else "", title=guide.title
-            )
-        ]
-        for n, item in enumerate(items, 1):
-            detail = "；".join(p for p in (item.content, item.form, item.due) if p)
-            lines.append(
-                texts.LIVE_GUIDE_ITEM.format(n=n, topic=item.topic, detail=f"：{detail}" if detail else "")
-            )
-        if guide.requirements:
-            lines.append(guide.requirements)
-        blocks.append("\n".join(lines))
-    return [Reply("\n\n".join(blocks))]
+    return [render(month, org, found)]
 
 
 def month_birthdays(ctx: HandlerContext) -> list[Reply]:

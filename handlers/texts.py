@@ -267,8 +267,6 @@ LIVE_MEETING_RULES = {
     "主题党日": "主题党日每月相对固定1天开展。",
     "组织生活会": "组织生活会每年至少召开1次，一般安排在第四季度。",
 }
-LIVE_GUIDE_HEAD = "{month}月组织生活清单（{org}）：{title}"
-LIVE_GUIDE_ITEM = "{n}. {topic}{detail}"
 LIVE_GUIDE_NONE = "{month}月的组织生活清单还没有发布。发布后我会推送到支部群，也可以再问我“本月组织生活清单”。"
 LIVE_BIRTHDAYS_HEAD = "{org}{month}月过政治生日的党员（{count}人）："
 LIVE_BIRTHDAYS_LINE = "· {name}：{month}月{day}日，入党{years}周年"

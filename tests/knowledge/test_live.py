@@ -105,8 +105,14 @@ def test_this_months_guide_from_the_upper_committee(engine: Engine, clock: FakeC
         session.add(GuideItem(guide_id=guide.id, position=2, topic="主题党日", due="11月20日前"))
         session.add(Guide(org_id=ids["top"], month="2026-12", title="12月的"))
     reply = say(engine, clock, "党员", "本月组织生活清单")
-    assert "11月组织生活清单（某街道党工委）" in reply and "1. 学习全会精神：原文学习；集中学习" in reply
-    assert "2. 主题党日：11月20日前" in reply and "月底前报送台账" in reply and "12月的" not in reply
+    assert "2026年11月组织生活清单" in reply and "11月组织生活安排（某街道党工委）" in reply
+    assert "1. 学习全会精神" in reply and "内容：原文学习" in reply and "形式：集中学习" in reply
+    assert (
+        "2. 主题党日" in reply
+        and "11月20日前" in reply
+        and "月底前报送台账" in reply
+        and "12月的" not in reply
+    )
     clock.advance(timedelta(days=60))
     assert "还没有发布" in say(engine, clock, "党员", "这个月组织生活学什么")
 
