@@ -62,7 +62,7 @@ def next_meeting(ctx: HandlerContext) -> list[Reply]:
 
 
 def month_guide(ctx: HandlerContext) -> list[Reply]:
-    """本月组织生活清单: every guide that reaches the asker's branch this month, as the monthly push shows it."""
+    """本月组织生活清单: the guides that reach the branch this month, as the monthly push shows them."""
     org = _branch(ctx)
     if org is None:
         return [Reply(texts.LIVE_NO_BRANCH)]
