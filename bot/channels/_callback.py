@@ -89,9 +89,8 @@ def guarded(what: str) -> Iterator[None]:
 
 def parse_fields(body: bytes | str) -> tuple[dict[str, str], Format]:
     """The flat fields of an XML ``<xml>…</xml>`` or JSON object body; entity declarations are refused."""
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
-    stripped = text.lstrip()
     with guarded("malformed body"):
+        stripped = (body.decode("utf-8") if isinstance(body, bytes) else body).lstrip()
         if stripped.startswith("{"):
             fmt: Format = "json"
             data = json.loads(stripped)
