@@ -9,7 +9,9 @@ own process, measured in the same run by the same load generator:
   encrypted passive reply;
 - minimal: a bare Starlette endpoint doing wechatpy decrypt + parse + encrypted
   reply, no database (the floor for Python + wechatpy here);
-- werobot: WeRoBot under gunicorn (sync worker), sessions off, fixed reply.
+- werobot: WeRoBot under gunicorn (one sync worker), sessions off: parse + reply, nothing stored;
+- werobot+sessions: the same with WeRoBot's default SQLite session store, which (like zhibu's
+  inbound log) writes per message.
 
 Every request carries a fresh MsgId (so zhibu writes an inbound-log row for each)
 and is signed and encrypted beforehand. The load generator is a small asyncio
@@ -80,12 +82,15 @@ def serve_minimal(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def werobot_app() -> Any:
-    """The WSGI app gunicorn loads as ``callback:werobot_app()``."""
+def werobot_app(sessions: bool = False) -> Any:
+    """The WSGI app gunicorn loads as ``callback:werobot_app()``; sessions: WeRoBot's default SQLite store."""
     from werobot import WeRoBot
+    from werobot.session.sqlitestorage import SQLiteStorage
 
     robot = WeRoBot(token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID)
-    robot.config["SESSION_STORAGE"] = False  # the constructor treats False as unset and opens a SQLite file
+    # the constructor treats session_storage=False as unset and opens a SQLite file in the working directory
+    store = os.path.join(tempfile.gettempdir(), f"werobot-bench-{os.getpid()}.sqlite3")
+    robot.config["SESSION_STORAGE"] = SQLiteStorage(store) if sessions else False
 
     @robot.text
     def echo(message: Any) -> str:
@@ -229,10 +234,11 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 def start(kind: str, port: int, db_url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if kind == "werobot":
+    if kind.startswith("werobot"):
         gunicorn = Path(sys.executable).with_name("gunicorn")
+        factory = "callback:werobot_app(True)" if kind == "werobot+sessions" else "callback:werobot_app()"
         cmd = [str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-               "--chdir", str(ROOT / "bench"), "callback:werobot_app()"]
+               "--chdir", str(ROOT / "bench"), factory]
     else:
         cmd = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db_url]
     proc = subprocess.Popen(cmd, env=env, cwd=tempfile.gettempdir())
@@ -248,7 +254,7 @@ def measure(kind: str, args: argparse.Namespace, db_url: str) -> dict[str, dict[
         asyncio.run(load(port, build_requests(300, args.text, port), 1.0, args.concurrency))
         requests = build_requests(int(args.seconds * 5000), args.text, port, first_id=9_100_000_000)
         results = {"capacity": asyncio.run(load(port, requests, args.seconds, args.concurrency))}
-        if kind != "werobot" and args.rate:
+        if not kind.startswith("werobot") and args.rate:
             paced = build_requests(int(args.seconds * args.rate), args.text, port, first_id=9_200_000_000)
             results["paced"] = asyncio.run(load_at_rate(port, paced, args.seconds, args.rate))
         return results
@@ -273,7 +279,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--text", default="帮助")
     parser.add_argument("--rate", type=float, default=1000.0, help="open-loop rate for the latency run (0: skip)")
-    parser.add_argument("--only", default="zhibu,minimal,werobot")
+    parser.add_argument("--only", default="zhibu,minimal,werobot,werobot+sessions")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -293,14 +299,16 @@ def main() -> None:
         results = {kind: measure(kind, args, db_url) for kind in args.only.split(",")}
     print(f"safe-mode callbacks, {args.seconds:.0f} s each, concurrency {args.concurrency}, text {args.text!r}, "
           f"{os.cpu_count()} CPUs")
-    print(f"{'server':<10}{'load':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}")
+    print(f"{'server':<17}{'load':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}")
     for kind, runs in results.items():
         for name, r in runs.items():
             load_name = f"closed, {args.concurrency} in flight" if name == "capacity" else f"open, {args.rate:.0f}/s offered"
-            print(f"{kind:<10}{load_name:<22}{r['rps']:>8.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['n']:>10}{r['errors']:>8}")
-    if "zhibu" in results and "werobot" in results:
-        ratio = results["zhibu"]["capacity"]["rps"] / results["werobot"]["capacity"]["rps"]
-        print(f"zhibu / werobot capacity: {ratio:.1f}x   (targets: zhibu >= 1000/s, p99 < 20 ms at 1000/s, >= 2x WeRoBot)")
+            print(f"{kind:<17}{load_name:<22}{r['rps']:>8.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['n']:>10}{r['errors']:>8}")
+    for other in ("werobot", "werobot+sessions", "minimal"):
+        if "zhibu" in results and other in results:
+            ratio = results["zhibu"]["capacity"]["rps"] / results[other]["capacity"]["rps"]
+            print(f"zhibu / {other} capacity: {ratio:.2f}x")
+    print("targets: zhibu >= 1000/s, p99 < 20 ms at 1000/s offered, >= 2x WeRoBot")
 
 
 if __name__ == "__main__":

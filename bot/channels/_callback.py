@@ -6,6 +6,7 @@ Everything here turns bad input into ``InboundRejected`` and bad settings into
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-import xmltodict
+from xml.etree.ElementTree import fromstring
+
 from pydantic import BaseModel, ValidationError
+from wechatpy.crypto import PrpCrypto
 
 from bot.core.errors import InboundRejected, Misconfigured
 from bot.core.messages import SUBSCRIBE_COMMAND, Inbound
@@ -88,18 +91,24 @@ def guarded(what: str) -> Iterator[None]:
 
 
 def parse_fields(body: bytes | str) -> tuple[dict[str, str], Format]:
-    """The flat fields of an XML ``<xml>…</xml>`` or JSON object body; entity declarations are refused."""
+    """The flat fields of an XML ``<xml>…</xml>`` or JSON object body.
+
+    A document type declaration is refused outright: without one no entity can be
+    declared, so neither entity expansion ("billion laughs") nor external entities exist.
+    """
     with guarded("malformed body"):
-        stripped = (body.decode("utf-8") if isinstance(body, bytes) else body).lstrip()
-        if stripped.startswith("{"):
-            fmt: Format = "json"
-            data = json.loads(stripped)
-        else:
-            fmt = "xml"
-            data = xmltodict.parse(stripped, disable_entities=True).get("xml")
-    if not isinstance(data, dict):
+        text = (body.decode("utf-8") if isinstance(body, bytes) else body).lstrip()
+        if text.startswith("{"):
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise InboundRejected("body is not a message object", status=400)
+            return {str(k): str(v) for k, v in data.items() if not isinstance(v, dict | list) and v is not None}, "json"
+        if "<!DOCTYPE" in text or "<!ENTITY" in text:
+            raise InboundRejected("document type declarations are not accepted", status=400)
+        root = fromstring(text)
+    if root.tag != "xml":
         raise InboundRejected("body is not a message object", status=400)
-    return {str(k): "" if v is None else str(v) for k, v in data.items() if not isinstance(v, dict | list)}, fmt
+    return {child.tag: child.text or "" for child in root if len(child) == 0}, "xml"
 
 
 def event_key(fields: Mapping[str, str]) -> str:
@@ -151,3 +160,37 @@ def valid_base_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
     return value if value.endswith("/") else value + "/"
+
+
+class Envelope:
+    """One account's AES envelope (wechatpy's PrpCrypto, one cipher kept): open callbacks, seal replies.
+
+    Signatures are checked by the caller (``check_signature``, constant-time) before ``open``.
+    """
+
+    _XML = (
+        "<xml>\n<Encrypt><![CDATA[{encrypt}]]></Encrypt>\n<MsgSignature><![CDATA[{signature}]]></MsgSignature>\n"
+        "<TimeStamp>{timestamp}</TimeStamp>\n<Nonce><![CDATA[{nonce}]]></Nonce>\n</xml>"
+    )
+
+    def __init__(self, token: str, aes_key: str, receive_id: str) -> None:
+        self._token = token
+        self._id = receive_id
+        self._prp = PrpCrypto(base64.b64decode(aes_key + "="))
+
+    def open(self, encrypt: str) -> str:
+        with guarded("undecryptable body"):
+            return str(self._prp.decrypt(encrypt, self._id))
+
+    def seal(self, plain: str, nonce: str, timestamp: str) -> tuple[str, str]:
+        """The Encrypt value and its MsgSignature."""
+        encrypt = self._prp.encrypt(plain, self._id).decode()
+        return encrypt, sha1_signature(self._token, timestamp, nonce, encrypt)
+
+    def seal_xml(self, plain: str, nonce: str, timestamp: str) -> str:
+        encrypt, signature = self.seal(plain, nonce, timestamp)
+        return self._XML.format(encrypt=encrypt, signature=signature, timestamp=timestamp, nonce=nonce)
+
+    def seal_json(self, plain: str, nonce: str, timestamp: str) -> dict[str, Any]:
+        encrypt, signature = self.seal(plain, nonce, timestamp)
+        return {"Encrypt": encrypt, "MsgSignature": signature, "TimeStamp": int(timestamp), "Nonce": nonce}

@@ -14,19 +14,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.replies import TextReply
 
 from bot.channels._callback import (
     Callback,
+    Envelope,
     Format,
     check_fresh,
     check_signature,
-    guarded,
     param,
     parse_fields,
-    sha1_signature,
     to_inbound,
     valid_aes_key,
     valid_base_url,
@@ -99,7 +97,7 @@ class WeChatChannel:
         self.clock = clock
         self._token = account.token.get_secret_value()
         aes = account.encoding_aes_key
-        self._crypto = WeChatCrypto(self._token, aes.get_secret_value(), account.app_id) if aes else None
+        self._envelope = Envelope(self._token, aes.get_secret_value(), account.app_id) if aes else None
         self._client = None
         if account.app_secret and tokens is not None:
             self._client = OfficialAccountClient(
@@ -121,26 +119,23 @@ class WeChatChannel:
         timestamp, nonce = param(query, "timestamp"), param(query, "nonce")
         now = self.clock.now()
         check_fresh(timestamp, now, self.account.timestamp_window)
-        if self._crypto is None:
+        if self._envelope is None:
             check_signature(param(query, "signature"), self._token, timestamp, nonce)
             fields, fmt = parse_fields(body)
         else:
-            fields, fmt = self._decrypt(self._crypto, query, body, timestamp, nonce)
+            fields, fmt = self._decrypt(self._envelope, query, body, timestamp, nonce)
         inbound = to_inbound(CHANNEL, self.account_name, fields, now)
-        return Callback(inbound, fmt, fields.get("ToUserName", ""), nonce, encrypted=self._crypto is not None)
+        return Callback(inbound, fmt, fields.get("ToUserName", ""), nonce, encrypted=self._envelope is not None)
 
     def _decrypt(
-        self, crypto: WeChatCrypto, query: Mapping[str, str], body: bytes, timestamp: str, nonce: str
+        self, envelope: Envelope, query: Mapping[str, str], body: bytes, timestamp: str, nonce: str
     ) -> tuple[dict[str, str], Format]:
         if query.get("encrypt_type") != "aes":
             raise InboundRejected("plaintext callback to a safe-mode account")
-        signature = param(query, "msg_signature")
-        envelope, fmt = parse_fields(body)
-        encrypt = envelope.get("Encrypt") or ""
-        check_signature(signature, self._token, timestamp, nonce, encrypt)
-        with guarded("undecryptable body"):
-            plain = crypto.decrypt_message({"Encrypt": encrypt}, signature, timestamp, nonce)
-        fields, _ = parse_fields(plain)
+        outer, fmt = parse_fields(body)
+        encrypt = outer.get("Encrypt") or ""
+        check_signature(param(query, "msg_signature"), self._token, timestamp, nonce, encrypt)
+        fields, _ = parse_fields(envelope.open(encrypt))
         return fields, fmt
 
     def render(self, callback: Callback, reply: Reply | None) -> tuple[str, str]:
@@ -154,20 +149,11 @@ class WeChatChannel:
             plain = json.dumps({**fields, "Content": reply.text}, ensure_ascii=False)
         else:
             plain = TextReply(source=source, target=target, content=reply.text, time=int(now)).render()
-        if self._crypto is None:
+        if self._envelope is None:
             return plain, f"application/{callback.fmt}"
         if callback.fmt == "xml":
-            return self._crypto.encrypt_message(plain, callback.nonce, now), "application/xml"
-        envelope = self.encrypt_json(plain, callback.nonce, now)
-        return json.dumps(envelope), "application/json"
-
-    def encrypt_json(self, plain: str, nonce: str, timestamp: str) -> dict[str, Any]:
-        """The safe-mode envelope for a JSON-format reply (wechatpy only builds the XML one)."""
-        if self._crypto is None:
-            raise ValueError("not a safe-mode account")
-        encrypt = PrpCrypto(self._crypto.key).encrypt(plain, self.account.app_id).decode()
-        signature = sha1_signature(self._token, timestamp, nonce, encrypt)
-        return {"Encrypt": encrypt, "MsgSignature": signature, "TimeStamp": int(timestamp), "Nonce": nonce}
+            return self._envelope.seal_xml(plain, callback.nonce, now), "application/xml"
+        return json.dumps(self._envelope.seal_json(plain, callback.nonce, now)), "application/json"
 
     async def send(self, target: Target, reply: Reply) -> str:
         """Customer-service text to one follower (template message outside the 48 h window if configured)."""

@@ -11,14 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.replies import TextReply
 
 from bot.channels._callback import (
     Callback,
+    Envelope,
     check_fresh,
     check_signature,
-    guarded,
     param,
     parse_fields,
     to_inbound,
@@ -78,7 +77,7 @@ class WeComChannel:
         self.account = account
         self.clock = clock
         self._token = account.token.get_secret_value()
-        self._crypto = WeChatCrypto(self._token, account.encoding_aes_key.get_secret_value(), account.corp_id)
+        self._envelope = Envelope(self._token, account.encoding_aes_key.get_secret_value(), account.corp_id)
         self._client = None
         if tokens is not None:
             self._client = WeComClient(
@@ -94,22 +93,17 @@ class WeComChannel:
         """The GET handshake: the decrypted echostr, verbatim."""
         timestamp, nonce, echostr = param(query, "timestamp"), param(query, "nonce"), param(query, "echostr")
         check_fresh(timestamp, self.clock.now(), self.account.timestamp_window)
-        signature = param(query, "msg_signature")
-        check_signature(signature, self._token, timestamp, nonce, echostr)
-        with guarded("undecryptable echostr"):
-            return str(self._crypto.check_signature(signature, timestamp, nonce, echostr))
+        check_signature(param(query, "msg_signature"), self._token, timestamp, nonce, echostr)
+        return self._envelope.open(echostr)
 
     def parse(self, query: Mapping[str, str], body: bytes) -> Callback:
         timestamp, nonce = param(query, "timestamp"), param(query, "nonce")
         now = self.clock.now()
         check_fresh(timestamp, now, self.account.timestamp_window)
-        signature = param(query, "msg_signature")
-        envelope, fmt = parse_fields(body)
-        encrypt = envelope.get("Encrypt") or ""
-        check_signature(signature, self._token, timestamp, nonce, encrypt)
-        with guarded("undecryptable body"):
-            plain = self._crypto.decrypt_message({"Encrypt": encrypt}, signature, timestamp, nonce)
-        fields, _ = parse_fields(plain)
+        outer, fmt = parse_fields(body)
+        encrypt = outer.get("Encrypt") or ""
+        check_signature(param(query, "msg_signature"), self._token, timestamp, nonce, encrypt)
+        fields, _ = parse_fields(self._envelope.open(encrypt))
         agent = fields.get("AgentID", "")
         if agent and agent != str(self.account.agent_id):
             raise InboundRejected("message for another agent", status=400)
@@ -128,7 +122,7 @@ class WeComChannel:
             content=reply.text,
             time=now,
         ).render()
-        return self._crypto.encrypt_message(xml, callback.nonce, str(now)), "application/xml"
+        return self._envelope.seal_xml(xml, callback.nonce, str(now)), "application/xml"
 
     async def send(self, target: Target, reply: Reply) -> str:
         """An app message to a member, or to an app-created group chat when the target is a group."""

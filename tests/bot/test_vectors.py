@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from wechatpy.crypto import BasePrpCrypto
 
+from bot.channels._callback import Envelope
 from bot.channels.wechat import WeChatAccount, WeChatChannel
 from bot.channels.wecom import WeComAccount, WeComChannel
 from bot.core.errors import InboundRejected
@@ -65,7 +66,9 @@ def test_oa_encrypted_json_reply_matches_the_doc_byte_for_byte(monkeypatch: pyte
     vector = VECTORS["oa_doc_2024"]
     reply = vector["reply"]
     monkeypatch.setattr(BasePrpCrypto, "get_random_string", lambda self: reply["random"])
-    envelope = oa(vector, reply["timestamp"]).encrypt_json(reply["plain"], reply["nonce"], reply["timestamp"])
+    envelope = Envelope(vector["token"], vector["encoding_aes_key"], vector["app_id"]).seal_json(
+        reply["plain"], reply["nonce"], reply["timestamp"]
+    )
     assert envelope == {
         "Encrypt": reply["Encrypt"],
         "MsgSignature": reply["MsgSignature"],
