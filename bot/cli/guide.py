@@ -40,6 +40,8 @@ def import_cmd(
     console.print(f"{verb}: {guide.title} · {issuer.name} · {month} · {len(draft.items)} 项 / items")
     if queued:
         console.print(f"已排队发送 {queued} 条 / queued {queued} deliveries")
+    elif month < f"{now:%Y-%m}":
+        console.print("该月已过，只存档不发送 / a past month: stored, not sent")
     else:
         console.print(f"将于 {guide_job.release_time(month, cfg):%Y-%m-%d %H:%M} 发送给下属支部已绑定的群 / sends then")
 

@@ -101,3 +101,9 @@ def test_plans_take_chinese_day_forms_and_refuse_nonsense(district: Path) -> Non
     bad = runner.invoke(app, ["plans", "add", "--org", "第一党支部", "--kind", "主题党日", "--day", "某天"])
     assert bad.exit_code == 2 and "某天" in bad.output
     assert "meeting_plans: " in _ok("jobs", "run", "meeting_plans")
+
+
+def test_a_past_month_is_stored_but_not_sent(district: Path) -> None:
+    (district / "guide.md").write_text(MARKDOWN, encoding="utf-8")
+    out = _ok("guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2020-01")
+    assert "not sent" in out
