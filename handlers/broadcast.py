@@ -145,7 +145,7 @@ def status(ctx: HandlerContext) -> list[Reply]:
     if batch is None:
         return [Reply(texts.BROADCAST_NO_BATCH)]
     rows = broadcasts.batch_status(ctx.session, batch=batch)
-    counts = broadcasts.tally(rows)
+    counts = broadcasts.totals(ctx.session, batch=batch)
     lines = [
         texts.BROADCAST_STATUS_HEAD.format(
             sent=counts["sent"], failed=counts["failed"], pending=counts["pending"]

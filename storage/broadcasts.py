@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from storage.models import Delivery, DeliveryStatus
+from storage.outbox import status_counts
 
 BROADCAST_KIND = "broadcast"
 
@@ -46,8 +47,12 @@ def batch_status(session: Session, *, batch: str) -> list[ChatStatus]:
     return result
 
 
-def tally(statuses: Sequence[ChatStatus]) -> dict[str, int]:
-    counts = {DeliveryStatus.SENT.value: 0, DeliveryStatus.FAILED.value: 0, DeliveryStatus.PENDING.value: 0}
-    for item in statuses:
-        counts[item.status] = counts.get(item.status, 0) + 1
-    return counts
+def totals(session: Session, *, batch: str) -> dict[str, int]:
+    """Sent / failed / pending (queued or being sent) / cancelled for a batch, from the outbox's own counts."""
+    counts = status_counts(session, batch=batch)
+    return {
+        "sent": counts[DeliveryStatus.SENT],
+        "failed": counts[DeliveryStatus.FAILED],
+        "pending": counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING],
+        "cancelled": counts[DeliveryStatus.CANCELLED],
+    }

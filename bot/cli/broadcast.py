@@ -78,7 +78,7 @@ def _watch(batch: str, total: int, seconds: int) -> None:
         task = bar.add_task("deliver", total=total)
         while True:
             with session_scope(eng) as session:
-                counts = broadcasts.tally(broadcasts.batch_status(session, batch=batch))
+                counts = broadcasts.totals(session, batch=batch)
             bar.update(task, completed=counts["sent"] + counts["failed"])
             if counts["pending"] == 0 or time.monotonic() > deadline:
                 break

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from storage.db import session_scope
-from storage.models import AuditLog, ChatBinding, Delivery, DeliveryStatus
+from storage.models import AuditLog, ChatBinding, Delivery
+from storage.outbox import claim_due, mark_failed, mark_sent
 from tests.fakes.clock import FakeClock
 from tests.workflows.conftest import Chat
 
@@ -105,13 +106,13 @@ def test_status_per_chat(chat_as: Callable[..., Chat], engine: Engine, groups: N
     assert "最近没有发过通知" in secretary.say("发送情况")
     secretary.say("发布 通知")
     secretary.say("确认发送")
-    with session_scope(engine) as session:
-        first, second = session.exec(select(Delivery).order_by(Delivery.id)).all()
-        first.status = DeliveryStatus.SENT
-        second.status = DeliveryStatus.FAILED
-        second.last_error = "bot was removed from the group"
+    with session_scope(engine) as session:  # what the sender does: claim, then record each outcome
+        first, second = claim_due(session, now=datetime.now(UTC), limit=10, worker="w1")
+        assert first.id is not None and second.id is not None
+        mark_sent(session, delivery_id=first.id, worker="w1", now=datetime.now(UTC))
+        mark_failed(session, delivery_id=second.id, worker="w1", error="bot was removed from the group")
     answer = secretary.say("发送情况")
-    assert "已送达1，失败1，待发送0" in answer
+    assert "已送达1，失败1，待发送0" in answer, answer
     assert "第一党支部 console…p-1a：已送达" in answer
     assert "失败（bot was removed from the group）" in answer
     assert "只有本支部书记" in chat_as("张三").say("发送情况")
