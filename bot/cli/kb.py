@@ -9,6 +9,7 @@ from rich.table import Table
 
 from bot.cli._common import console, engine, error_boundary, fail
 from handlers.ask import DEFAULT_POLICY, decide
+from handlers.commands import COMMANDS
 from storage.db import session_scope
 from storage.knowledge.base import default_base
 from storage.knowledge.entries import (
@@ -20,6 +21,7 @@ from storage.knowledge.entries import (
     save_local,
     unique_keys,
 )
+from storage.knowledge.normalize import simplify
 from storage.orgs import ancestors, resolve
 
 app = typer.Typer(help="知识库 / knowledge base: 本支部条目的增改、导入导出与检索调试.", no_args_is_help=True)
@@ -136,17 +138,17 @@ def search(
         result = default_base().search(question, session=session, org_ids=org_ids, k=limit)
     console.print(f"分词 / tokens: {' | '.join(result.tokens) or '（无 / none）'}")
     table = Table("#", "key", "问题 / question", "score", "coverage", "fit", "来源 / source")
+    for column in table.columns[1:3]:
+        column.overflow = "fold"
     for n, found in enumerate(result.hits, 1):
         origin = f"local#{found.entry.org_id}" if found.entry.is_local else "built-in"
-        table.add_row(
-            str(n),
-            found.entry.key,
-            found.entry.question,
-            f"{found.score:.3f}",
-            f"{found.coverage:.2f}",
-            f"{found.fit:.2f}",
-            origin,
-        )
+        row = (found.entry.key, found.entry.question, f"{found.score:.3f}", f"{found.coverage:.2f}")
+        table.add_row(str(n), *row, f"{found.fit:.2f}", origin)
     console.print(table)
     decision = decide(list(result.hits), DEFAULT_POLICY, terms=len(set(result.tokens)))
-    console.print(f"判定 / decision: {decision}  ({DEFAULT_POLICY})")
+    console.print(f"判定 / decision: {decision}")
+    command = next((c.name for c in COMMANDS if c.pattern.match(simplify(question))), None)
+    if command is not None:
+        console.print(
+            f"注意：聊天里这句话先由命令 {command} 处理 / in chat the command {command!r} takes it first"
+        )
