@@ -19,7 +19,7 @@ from handlers.outbound import queue_all
 from handlers.quiet import QuietHours
 from storage import audience
 from storage.meetings import count_held
-from storage.models import Member, MeetingKind, Organization
+from storage.models import MeetingKind, Member, Organization
 from storage.orgs import children
 from storage.rules import add_months, latest_possible_full_date, probation_end
 

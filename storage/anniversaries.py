@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from storage.models import Member, MemberStatus
 
@@ -27,7 +28,7 @@ class Celebrant(NamedTuple):
     full_on: date | None
 
 
-_COLUMNS = (Member.id, Member.name, Member.org_id, Member.joined_on, Member.full_on)
+_COLUMNS = (col(Member.id), col(Member.name), col(Member.org_id), col(Member.joined_on), col(Member.full_on))
 
 
 def _rows(session: Session, query: Any) -> list[Celebrant]:
@@ -44,12 +45,12 @@ def month_days_celebrated_on(day: date) -> list[tuple[int, int]]:
 
 def _celebrating(session: Session, pairs: Iterable[tuple[int, int]], year: int) -> list[Celebrant]:
     match = or_(*(and_(col(Member.join_month) == m, col(Member.join_day) == d) for m, d in pairs))
-    query = select(*_COLUMNS).where(
+    query = sa_select(*_COLUMNS).where(
         match,
         col(Member.status) != MemberStatus.TRANSFERRED_OUT,
         col(Member.joined_on) < date(year, 1, 1),  # at least the first anniversary
     )
-    return _rows(session, query.order_by(Member.org_id, Member.joined_on, Member.id))
+    return _rows(session, query.order_by(col(Member.org_id), col(Member.joined_on), col(Member.id)))
 
 
 def celebrating_on(session: Session, day: date) -> list[Celebrant]:
@@ -64,22 +65,22 @@ def celebrating_between(session: Session, start: date, days: int) -> list[Celebr
 
 
 def celebrating_in_month(session: Session, year: int, month: int) -> list[Celebrant]:
-    query = select(*_COLUMNS).where(
+    query = sa_select(*_COLUMNS).where(
         col(Member.join_month) == month,
         col(Member.status) != MemberStatus.TRANSFERRED_OUT,
         col(Member.joined_on) < date(year, 1, 1),
     )
-    return _rows(session, query.order_by(Member.org_id, Member.join_day, Member.id))
+    return _rows(session, query.order_by(col(Member.org_id), col(Member.join_day), col(Member.id)))
 
 
 def reaching_standing(session: Session, *, years: int, since: date, until: date) -> list[Celebrant]:
     """Members whose 党龄 (from 转正日期) reaches ``years`` in (since, until]; a yearly query."""
-    query = select(*_COLUMNS).where(
+    query = sa_select(*_COLUMNS).where(
         col(Member.status) != MemberStatus.TRANSFERRED_OUT,
         col(Member.full_on) > _minus_years(since, years),
         col(Member.full_on) <= _minus_years(until, years),
     )
-    return _rows(session, query.order_by(Member.org_id, Member.full_on, Member.id))
+    return _rows(session, query.order_by(col(Member.org_id), col(Member.full_on), col(Member.id)))
 
 
 def _minus_years(day: date, years: int) -> date:

@@ -89,7 +89,8 @@ def parse_markdown(text: str) -> GuideDraft:
     """``# 标题``, a ``## 总体要求`` section, then one ``## 主题`` section per item with ``- 内容：…`` lines,
     or a table whose header has 主题 | 内容 | 形式 | 时间要求."""
     title, requirements, items = "", [], []
-    heading, fields, section_no = "", {}, 0
+    heading, section_no = "", 0
+    fields: dict[str, str] = {}
     table: list[str] | None = None
 
     def close() -> None:

@@ -79,11 +79,11 @@ def store_guide(session: Session, *, org_id: int, month: str, draft: GuideDraft,
 
 
 def guides_for_month(session: Session, month: str) -> list[Guide]:
-    return list(session.exec(select(Guide).where(Guide.month == month).order_by(Guide.id)))
+    return list(session.exec(select(Guide).where(Guide.month == month).order_by(col(Guide.id))))
 
 
 def items_of(session: Session, guide_id: int) -> tuple[GuideItem, ...]:
-    query = select(GuideItem).where(GuideItem.guide_id == guide_id).order_by(GuideItem.position, GuideItem.id)
+    query = select(GuideItem).where(GuideItem.guide_id == guide_id).order_by(col(GuideItem.position), col(GuideItem.id))
     return tuple(session.exec(query))
 
 

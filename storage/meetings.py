@@ -82,7 +82,7 @@ def get_meeting(session: Session, meeting_id: int) -> Meeting:
 def _open(session: Session, meeting_id: int) -> Meeting:
     meeting = get_meeting(session, meeting_id)
     if meeting.status != MeetingStatus.PLANNED:
-        raise MeetingClosed(f"会议 #{meeting_id} 已{_STATUS_CN.get(meeting.status, meeting.status)} / meeting is {meeting.status}")
+        raise MeetingClosed(f"会议 #{meeting_id} 已{_STATUS_CN.get(MeetingStatus(meeting.status), meeting.status)} / meeting is {meeting.status}")
     return meeting
 
 
@@ -123,7 +123,7 @@ def cancel_meeting(session: Session, *, meeting_id: int, now: datetime) -> Meeti
 def _settle_reminders(session: Session, meeting_id: int) -> tuple[tuple[Target, ...], int]:
     """Cancel this meeting's unsent reminders; return the distinct targets already reminded."""
     mine = (col(Delivery.meeting_id) == meeting_id) & col(Delivery.kind).in_([REMINDER_KIND, CHANGE_KIND])
-    withdrawn = session.execute(
+    withdrawn: int | None = session.execute(  # type: ignore[attr-defined]
         update(Delivery)
         .where(mine, col(Delivery.kind) == REMINDER_KIND, col(Delivery.status) == DeliveryStatus.PENDING)
         .values(status=DeliveryStatus.CANCELLED, last_error="meeting moved or cancelled")
@@ -142,7 +142,7 @@ def starting_between(session: Session, *, start: datetime, end: datetime) -> lis
     query = (
         select(Meeting)
         .where(Meeting.status == MeetingStatus.PLANNED, Meeting.starts_at >= start, Meeting.starts_at < end)
-        .order_by(Meeting.starts_at, Meeting.id)
+        .order_by(col(Meeting.starts_at), col(Meeting.id))
     )
     return list(session.exec(query))
 
@@ -151,7 +151,7 @@ def upcoming(session: Session, *, org_ids: Sequence[int], now: datetime, limit: 
     query = (
         select(Meeting)
         .where(col(Meeting.org_id).in_(org_ids), Meeting.status == MeetingStatus.PLANNED, Meeting.starts_at >= now)
-        .order_by(Meeting.starts_at)
+        .order_by(col(Meeting.starts_at))
         .limit(limit)
     )
     return list(session.exec(query))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import MeetingKind, MeetingPlan
 
@@ -33,4 +33,4 @@ def add_plan(
 
 
 def active_plans(session: Session) -> list[MeetingPlan]:
-    return list(session.exec(select(MeetingPlan).where(MeetingPlan.active == True).order_by(MeetingPlan.id)))  # noqa: E712
+    return list(session.exec(select(MeetingPlan).where(MeetingPlan.active == True).order_by(col(MeetingPlan.id))))  # noqa: E712
