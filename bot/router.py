@@ -22,7 +22,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Engine, bindparam
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
 
 from bot.channels._split import split_message
 from bot.core.channel import ChannelLimits
@@ -45,10 +46,11 @@ RECENT_TTL = 600.0  # platforms retry within seconds; keep outcomes ten minutes
 RECENT_MAX = 20_000
 
 
-_BINDING = select(ChatBinding).where(
-    ChatBinding.channel == bindparam("channel"),
-    ChatBinding.account == bindparam("account"),
-    ChatBinding.chat_id == bindparam("chat_id"),
+_BINDINGS = ChatBinding.__table__  # type: ignore[attr-defined]
+_CHAT_ORG = sa_select(_BINDINGS.c.org_id).where(
+    _BINDINGS.c.channel == bindparam("channel"),
+    _BINDINGS.c.account == bindparam("account"),
+    _BINDINGS.c.chat_id == bindparam("chat_id"),
 )
 
 
@@ -200,8 +202,8 @@ class Router:
             session, channel=inbound.channel, account=inbound.account, external_id=inbound.sender_id
         )
         ids = {"channel": inbound.channel, "account": inbound.account, "chat_id": inbound.chat_id}
-        binding = session.execute(_BINDING, ids).scalars().first()
-        chat_org = session.get(Organization, binding.org_id) if binding else None
+        org_id = session.connection().execute(_CHAT_ORG, ids).scalar()
+        chat_org = session.get(Organization, org_id) if org_id is not None else None
         return HandlerContext(
             session=session,
             inbound=inbound,

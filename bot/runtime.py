@@ -26,6 +26,7 @@ from bot.router import Router
 from bot.settings import Settings
 from schedules.service import SchedulerService
 from storage.db import make_engine, require_current
+from storage.wal import WalCheckpointer
 from storage.knowledge.base import default_base
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def build_runtime(
     wechat_accounts = load_accounts("wechat", settings.wechat, WeChatAccount)
     wecom_accounts = load_accounts("wecom", settings.wecom, WeComAccount)
     engine = engine or make_engine(settings.db_url)
+    checkpointer = WalCheckpointer(engine)  # before the first connection, which it configures
     require_current(engine)
     clock = clock or SystemClock(settings.tz)
     tokens = tokens or MemoryTokenStore(clock)
@@ -96,6 +98,7 @@ def build_runtime(
         wechat={name: WeChatChannel(name, a, clock=clock, tokens=tokens) for name, a in wechat_accounts.items()},
         wecom={name: WeComChannel(name, a, clock=clock, tokens=tokens) for name, a in wecom_accounts.items()},
         routes=[*feed_routes(engine, clock)],  # GET /calendar/{token}.ics: branch calendars for phones
+        services=[checkpointer],  # SQLite: checkpoints in a thread, not inside a callback's commit
     )
     if settings.schedules.enabled:  # guides, birthdays, reminders, nudges: only in the leading process
         runtime.services.append(SchedulerService(engine, settings.schedules.to_settings(), clock))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import Identity, Member, MemberStatus
@@ -24,21 +25,20 @@ def in_org(session: Session, org_id: int | None, *, include_transferred: bool = 
     return list(session.exec(query.order_by(Member.org_id, Member.id)))
 
 
-# Built once: every inbound message asks this, and building the expression costs more than the query.
-_MEMBER_FOR_IDENTITY = (
-    select(Member)
-    .join(Identity, col(Identity.member_id) == col(Member.id))
-    .where(
-        Identity.channel == bindparam("channel"),
-        Identity.account == bindparam("account"),
-        Identity.external_id == bindparam("external_id"),
-    )
+# Built once, as a plain column query: every inbound message asks this, and for a stranger
+# (no identity) building an ORM query costs more than running it.
+_IDENTITY_TABLE = Identity.__table__  # type: ignore[attr-defined]
+_MEMBER_ID_FOR_IDENTITY = sa_select(_IDENTITY_TABLE.c.member_id).where(
+    _IDENTITY_TABLE.c.channel == bindparam("channel"),
+    _IDENTITY_TABLE.c.account == bindparam("account"),
+    _IDENTITY_TABLE.c.external_id == bindparam("external_id"),
 )
 
 
 def for_identity(session: Session, *, channel: str, account: str, external_id: str) -> Member | None:
     ids = {"channel": channel, "account": account, "external_id": external_id}
-    return session.execute(_MEMBER_FOR_IDENTITY, ids).scalars().first()
+    member_id = session.connection().execute(_MEMBER_ID_FOR_IDENTITY, ids).scalar()
+    return session.get(Member, member_id) if member_id is not None else None
 
 
 def bind_identity(session: Session, *, member: Member, channel: str, account: str, external_id: str) -> Identity:

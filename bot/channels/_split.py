@@ -39,7 +39,11 @@ _JOINERS = {"\u200d", "\u20e3"}  # zero-width joiner, combining keycap
 
 def measure(text: str, unit: Unit) -> int:
     """The length of ``text`` as the platform counts it."""
-    return sum(_width(char, unit) for char in text) if unit != "chars" else len(text)
+    if unit == "utf8":
+        return len(text.encode("utf-8", "surrogatepass"))
+    if unit == "utf16":
+        return len(text.encode("utf-16-le", "surrogatepass")) // 2
+    return len(text)
 
 
 def split_message(text: str, unit: Unit, limit: int, *, markup: Markup | None = None) -> list[str]:
@@ -48,6 +52,8 @@ def split_message(text: str, unit: Unit, limit: int, *, markup: Markup | None = 
         raise ValueError("limit must leave room for at least one character")
     if not text:
         return []
+    if measure(text, unit) <= limit:  # the usual case, and on every webhook's path: no cut to look for
+        return [text]
     offsets = [0, *accumulate(_width(char, unit) for char in text)]
     allowed = _allowed_cuts(text, markup)
     parts: list[str] = []
