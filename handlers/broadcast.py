@@ -110,13 +110,12 @@ def preview(ctx: HandlerContext) -> list[Reply]:
 def confirm(ctx: HandlerContext) -> list[Reply]:
     """确认发送: queue the pending notice, once."""
     key = chat_key(ctx)
-    pending = conversation.get(ctx.session, key=key, kind=_PENDING, now=ctx.now)
+    pending = conversation.take(ctx.session, key=key, kind=_PENDING, now=ctx.now)
     if pending is None:
         if conversation.expired(ctx.session, key=key, kind=_PENDING, now=ctx.now):
             conversation.drop(ctx.session, key=key, kind=_PENDING)
             return [Reply(texts.BROADCAST_EXPIRED.format(minutes=int(CONFIRM_WITHIN.total_seconds() // 60)))]
         return [Reply(texts.BROADCAST_NOTHING_PENDING)]
-    conversation.drop(ctx.session, key=key, kind=_PENDING)
     org = ctx.session.get(Organization, pending["org_id"])
     if org is None or not may_manage(ctx, org):
         return _refusal(ctx)

@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from bot.core.errors import ZhibuError
 from storage import conversation
@@ -114,9 +114,15 @@ def redeem(session: Session, *, code: str, purpose: Purpose, now: datetime) -> B
         raise CodeRejected(CodeProblem.USED)
     if row.expires_at <= now:
         raise CodeRejected(CodeProblem.EXPIRED)
-    row.used_at = now
-    session.add(row)
-    session.flush()
+    claimed = session.execute(
+        update(BindCode)
+        .where(col(BindCode.id) == row.id, col(BindCode.used_at).is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:  # another process redeemed it between our read and our write
+        raise CodeRejected(CodeProblem.USED)
+    session.refresh(row)
     return row
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
 from storage.models import Conversation
 
@@ -67,3 +67,16 @@ def drop(session: Session, *, key: ChatKey, kind: str) -> None:
     if row is not None:
         session.delete(row)
         session.flush()
+
+
+def take(session: Session, *, key: ChatKey, kind: str, now: datetime) -> dict[str, Any] | None:
+    """Read and remove in one step; of two processes taking the same state, only one gets it."""
+    row = _row(session, key, kind)
+    if row is None or row.expires_at <= now:
+        return None
+    data = dict(row.data)
+    removed = session.execute(
+        delete(Conversation).where(col(Conversation.id) == row.id).execution_options(synchronize_session=False)
+    ).rowcount
+    session.expunge(row)
+    return data if removed else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.router import Router
 from storage.db import session_scope
 from storage.models import AuditLog, ChatBinding, Delivery
 from storage.outbox import claim_due, mark_failed, mark_sent
@@ -161,3 +164,32 @@ def test_notices_about_dues_or_meetings_are_broadcasts_not_questions(
     for notice in ("发布 本月党费请于20日前交纳", "发布 下次支委会定于12月5日召开", "发布 本月政治生日名单见群公告"):
         assert "将发送到2个群" in secretary.say(notice), notice
     assert "已安排主题党日" in secretary.say("安排 主题党日 12月5日 15:00 主题：收缴党费 工资8000以上按1.5%")
+
+
+def test_two_processes_confirming_at_once_send_one_batch(
+    chat_as: Callable[..., Chat], engine: Engine, groups: None, clock: FakeClock
+) -> None:
+    """A double tap on 确认发送 handled by two processes at the same moment still queues the notice once."""
+    secretary = chat_as("王书记")
+    routers = [Router(engine, clock), Router(engine, clock)]
+    try:
+        _confirm_rounds(secretary, routers, engine)
+    finally:
+        for router in routers:
+            router.close()
+
+
+def _confirm_rounds(secretary: Chat, routers: list[Router], engine: Engine) -> None:
+    for round_no in range(4):
+        secretary.say(f"发布 第{round_no}号通知")
+        barrier = threading.Barrier(2)
+
+        def confirm(router: Router) -> str:
+            barrier.wait()
+            return Chat(router, secretary.sender_id, secretary.chat_id).say("确认发送")
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(confirm, routers))
+        assert sum("已排队" in a for a in answers) == 1, answers
+    batches = {d.batch for d in _deliveries(engine)}
+    assert len(batches) == 4 and len(_deliveries(engine)) == 8
