@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.messages import SUBSCRIBE_COMMAND, Reply
-from handlers import attendance, binding, broadcast
+from handlers import attendance, binding, broadcast, guide
 from handlers import help as help_handler
 from handlers import meetings
 from handlers import ask, dues, live, party_age
@@ -56,6 +56,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("bind", _words("绑定", "/bind"), binding.bind, "绑定 绑定码 / 绑定 姓名 手机后四位"),
     Command("invite", _words("邀请", "/invite"), binding.invite, "邀请 姓名：生成个人绑定码（书记）"),
     Command("chat-code", _words("群绑定码"), binding.chat_code, "群绑定码：生成群绑定码（书记）"),
+    Command("guide-publish", re.compile(r"^发布清单"), guide.publish, "发布清单 2026-12 + 清单内容（书记/上级党委）"),
     Command("broadcast", _words("发布", "/broadcast"), broadcast.preview, "发布 通知内容：发到本支部的群（书记）"),
     Command("broadcast-confirm", _words("确认发送"), broadcast.confirm, "确认发送"),
     Command("broadcast-abort", _words("取消发送"), broadcast.abort, "取消发送"),

@@ -5,11 +5,16 @@ One ``Reply`` with plain text and markdown; the channels pick a form and split i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date
 
 from bot.core.messages import Reply
 from handlers import texts
-from storage.guides import IssuedGuide
+from handlers.context import HandlerContext
+from handlers.scope import audit, managed_org
+from storage.guide_import import GuideFormatError, parse_markdown
+from storage.guides import BadMonth, IssuedGuide, check_month, store_guide
 from storage.models import Organization
 
 
@@ -45,3 +50,30 @@ def render(month: str, branch: Organization, guides: Sequence[IssuedGuide], *, s
 
 def nothing_for(month: str, branch: Organization) -> str:
     return texts.GUIDE_NONE.format(month=month, branch=branch.name)
+
+
+_PUBLISH = re.compile(r"^发布清单[ \t]*(\d{4}[-/年]\d{1,2}月?)?[ \t]*\n?(.*)$", re.DOTALL)
+
+
+def publish(ctx: HandlerContext) -> list[Reply]:
+    """发布清单 [月份] + Markdown: a secretary or upper committee publishes the month's guide from chat."""
+    org = managed_org(ctx)
+    if org is None or org.id is None:
+        return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
+    match = _PUBLISH.match(ctx.text)
+    body = match.group(2).strip() if match else ""
+    if not body:
+        return [Reply(texts.GUIDE_PUBLISH_USAGE)]
+    try:
+        month = check_month(match.group(1)) if match and match.group(1) else ctx.today.strftime("%Y-%m")
+        if not any(line.startswith("# ") for line in body.splitlines()):
+            body = f"# {month[:4]}年{int(month[5:])}月组织生活清单\n{body}"
+        draft = parse_markdown(body)
+    except (GuideFormatError, BadMonth) as exc:
+        return [Reply(texts.GUIDE_BAD_FILE.format(reason=exc))]
+    _, replaced = store_guide(ctx.session, org_id=org.id, month=month, draft=draft, now=ctx.now)
+    audit(ctx, "guide_publish", org, f"{month} {draft.title}")
+    starts = date(int(month[:4]), int(month[5:]), 1)
+    when = texts.GUIDE_SEND_SOON if starts <= ctx.today else texts.GUIDE_SEND_AT.format(day=texts.cn_date(starts))
+    return [Reply(texts.GUIDE_PUBLISHED.format(org=org.name, month=f"{int(month[5:])}月", items=len(draft.items),
+                                              replaced=texts.GUIDE_REPLACED if replaced else "", when=when))]

@@ -328,3 +328,12 @@ GUIDE_FIELD = "   {label}：{value}"
 GUIDE_LABELS = (("content", "内容"), ("form", "形式"), ("due", "时间要求"))
 GUIDE_FOOTER = "请结合本支部实际抓好落实。"
 GUIDE_NONE = "{month}没有发给{branch}的组织生活清单。"
+GUIDE_PUBLISH_USAGE = (
+    "发布清单的格式：\n发布清单 2026-12\n# 标题\n## 总体要求\n……\n## 第一项主题\n- 内容：……\n- 形式：……\n- 时间要求：……\n"
+    "（月份可省略，默认本月）"
+)
+GUIDE_PUBLISHED = "已发布{org}{month}组织生活清单（{items}项）{replaced}，{when}发送到下属各支部已绑定的群。"
+GUIDE_REPLACED = "，替换了原清单"
+GUIDE_SEND_SOON = "将在几分钟内"
+GUIDE_SEND_AT = "将于{day}"
+GUIDE_BAD_FILE = "清单没能读懂：{reason}"
