@@ -195,7 +195,7 @@ class Router:
         message = inbound.message_id or uuid.uuid4().hex
         for index, part in enumerate(parts):
             key = f"reply:{inbound.channel}:{inbound.account}:{message}:{index}"
-            enqueue(session, target=target, reply=part, dedupe_key=key)
+            enqueue(session, target=target, reply=part, dedupe_key=key, not_before=self.clock.now())
 
     def _context(self, session: Session, inbound: Inbound) -> HandlerContext:
         asker = for_identity(
