@@ -24,6 +24,7 @@ from storage.orgs import children
 from storage.rules import add_months, latest_possible_full_date, probation_end
 
 NUDGE_KIND = "nudge"
+PROBATION_MEMBER_KIND = "probation_member"
 
 
 def _at(day: date) -> datetime:
@@ -102,7 +103,16 @@ def probation(session: Session, *, branch: Organization, members: Sequence[Membe
         if day <= end <= day + timedelta(days=warn_days):
             text = texts.NUDGE_PROBATION_DUE.format(name=m.name, end=texts.cn_date(end))
             queued += _send(session, branch, text, ("probation-due", f"m{m.id}", end.isoformat()), now, quiet)
+            queued += _tell_probationer(session, m, end, now, quiet)
         elif end < day <= latest_possible_full_date(m.joined_on):
             text = texts.NUDGE_PROBATION_OVER.format(name=m.name, end=texts.cn_date(end))
             queued += _send(session, branch, text, ("probation-over", f"m{m.id}", f"{day:%Y-%m}"), now, quiet)
     return queued
+
+
+def _tell_probationer(session: Session, member: Member, end: date, now: datetime, quiet: QuietHours) -> int:
+    """The 预备党员 too: the written 转正 application is due before the period ends (domain-rules.md §A4)."""
+    reply = Reply(texts.PROBATION_MEMBER_NOTE.format(name=member.name, end=texts.cn_date(end)))
+    return queue_all(session, targets=audience.private_targets(session, [member]), reply=reply,
+                     key_parts=(PROBATION_MEMBER_KIND, f"m{member.id}", end.isoformat()), kind=PROBATION_MEMBER_KIND,
+                     not_before=quiet.release(now), org_id=member.org_id)

@@ -61,11 +61,14 @@ def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = 
     if now < release_time(month, cfg):
         return 0
     have = _delivered(session, month)
+    branches = _branches(session, month)
+    chats_by_branch: dict[int, list[Target]] = defaultdict(list)
+    for b in audience.chat_bindings(session, sorted(branches)):  # one query, not one per branch every run
+        chats_by_branch[b.org_id].append(Target(b.channel, b.account, b.chat_id, b.is_group))
     queued = 0
-    for branch_id, branch in sorted(_branches(session, month).items()):
-        chats = audience.chats_of(session, [branch_id])
+    for branch_id, branch in sorted(branches.items()):
         issued: list[IssuedGuide] | None = None
-        for chat in chats:
+        for chat in chats_by_branch[branch_id]:
             got = have.get((branch_id, audience.target_key(chat)), set())
             issued = issued if issued is not None else effective(session, branch=branch, month=month)
             missing = [g for g in issued if g.guide.id not in got]

@@ -42,10 +42,12 @@ def dedupe_key(*parts: object, target: Target) -> str:
 
 
 def chat_bindings(session: Session, org_ids: Sequence[int]) -> list[ChatBinding]:
-    if not org_ids:
-        return []
-    query = select(ChatBinding).where(col(ChatBinding.org_id).in_(org_ids)).order_by(col(ChatBinding.id))
-    return list(session.exec(query))
+    """Bindings of these organizations, in chunks so thousands of branches stay under parameter limits."""
+    found: list[ChatBinding] = []
+    for start in range(0, len(org_ids), 500):
+        chunk = list(org_ids[start : start + 500])
+        found += session.exec(select(ChatBinding).where(col(ChatBinding.org_id).in_(chunk)))
+    return sorted(found, key=lambda b: b.id or 0)
 
 
 def chats_of(session: Session, org_ids: Sequence[int]) -> list[Target]:
