@@ -8,9 +8,9 @@ per question notices changes made by another process (``zhibu kb add``).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-import pickle
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,9 +24,11 @@ from sqlmodel import Session
 
 from storage.knowledge.entries import (
     Entry,
+    EntryError,
     LocalVersion,
     builtin_files,
     content_hash,
+    entry_from_mapping,
     load_builtin,
     local_entries,
     local_version,
@@ -116,29 +118,32 @@ class KnowledgeBase:
                 PIPELINE_VERSION,
                 str(self._main_words),
             )
-            path = self.cache_dir / f"kb-{key[:24]}.pickle"
+            path = self.cache_dir / f"kb-{key[:24]}.json"
             self._builtin = self._read_cache(path) or self._segment_builtin(path)
         return self._builtin
 
     def _read_cache(self, path: Path) -> tuple[tuple[Entry, ...], list[DocFields]] | None:
+        """JSON, not pickle: a cache file must never be able to run code."""
         try:
-            with path.open("rb") as fh:
-                entries, fields = pickle.load(fh)  # our own file in our cache dir
-            return tuple(entries), list(fields)
-        except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = tuple(entry_from_mapping(raw, where=path.name) for raw in data["entries"])
+            fields = [{name: list(tokens) for name, tokens in doc.items()} for doc in data["fields"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, EntryError):
             return None
+        return (entries, fields) if len(entries) == len(fields) else None
 
     def _segment_builtin(self, path: Path) -> tuple[tuple[Entry, ...], list[DocFields]]:
         entries = tuple(load_builtin(self.data_dir))
         fields = [self.fields_of(e) for e in entries]
         try:
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump((entries, fields), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = {"entries": [e.as_dict() for e in entries], "fields": fields}
+            tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
             tmp.replace(path)
-            for stale in self.cache_dir.glob("kb-*.pickle"):
-                if stale != path:  # caches of earlier versions of the data
-                    stale.unlink(missing_ok=True)
+            stale = [*self.cache_dir.glob("kb-*.json"), *self.cache_dir.glob("kb-*.pickle")]
+            for old in stale:
+                if old != path:  # caches of earlier versions of the data (or of this code)
+                    old.unlink(missing_ok=True)
         except OSError:
             logger.warning("cannot write the knowledge cache %s", path)
         return entries, fields
