@@ -41,7 +41,9 @@ def default_cache_dir() -> Path:
         return base
     except OSError:
         fallback = Path(tempfile.gettempdir()) / f"zhibu-cache-{os.getuid()}"
-        fallback.mkdir(parents=True, exist_ok=True)
+        fallback.mkdir(mode=0o700, exist_ok=True)
+        if fallback.stat().st_uid != os.getuid():  # someone else made it: do not trust its files
+            return Path(tempfile.mkdtemp(prefix="zhibu-cache-"))
         return fallback
 
 
