@@ -16,12 +16,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from bot.core.clock import SHANGHAI
+from bot.core.errors import ZhibuError
 from handlers import texts
 from handlers.attendance import Roll, roll
 from handlers.scope import subtree
 from storage.attendance import meetings_of
 from storage.models import Meeting, MeetingKind, MeetingStatus, Organization, OrgKind
-from storage.orgs import descendants
+from storage.orgs import branches_under, descendants
 
 MONTHLY = (MeetingKind.COMMITTEE, MeetingKind.GROUP, MeetingKind.THEME_DAY)
 QUARTERLY = (MeetingKind.GENERAL_ASSEMBLY, MeetingKind.LECTURE)
@@ -41,8 +42,15 @@ class Period:
     end: date  # exclusive
 
 
+class NotABranch(ZhibuError):
+    """The ledger is kept per 党支部; a higher organization's totals would hide a branch that fell short."""
+
+
 def build(session: Session, *, org: Organization, year: int, now: datetime) -> bytes:
     """The whole workbook as bytes; the caller writes or serves it."""
+    if not OrgKind(org.kind).is_branch:
+        names = "、".join(b.name for b in branches_under(session, org.id)) if org.id else ""
+        raise NotABranch(f"台账按党支部导出，请选一个支部 / the ledger is per branch, pick one: {names}")
     start = datetime(year, 1, 1, tzinfo=SHANGHAI)
     meetings = meetings_of(
         session,

@@ -125,6 +125,13 @@ def test_cli_ledger_writes_the_file(cli_env: Path, district: dict[str, int], yea
     assert load_workbook(written)["支委会"]["C2"].value == "研究发展党员"
 
 
+def test_cli_ledger_is_per_branch(cli_env: Path, district: dict[str, int]) -> None:
+    result = runner.invoke(app, ["export", "ledger", "--org", "某街道党工委", "--year", "2026"])
+    assert result.exit_code == 3
+    assert "第一党支部" in result.output and "第二党支部" in result.output
+    assert not list(cli_env.glob("*.xlsx"))
+
+
 def test_ics_parses_back(engine: Engine, district: dict[str, int], year_of_meetings: None) -> None:
     with session_scope(engine) as session:
         org = session.get(Organization, district["第一党支部"])
