@@ -25,6 +25,15 @@ def test_the_segmented_base_is_cached_and_not_segmented_again(
     assert second.search("支委会多久开一次").hits[0].entry.key == "committee-frequency"
 
 
+def test_a_damaged_cache_is_ignored_and_rewritten(kb_data: Path, tmp_path: Path) -> None:
+    KnowledgeBase(kb_data, cache_dir=tmp_path).warm()
+    [cache] = tmp_path.glob("kb-*.json")
+    cache.write_text('{"entries": [{"key": 1}], "fields"', encoding="utf-8")
+    fresh = KnowledgeBase(kb_data, cache_dir=tmp_path)
+    assert fresh.search("支委会多久开一次").hits[0].entry.key == "committee-frequency"
+    assert '"fields"' in cache.read_text(encoding="utf-8") and cache.read_text(encoding="utf-8").endswith("}")
+
+
 def test_a_changed_base_is_segmented_again(kb_data: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()

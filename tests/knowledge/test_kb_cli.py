@@ -60,6 +60,12 @@ def test_add_search_export_import_delete(cli_env: Path, engine: Engine) -> None:
     assert "room-301" not in runner.invoke(app, ["kb", "search", "会议室在哪", "--org", "第一党支部"]).output
 
 
+def test_search_says_when_a_chat_command_takes_the_message(cli_env: Path) -> None:
+    result = runner.invoke(app, ["kb", "search", "工资8000交多少党费"])
+    assert result.exit_code == 0, result.output
+    assert "dues" in result.output and "tokens" in result.output
+
+
 def test_import_csv_with_gbk_and_bad_files(cli_env: Path, engine: Engine) -> None:
     _branches(engine)
     csv_file = cli_env / "entries.csv"
