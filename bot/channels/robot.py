@@ -9,16 +9,15 @@ the limit is 20 messages a minute per robot (bot.ratelimit keeps under it).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from bot.channels._http import LoopClient
 from bot.channels._split import split_message
 from bot.core.channel import ChannelLimits
-from bot.core.errors import Misconfigured, PermanentFailure, RetryLater, SendError
+from bot.core.errors import PermanentFailure, RetryLater, SendError
 from bot.core.messages import Reply, Target
 
 CHANNEL = "robot"
@@ -33,28 +32,13 @@ CONFIG_CODES = {93000: "the webhook key is not valid: check robot.{name}.webhook
 
 
 class RobotAccount(BaseModel):
-    """One ``[robot.NAME]`` table."""
+    """One ``[robot.NAME]`` table (validated with bot.channels._callback.load_accounts)."""
 
     model_config = ConfigDict(extra="forbid")
 
     webhook_key: SecretStr = Field(min_length=8)
     base_url: str = Field(default="https://qyapi.weixin.qq.com", pattern=r"^https?://")
     timeout: float = Field(default=10.0, gt=0)
-
-
-def load_robots(tables: Mapping[str, Any]) -> dict[str, RobotAccount]:
-    """Validate every ``[robot.NAME]`` table at start-up; the error names the key."""
-    robots: dict[str, RobotAccount] = {}
-    for name, table in tables.items():
-        if not isinstance(table, Mapping):
-            raise Misconfigured(f"robot.{name}", "must be a table of settings")
-        try:
-            robots[name] = RobotAccount.model_validate(dict(table))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            key = ".".join(str(part) for part in ("robot", name, *first["loc"]))
-            raise Misconfigured(key, first["msg"]) from None
-    return robots
 
 
 class RobotChannel:
@@ -66,8 +50,7 @@ class RobotChannel:
     def __init__(self, account_name: str, account: RobotAccount) -> None:
         self.account_name = account_name
         self.account = account
-        self._http: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._http = LoopClient(self.account.timeout)
 
     async def send(self, target: Target, reply: Reply) -> str:
         """Post the reply (markdown when it has one), cut under the size limit; robots return no message id."""
@@ -86,7 +69,7 @@ class RobotChannel:
         url = f"{self.account.base_url.rstrip('/')}/cgi-bin/webhook/send"
         params = {"key": self.account.webhook_key.get_secret_value()}
         try:
-            response = await self._client().post(url, params=params, json=payload)
+            response = await self._http.get().post(url, params=params, json=payload)
         except httpx.HTTPError as exc:
             raise RetryLater(f"robot {self.account_name}: network error {type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code == 429:
@@ -106,15 +89,5 @@ class RobotChannel:
         hint = CONFIG_CODES.get(code, "").format(name=self.account_name)
         return PermanentFailure(f"robot errcode {code}: {hint or message}")
 
-    def _client(self) -> httpx.AsyncClient:
-        """One connection pool per event loop (tests run several loops; serve runs one)."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._loop is not loop:
-            self._http = httpx.AsyncClient(timeout=self.account.timeout)
-            self._loop = loop
-        return self._http
-
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._http.aclose()

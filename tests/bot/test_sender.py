@@ -9,14 +9,16 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
 from bot.channels.robot import RobotAccount, RobotChannel
 from bot.core.messages import Reply, Target
 from bot.sender import RetryPolicy, Sender
 from storage.db import session_scope
-from storage.models import Delivery, DeliveryStatus
-from storage.outbox import claim_due, enqueue
+from storage.models import Delivery
+from storage.outbox import claim_due
+from tests.bot.outbox_world import drain, sleeper, statuses
+from tests.bot.outbox_world import queue as queue_to
 from tests.fakes.clock import FakeClock
 from tests.fakes.robot_api import RobotApi
 from tests.fakes.serve import serve
@@ -37,39 +39,13 @@ def robot(api: RobotApi) -> Iterator[RobotChannel]:
 
 
 def make_sender(engine: Engine, clock: FakeClock, robot: RobotChannel, **kwargs: object) -> Sender:
-    async def sleep(seconds: float) -> None:
-        clock.advance(timedelta(seconds=seconds))
-
     return Sender(
-        engine, {("robot", "branch1"): robot}, clock, sleep=sleep, rng=random.Random(7), **kwargs  # type: ignore[arg-type]
+        engine, {("robot", "branch1"): robot}, clock, sleep=sleeper(clock), rng=random.Random(7), **kwargs  # type: ignore[arg-type]
     )
 
 
 def queue(engine: Engine, clock: FakeClock, texts: list[str]) -> None:
-    with session_scope(engine) as session:
-        for n, text in enumerate(texts):
-            enqueue(session, target=TARGET, reply=Reply(text), dedupe_key=f"m:{n}", not_before=clock.now())
-
-
-def statuses(engine: Engine) -> dict[str, int]:
-    with Session(engine) as session:
-        rows = session.exec(select(Delivery.status, func.count()).group_by(col(Delivery.status)))
-        return {status: count for status, count in rows}
-
-
-async def drain(senders: list[Sender], engine: Engine, clock: FakeClock, rounds: int = 500) -> None:
-    """Run the senders until nothing is left to send, jumping the clock to the next due row when idle."""
-    for _ in range(rounds):
-        claimed = sum(await asyncio.gather(*(sender.run_once() for sender in senders)))
-        if claimed:
-            continue
-        with Session(engine) as session:
-            waiting = col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
-            due = session.exec(select(func.min(Delivery.next_try_at)).where(waiting)).one()
-        if due is None:
-            return
-        clock.set(max(due, clock.now()))
-    raise AssertionError("the outbox did not drain")
+    queue_to(engine, clock, TARGET, texts)
 
 
 def run(robot: RobotChannel, work: object) -> None:
