@@ -16,18 +16,22 @@ from sqlalchemy import Engine
 from starlette.routing import BaseRoute
 
 from bot.channels._callback import load_accounts
-from bot.channels._tokens import MemoryTokenStore
+from bot.channels.robot import RobotAccount, RobotChannel
+from bot.channels.telegram import TelegramAccount, TelegramChannel, TelegramPoller
 from bot.channels.wechat import WeChatAccount, WeChatChannel
 from bot.channels.wecom import WeComAccount, WeComChannel
 from bot.core.channel import OutboundChannel, TokenStore
 from bot.core.clock import Clock, SystemClock
 from bot.feeds import routes as feed_routes
 from bot.router import Router
+from bot.sender import Sender
 from bot.settings import Settings
+from bot.telegram_webhook import TelegramGateway
 from schedules.service import SchedulerService
 from storage.db import make_engine, require_current
 from storage.wal import WalCheckpointer
 from storage.knowledge.base import default_base
+from storage.tokens import DatabaseTokenStore
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,8 @@ class Runtime:
     router: Router
     wechat: dict[str, WeChatChannel]
     wecom: dict[str, WeComChannel]
+    telegram: dict[str, TelegramChannel] = field(default_factory=dict)
+    robots: dict[str, RobotChannel] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
     _started: list[Service] = field(default_factory=list)
@@ -60,6 +66,10 @@ class Runtime:
             channels[(wechat.name, name)] = wechat
         for name, wecom in self.wecom.items():
             channels[(wecom.name, name)] = wecom
+        for name, telegram in self.telegram.items():
+            channels[(telegram.name, name)] = telegram
+        for name, robot in self.robots.items():
+            channels[(robot.name, name)] = robot
         return channels
 
     async def start(self) -> None:
@@ -71,6 +81,8 @@ class Runtime:
     async def stop(self) -> None:
         while self._started:
             await self._started.pop().stop()
+        for channel in (*self.telegram.values(), *self.robots.values()):
+            await channel.aclose()
         self.router.close()
 
 
@@ -84,11 +96,13 @@ def build_runtime(
     """Everything ``zhibu serve`` runs, validated; raises Misconfigured or SchemaOutdated before serving."""
     wechat_accounts = load_accounts("wechat", settings.wechat, WeChatAccount)
     wecom_accounts = load_accounts("wecom", settings.wecom, WeComAccount)
+    telegram_accounts = load_accounts("telegram", settings.telegram, TelegramAccount)
+    robot_accounts = load_accounts("robot", settings.robot, RobotAccount)
     engine = engine or make_engine(settings.db_url)
     checkpointer = WalCheckpointer(engine)  # before the first connection, which it configures
     require_current(engine)
     clock = clock or SystemClock(settings.tz)
-    tokens = tokens or MemoryTokenStore(clock)
+    tokens = tokens or DatabaseTokenStore(engine, clock)  # one token per app for every process
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -97,9 +111,22 @@ def build_runtime(
         router=Router(engine, clock, deadline=settings.reply_deadline),
         wechat={name: WeChatChannel(name, a, clock=clock, tokens=tokens) for name, a in wechat_accounts.items()},
         wecom={name: WeComChannel(name, a, clock=clock, tokens=tokens) for name, a in wecom_accounts.items()},
+        telegram={name: TelegramChannel(name, a, clock=clock) for name, a in telegram_accounts.items()},
+        robots={name: RobotChannel(name, a) for name, a in robot_accounts.items()},
         routes=[*feed_routes(engine, clock)],  # GET /calendar/{token}.ics: branch calendars for phones
         services=[checkpointer],  # SQLite: checkpoints in a thread, not inside a callback's commit
     )
     if settings.schedules.enabled:  # guides, birthdays, reminders, nudges: only in the leading process
         runtime.services.append(SchedulerService(engine, settings.schedules.to_settings(), clock))
+    _add_delivery(runtime)
     return runtime
+
+
+def _add_delivery(runtime: Runtime) -> None:
+    """Telegram's webhook route or pollers, and the outbox sender every process runs (claims never overlap)."""
+    gateway = TelegramGateway(runtime.telegram, runtime.router, runtime.engine)
+    runtime.routes.append(gateway.route())
+    for channel in runtime.telegram.values():
+        if channel.account.webhook_secret is None:  # no public URL: long polling instead of the webhook
+            runtime.services.append(TelegramPoller(channel, gateway.answer))
+    runtime.services.append(Sender(runtime.engine, runtime.outbound(), runtime.clock))

@@ -1,0 +1,71 @@
+"""Telegram updates (webhook or long polling) → router → outbox.
+
+Telegram lets a webhook answer carry one Bot API call, but then nobody learns
+whether it arrived; so the webhook answers an empty 200 at once and every
+reply goes through the outbox and the sender (rate limits, retries, records).
+The router's dedupe sees ``update_id:date``, so Telegram's redelivery of an
+update is answered once. The first part of a reply is queued a second before
+the rest (which the router queued itself) so the sender keeps them in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.app import BodyTooLarge, read_body
+from bot.channels.telegram import TelegramChannel
+from bot.core.errors import InboundRejected
+from bot.core.messages import Inbound, Reply, Target
+from bot.router import Router
+from storage.db import session_scope
+from storage.outbox import enqueue
+
+logger = logging.getLogger(__name__)
+
+
+class TelegramGateway:
+    def __init__(self, channels: Mapping[str, TelegramChannel], router: Router, engine: Engine) -> None:
+        self.channels = channels
+        self.router = router
+        self.engine = engine
+
+    async def answer(self, inbound: Inbound) -> None:
+        """Handle one message; its replies go to the outbox."""
+        channel = self.channels[inbound.account]
+        reply = await self.router.respond(inbound, channel.limits)
+        if reply is not None:
+            await asyncio.to_thread(self._queue_first, inbound, reply)
+
+    def _queue_first(self, inbound: Inbound, reply: Reply) -> None:
+        target = Target(inbound.channel, inbound.account, inbound.chat_id, inbound.is_group)
+        key = f"reply-first:{inbound.channel}:{inbound.account}:{inbound.message_id}"
+        with session_scope(self.engine) as session:
+            first = inbound.received_at - timedelta(seconds=1)
+            enqueue(session, target=target, reply=reply, dedupe_key=key, not_before=first)
+
+    async def webhook(self, request: Request) -> Response:
+        channel = self.channels.get(request.path_params["account"])
+        if channel is None or channel.account.webhook_secret is None:
+            return PlainTextResponse("unknown account", status_code=404)
+        try:
+            channel.check_secret(request.headers)
+            inbound = channel.parse(await read_body(request))
+        except BodyTooLarge:
+            return PlainTextResponse("too large", status_code=413)
+        except InboundRejected as exc:
+            logger.warning("telegram update refused path=%s: %s", request.url.path, exc.reason)
+            return PlainTextResponse("", status_code=exc.status)
+        if inbound is not None:
+            await self.answer(inbound)
+        return Response(status_code=200)
+
+    def route(self) -> Route:
+        return Route("/telegram/{account}", self.webhook, methods=["POST"])
