@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from bot.core.clock import SHANGHAI
 from schedules import birthdays, compliance
 from schedules.workdays import is_working_day
+from storage.jobruns import days_to_cover
 from storage.models import Delivery, JobRun
 from tests.schedules import world as demo
 
@@ -71,3 +72,12 @@ def test_nudges_wait_for_a_working_day(engine: Engine) -> None:
         assert compliance.run(datetime(2026, 2, 23, 10, 0, tzinfo=SHANGHAI), session=session) == 0
         assert compliance.run(datetime(2026, 2, 24, 10, 0, tzinfo=SHANGHAI), session=session) > 0
         assert any("第二党支部本月还没有召开支委会" in t for t in _texts(session, "nudge"))
+
+
+def test_missed_days_are_covered_within_the_catch_up_window_and_a_first_run_covers_today(engine: Engine) -> None:
+    with Session(engine) as session:
+        today = date(2026, 11, 23)
+        assert days_to_cover(session, job_id="x", today=today, catch_up_days=3) == [today]
+        session.add(JobRun(job_id="x", last_day=date(2026, 11, 17)))
+        covered = days_to_cover(session, job_id="x", today=today, catch_up_days=3)
+        assert covered == [date(2026, 11, d) for d in (20, 21, 22, 23)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
@@ -72,3 +72,33 @@ def test_jobs_list_shows_every_job_with_a_next_run(engine: Engine) -> None:
     assert rows["birthdays"] == datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
     assert rows["meeting_reminders"] == datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)  # due now counts
     assert set(rows) == {"guides", "birthdays", "meeting_reminders", "meeting_plans", "compliance"}
+
+
+def test_days_of_missed_runs_coalesce_into_one_run_that_covers_the_missed_days(db_url: str) -> None:
+    first = make_engine(db_url)
+    start_scheduler(first, SETTINGS).shutdown(wait=True)
+    _pretend_missed(first, "compliance", datetime.now(SHANGHAI) - timedelta(days=4, hours=1))  # four fire times
+    with Session(first) as session:
+        session.add(JobRun(job_id="compliance", last_day=date(2026, 11, 17)))
+        session.commit()
+    first.dispose()
+    second = make_engine(db_url)
+    outcome: list[int] = []
+    done = threading.Event()
+
+    def seen(event: JobExecutionEvent) -> None:
+        if event.job_id == "compliance":
+            outcome.append(event.code)
+            done.set()
+
+    clock = FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI))
+    again = start_scheduler(second, SETTINGS, clock=clock, listener=(seen, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED))
+    try:
+        assert done.wait(timeout=20)
+    finally:
+        again.shutdown(wait=True)
+    assert outcome == [EVENT_JOB_EXECUTED]  # once, not four times
+    with Session(second) as session:
+        run = session.get(JobRun, "compliance")
+        assert run is not None and run.last_day == date(2026, 11, 23)
+    second.dispose()
