@@ -26,7 +26,7 @@ from bot.feeds import routes as feed_routes
 from bot.router import Router
 from bot.sender import Sender
 from bot.settings import Settings
-from bot.telegram_webhook import TelegramGateway
+from bot.telegram_webhook import TelegramGateway, WebhookRegistration
 from schedules.service import SchedulerService
 from storage.db import make_engine, require_current
 from storage.wal import WalCheckpointer
@@ -126,6 +126,8 @@ def _add_delivery(runtime: Runtime) -> None:
     """Telegram's webhook route or pollers, and the outbox sender every process runs (claims never overlap)."""
     gateway = TelegramGateway(runtime.telegram, runtime.router, runtime.engine)
     runtime.routes.append(gateway.route())
+    if runtime.telegram:
+        runtime.services.append(WebhookRegistration(runtime.telegram, runtime.settings.public_url))
     for channel in runtime.telegram.values():
         if channel.account.webhook_secret is None:  # no public URL: long polling instead of the webhook
             runtime.services.append(TelegramPoller(channel, gateway.answer))

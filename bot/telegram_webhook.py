@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from bot.app import BodyTooLarge, read_body
 from bot.channels.telegram import TelegramChannel
-from bot.core.errors import InboundRejected
+from bot.core.errors import InboundRejected, SendError
 from bot.core.messages import Inbound, Reply, Target
 from bot.router import Router
 from storage.db import session_scope
@@ -69,3 +69,32 @@ class TelegramGateway:
 
     def route(self) -> Route:
         return Route("/telegram/{account}", self.webhook, methods=["POST"])
+
+
+class WebhookRegistration:
+    """On start-up, point each webhook-mode bot at ``public_url/telegram/NAME`` (setWebhook is idempotent).
+
+    Telegram only calls HTTPS URLs on ports 443, 80, 88 or 8443; a refusal is
+    logged, not fatal, so the rest of ``zhibu serve`` still runs.
+    """
+
+    def __init__(self, channels: Mapping[str, TelegramChannel], public_url: str) -> None:
+        self.channels = channels
+        self.public_url = public_url.rstrip("/")
+
+    async def start(self) -> None:
+        for name, channel in self.channels.items():
+            if channel.account.webhook_secret is None:
+                continue
+            if not self.public_url:
+                logger.warning("telegram %s: set public_url (ZHIBU_PUBLIC_URL) so the webhook can be registered", name)
+                continue
+            url = f"{self.public_url}/telegram/{name}"
+            try:
+                await channel.set_webhook(url)
+                logger.info("telegram %s: webhook set to %s", name, url)
+            except SendError as exc:
+                logger.error("telegram %s: setWebhook to %s refused: %s", name, url, exc)
+
+    async def stop(self) -> None:
+        return None

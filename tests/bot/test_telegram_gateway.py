@@ -17,6 +17,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.channels.telegram import TelegramPoller
+from bot.telegram_webhook import WebhookRegistration
 from storage.models import Delivery
 from tests.bot.test_telegram import SECRET, TOKEN, update
 from tests.fakes.clock import FakeClock
@@ -42,7 +43,13 @@ def runtime(api: tuple[TelegramApi, str], db_url: str, engine: Engine, clock: Fa
         "nopublicurl": {"bot_token": TOKEN, "api_base_url": base},
     }
     robot = {"branch1": {"webhook_key": "robot-key-0001"}}
-    settings = Settings(database_url=db_url, telegram=telegram, robot=robot, schedules={"enabled": False})
+    settings = Settings(
+        database_url=db_url,
+        telegram=telegram,
+        robot=robot,
+        schedules={"enabled": False},
+        public_url="https://zhibu.example.org/",
+    )
     built = build_runtime(settings, clock=clock, engine=engine)
     yield built
     built.router.close()
@@ -118,3 +125,14 @@ async def test_polling_answers_like_the_webhook(stopping: Runtime, api: tuple[Te
     assert await poller.poll_once() == 0  # confirmed by the offset, not handed over twice
     [reply] = outbox(engine)
     assert reply.chat_id == "-100555" and reply.is_group and reply.account == "nopublicurl"
+
+
+async def test_start_up_registers_the_webhook_with_its_secret(
+    stopping: Runtime, api: tuple[TelegramApi, str]
+) -> None:
+    fake = api[0]
+    [registration] = [s for s in stopping.services if isinstance(s, WebhookRegistration)]
+    await registration.start()
+    assert fake.webhook is not None and fake.webhook["url"] == "https://zhibu.example.org/telegram/default"
+    assert fake.webhook["secret_token"] == SECRET
+    assert [params.get("url") for method, params in fake.calls if method == "setWebhook"] == [fake.webhook["url"]]
