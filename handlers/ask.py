@@ -1,9 +1,10 @@
 """Free-text questions: the knowledge base's answer, "你是不是想问", or a friendly "I don't know".
 
 A wrong confident answer about Party rules is worse than none, so an answer is
-given only when the best entry covers most of what the question says (its
-share of the question's IDF) and scores well; otherwise the top questions are
-offered as numbered choices, and a reply with the number picks one.
+given only when the best entry matches a party-building term, covers most of
+what the question says (its share of the question's IDF), and is clearly ahead
+of any other on-topic entry; otherwise the close entries are offered as
+numbered choices ("你是不是想问"), and a reply with the number picks one.
 """
 
 from __future__ import annotations
@@ -39,9 +40,8 @@ class AskPolicy:
     tie_ratio: float = 0.85  # a runner-up this close in score...
     tie_fit_gap: float = 0.3  # ...that fits nearly as well...
     tie_coverage_gap: float = 0.05  # ...and covers as much of the question makes it ambiguous
-    single_term_fit: float = (
-        0.8  # a one-word question ("支委会") is answered only by an entry about just that
-    )
+    # a one-word question ("支委会") is answered only by an entry about just that word
+    single_term_fit: float = 0.8
     suggest_coverage: float = 0.3  # below this nothing is close enough even to suggest
     suggest_score: float = 0.5
     suggest_ratio: float = 0.65  # a choice scores at least this share of the best one
