@@ -37,9 +37,12 @@ def next_meeting(ctx: HandlerContext) -> list[Reply]:
         return [Reply(texts.LIVE_NO_BRANCH)]
     found = _KIND.search(ctx.text)
     kind = KIND_ALIASES[found.group(0)] if found else None
+    org_ids = [org.id]  # the branch, and the asker's own 党小组 for 党小组会
+    if ctx.asker is not None and ctx.asker.group_id is not None:
+        org_ids.append(ctx.asker.group_id)
     meetings = [
         m
-        for m in upcoming(ctx.session, org_ids=[org.id], now=ctx.now, limit=50)
+        for m in upcoming(ctx.session, org_ids=org_ids, now=ctx.now, limit=50)
         if kind is None or m.kind == kind
     ]
     label = kind.value if kind else "会议"

@@ -85,6 +85,15 @@ def test_next_meeting_of_the_askers_branch(engine: Engine, clock: FakeClock) -> 
     reply = say(engine, clock, "党员", "下次支委会什么时候开")
     assert "2026年12月3日" in reply and "15:00" in reply and "社区三楼会议室" in reply and "民主评议" in reply
     assert "2026年12月12日" in say(engine, clock, "党员", "下一次党课是哪天")
+    with session_scope(engine) as session:
+        group, _ = get_or_create(session, name="第一党小组", kind="党小组", parent_id=ids["first"])
+        other, _ = get_or_create(session, name="第二党小组", kind="党小组", parent_id=ids["first"])
+        member = session.get(Member, ids["党员"])
+        assert member is not None and group.id is not None and other.id is not None
+        member.group_id = group.id
+        create_meeting(session, org_id=other.id, kind="党小组会", starts_at=start + timedelta(days=1))
+        create_meeting(session, org_id=group.id, kind="党小组会", starts_at=start + timedelta(days=2))
+    assert "2026年12月5日" in say(engine, clock, "党员", "下次党小组会在哪开")
     none = say(engine, clock, "党员", "下次主题党日啥时候")
     assert "还没有安排" in none and "每月" in none
 
