@@ -12,7 +12,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ class LocalVersion:
 
     count: int
     newest: str
-    id_sum: int = field(default=0)
+    id_sum: int  # with count and newest: also a delete and an add within one timestamp tick
 
 
 def _as_list(value: Any) -> tuple[str, ...]:
