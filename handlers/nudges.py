@@ -80,16 +80,18 @@ def quarterly_meetings(session: Session, *, branch: Organization, day: date, now
 
 
 def annual_meetings(session: Session, *, branch: Organization, deadline: date, now: datetime,
-                    quiet: QuietHours) -> int:
-    """No 组织生活会 / 民主评议党员 in the year ending at ``deadline`` (held or planned)."""
+                    quiet: QuietHours, overdue: bool = False) -> int:
+    """No 组织生活会 / 民主评议党员 in the year ending at ``deadline`` (held or planned); ``overdue`` once it passed."""
     window_start = _at(add_months(deadline, -12) + timedelta(days=1))
     units, _ = _unit_ids(session, branch)
     queued = 0
     for kind in (MeetingKind.LIFE_MEETING, MeetingKind.APPRAISAL):
         if not count_held(session, org_ids=units, kinds=[kind], start=window_start,
                           end=_at(deadline + timedelta(days=1))):
-            text = texts.NUDGE_ANNUAL.format(branch=branch.name, kind=kind, deadline=texts.cn_date(deadline))
-            queued += _send(session, branch, text, (kind, deadline.isoformat()), now, quiet)
+            template = texts.NUDGE_ANNUAL_OVERDUE if overdue else texts.NUDGE_ANNUAL
+            text = template.format(branch=branch.name, kind=kind, deadline=texts.cn_date(deadline))
+            tag = f"{deadline.isoformat()}{'-overdue' if overdue else ''}"
+            queued += _send(session, branch, text, (kind, tag), now, quiet)
     return queued
 
 

@@ -306,6 +306,7 @@ NUDGE_QUARTERLY = (
     "{kind}一般每季度1次，请及时安排。"
 )
 NUDGE_ANNUAL = "【工作提醒】{branch}还没有安排{kind}，上级要求{deadline}前完成，请及早准备。"
+NUDGE_ANNUAL_OVERDUE = "【工作提醒】{branch}的{kind}应在{deadline}前完成，系统中还没有记录。已开过的请补录，未开的请尽快安排。"
 NUDGE_PROBATION_DUE = (
     "【转正提醒】预备党员{name}的预备期将于{end}期满。请提醒本人提交书面转正申请，"
     "并在期满后及时召开支部党员大会讨论其转正（不得提前讨论）。"

@@ -21,6 +21,11 @@ def next_life_deadline(cfg: ComplianceSettings, day: date) -> date:
     return this_year if this_year >= day else cfg.life_deadline(day.year + 1)
 
 
+def last_life_deadline(cfg: ComplianceSettings, day: date) -> date:
+    this_year = cfg.life_deadline(day.year)
+    return this_year if this_year < day else cfg.life_deadline(day.year - 1)
+
+
 def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = None) -> int:
     cfg = settings or ScheduleSettings()
     rules = cfg.compliance
@@ -29,7 +34,7 @@ def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = 
         if not is_working_day(day):
             return 0
         quarter_start, _ = nudges.quarter_of(day)
-        deadline = next_life_deadline(rules, day)
+        deadline, passed = next_life_deadline(rules, day), last_life_deadline(rules, day)
         probationers = audience.probationers_by_branch(session)
         queued = 0
         for branch in audience.all_branches(session):
@@ -39,6 +44,9 @@ def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = 
                 queued += nudges.quarterly_meetings(session, branch=branch, day=day, now=now, quiet=cfg.quiet)
             if (deadline - day).days <= rules.life_meeting_warn_days:
                 queued += nudges.annual_meetings(session, branch=branch, deadline=deadline, now=now, quiet=cfg.quiet)
+            if (day - passed).days <= rules.life_meeting_warn_days:
+                queued += nudges.annual_meetings(session, branch=branch, deadline=passed, now=now, quiet=cfg.quiet,
+                                                 overdue=True)
             queued += nudges.probation(session, branch=branch, members=probationers.get(branch.id or 0, []),
                                        day=day, warn_days=rules.probation_warn_days, now=now, quiet=cfg.quiet)
         return queued

@@ -40,7 +40,8 @@ EXPECTED = {
     "meeting_reminder": 72,
     # A: 党小组会 12×2, quarterly 2 kinds×4×2, annual 2×2, 吴预备 due 1×2 + overdue Mar–Dec 10×2;
     # B: 支委会 12, quarterly 2×4, annual 2, 孙预备 due 1
-    "nudge": 24 + 16 + 4 + 2 + 20 + 12 + 8 + 2 + 1,
+    # and in January the 2025 组织生活会 / 民主评议 overdue: A 2 kinds × 2, B 2 × 1
+    "nudge": 24 + 16 + 4 + 2 + 20 + 12 + 8 + 2 + 1 + 6,
     "probation_member": 1,  # 孙预备 (bound) hears privately that the 转正 application is due; 吴预备 is not bound
     "guide": 4,  # March (published ahead) and June (published mid-month) × 2 branches
 }
