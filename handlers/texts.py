@@ -342,3 +342,6 @@ GUIDE_REPLACED = "，替换了原清单"
 GUIDE_SEND_SOON = "将在几分钟内"
 GUIDE_SEND_AT = "将于{day}"
 GUIDE_BAD_FILE = "清单没能读懂：{reason}"
+
+# --- Gateway delivery: WeCom group robots (bot/cli/robots.py) ---
+ROBOT_HELLO = "支部助手已接入本群。之后支部的通知、会议提醒和政治生日祝福会发到这里。"

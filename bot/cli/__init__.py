@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from bot.cli import audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, plans, serve
+from bot.cli import audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, plans, robots, serve
 
 app = typer.Typer(
     name="zhibu",
@@ -37,3 +37,4 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(guide.app, name="guide")
 app.add_typer(plans.app, name="plans")
+app.add_typer(robots.app, name="robots")
