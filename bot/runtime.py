@@ -8,7 +8,9 @@ in order) and ``routes`` (extra HTTP endpoints such as a Telegram webhook).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,7 +30,8 @@ from bot.sender import Sender
 from bot.settings import Settings
 from bot.telegram_webhook import TelegramGateway, WebhookRegistration
 from schedules.service import SchedulerService
-from storage.db import make_engine, require_current
+from storage.chats import move_chat
+from storage.db import make_engine, require_current, session_scope
 from storage.wal import WalCheckpointer
 from storage.knowledge.base import default_base
 from storage.tokens import DatabaseTokenStore
@@ -111,7 +114,10 @@ def build_runtime(
         router=Router(engine, clock, deadline=settings.reply_deadline),
         wechat={name: WeChatChannel(name, a, clock=clock, tokens=tokens) for name, a in wechat_accounts.items()},
         wecom={name: WeComChannel(name, a, clock=clock, tokens=tokens) for name, a in wecom_accounts.items()},
-        telegram={name: TelegramChannel(name, a, clock=clock) for name, a in telegram_accounts.items()},
+        telegram={
+            name: TelegramChannel(name, a, clock=clock, on_migrated=_mover(engine, name))
+            for name, a in telegram_accounts.items()
+        },
         robots={name: RobotChannel(name, a) for name, a in robot_accounts.items()},
         routes=[*feed_routes(engine, clock)],  # GET /calendar/{token}.ics: branch calendars for phones
         services=[checkpointer],  # SQLite: checkpoints in a thread, not inside a callback's commit
@@ -120,6 +126,19 @@ def build_runtime(
         runtime.services.append(SchedulerService(engine, settings.schedules.to_settings(), clock))
     _add_delivery(runtime)
     return runtime
+
+
+def _mover(engine: Engine, account: str) -> Callable[[str, str], Awaitable[None]]:
+    """What a Telegram channel calls when a group got a new id: move its binding and waiting messages."""
+
+    def move(old_id: str, new_id: str) -> None:
+        with session_scope(engine) as session:
+            move_chat(session, channel="telegram", account=account, old_id=old_id, new_id=new_id)
+
+    async def moved(old_id: str, new_id: str) -> None:
+        await asyncio.to_thread(move, old_id, new_id)
+
+    return moved
 
 
 def _add_delivery(runtime: Runtime) -> None:

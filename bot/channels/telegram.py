@@ -74,10 +74,18 @@ class TelegramChannel:
     name = CHANNEL
     limits = LIMITS
 
-    def __init__(self, account_name: str, account: TelegramAccount, *, clock: Clock) -> None:
+    def __init__(
+        self,
+        account_name: str,
+        account: TelegramAccount,
+        *,
+        clock: Clock,
+        on_migrated: Callable[[str, str], Awaitable[None]] | None = None,
+    ) -> None:
         self.account_name = account_name
         self.account = account
         self.clock = clock
+        self.on_migrated = on_migrated  # (old chat id, new chat id): the runtime moves the chat's binding
         self._http = LoopClient(self.account.timeout)
 
     # -- inbound --
@@ -136,8 +144,10 @@ class TelegramChannel:
         try:
             result = await self.call("sendMessage", chat_id=chat_id, **params)
         except _Migrated as moved:
-            logger.warning("telegram group %s became supergroup %s: update its binding", chat_id, moved.new_id)
+            logger.warning("telegram group %s became supergroup %s", chat_id, moved.new_id)
             result = await self.call("sendMessage", chat_id=moved.new_id, **params)
+            if self.on_migrated is not None:
+                await self.on_migrated(chat_id, str(moved.new_id))
         return str(result.get("message_id", "")) if isinstance(result, Mapping) else ""
 
     async def get_updates(self, offset: int | None) -> list[dict[str, Any]]:

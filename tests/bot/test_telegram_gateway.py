@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -13,12 +14,16 @@ from sqlmodel import Session, select
 
 from bot.app import create_app
 from bot.core.errors import Misconfigured
+from bot.core.messages import Reply, Target
 from bot.runtime import Runtime, build_runtime
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.channels.telegram import TelegramPoller
 from bot.telegram_webhook import WebhookRegistration
-from storage.models import Delivery
+from storage.db import session_scope
+from storage.models import ChatBinding, Delivery, OrgKind
+from storage.orgs import get_or_create
+from storage.outbox import enqueue
 from tests.bot.test_telegram import SECRET, TOKEN, update
 from tests.fakes.clock import FakeClock
 from tests.fakes.serve import serve
@@ -136,3 +141,21 @@ async def test_start_up_registers_the_webhook_with_its_secret(
     assert fake.webhook is not None and fake.webhook["url"] == "https://zhibu.example.org/telegram/default"
     assert fake.webhook["secret_token"] == SECRET
     assert [params.get("url") for method, params in fake.calls if method == "setWebhook"] == [fake.webhook["url"]]
+
+
+async def test_a_group_that_became_a_supergroup_keeps_its_binding_and_its_queue(
+    stopping: Runtime, api: tuple[TelegramApi, str], engine: Engine, clock: FakeClock
+) -> None:
+    fake = api[0]
+    fake.migrated["-555"] = -1009999
+    target = Target("telegram", "default", "-555", is_group=True)
+    with session_scope(engine) as session:
+        branch, _ = get_or_create(session, name="第一党支部", kind=OrgKind.BRANCH, parent_id=None)
+        session.add(ChatBinding(channel="telegram", account="default", chat_id="-555", org_id=branch.id or 0))
+        enqueue(session, target=target, reply=Reply("会议通知"), dedupe_key="a", not_before=clock.now())
+        enqueue(session, target=target, reply=Reply("明天的提醒"), dedupe_key="b", not_before=clock.now() + timedelta(days=1))
+    await sender_of(stopping).run_once()
+    assert fake.texts("-1009999") == ["会议通知"]
+    with Session(engine) as session:
+        assert [b.chat_id for b in session.exec(select(ChatBinding))] == ["-1009999"]
+        assert {d.dedupe_key: d.chat_id for d in session.exec(select(Delivery))} == {"a": "-555", "b": "-1009999"}

@@ -1,0 +1,29 @@
+"""A chat that changed its id: Telegram gives a group a new id when it becomes a supergroup.
+
+The binding (which organization the chat speaks for) and the messages still
+waiting for it move to the new id. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from storage.models import ChatBinding, Delivery, DeliveryStatus
+
+
+def move_chat(session: Session, *, channel: str, account: str, old_id: str, new_id: str) -> int:
+    """Point bindings and pending deliveries of ``old_id`` at ``new_id``; how many bindings moved."""
+    same_chat = (ChatBinding.channel == channel, ChatBinding.account == account, ChatBinding.chat_id == old_id)
+    moved = session.execute(update(ChatBinding).where(*same_chat).values(chat_id=new_id)).rowcount
+    session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.channel) == channel,
+            col(Delivery.account) == account,
+            col(Delivery.chat_id) == old_id,
+            col(Delivery.status) == DeliveryStatus.PENDING,
+        )
+        .values(chat_id=new_id)
+    )
+    return int(moved or 0)
