@@ -169,22 +169,27 @@ async def load(port: int, requests: list[bytes], seconds: float, concurrency: in
     return summarize(latencies, time.perf_counter() - began, errors)
 
 
-async def load_at_rate(port: int, requests: list[bytes], seconds: float, rate: float) -> dict[str, Any]:
-    """Open loop: one request every 1/rate s whatever the answers do; latency counts from the planned send."""
+async def load_at_rate(
+    port: int, requests: list[bytes], seconds: float, rate: float, connections: int = 64
+) -> dict[str, Any]:
+    """Open loop: one request every 1/rate s whatever the answers do, over at most ``connections``
+    connections; latency counts from the planned send, so waiting for a connection counts too."""
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    slots = asyncio.Semaphore(connections)
     latencies: list[float] = []
     errors = 0
 
     async def fire(raw: bytes, planned: float) -> None:
         nonlocal errors
-        reader, writer = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
-        status, close, body = await _one(reader, writer, raw)
-        latencies.append(time.perf_counter() - planned)
-        errors += status != 200 or b"<Encrypt>" not in body
-        if close:
-            writer.close()
-        else:
-            idle.append((reader, writer))
+        async with slots:
+            reader, writer = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
+            status, close, body = await _one(reader, writer, raw)
+            latencies.append(time.perf_counter() - planned)
+            errors += status != 200 or b"<Encrypt>" not in body
+            if close:
+                writer.close()
+            else:
+                idle.append((reader, writer))
 
     began = time.perf_counter()
     tasks = []
