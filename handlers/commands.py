@@ -110,7 +110,7 @@ def explain(ctx: HandlerContext) -> ask.Outcome:
     command = route(ctx)
     if command is not None and command.name == "kb-pick":
         return ask.resolve_pick(ctx)
-    if command is None or (command.name == "dues" and dues.parse_income(ctx.text) is None):
+    if command is None or (command.name == "dues" and dues.income_question(ctx.text) is None):
         return ask.resolve(ctx)
     replies = command.handler(ctx)
     return ask.Outcome("live", "\n".join(r.text for r in replies), None, f"live:{command.name}")

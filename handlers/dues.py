@@ -31,6 +31,10 @@ RETIRED: tuple[tuple[Decimal | None, Decimal], ...] = (
     (Decimal(5000), Decimal("0.005")),
     (None, Decimal("0.01")),
 )
+_INCOME_WORDS = re.compile(
+    r"工资|收入|月薪|薪水|薪资|薪酬|年薪|税后|税前|到手|挣|退休金|退休费|离休费|养老金|基数"
+)
+_HOW_MUCH = re.compile(r"(?:交|缴|党费).{0,6}?(?:多少|几块|几元)")
 RETIRED_WORDS = re.compile(r"退休|离休|养老金|养老保险金")
 _AMOUNT = re.compile(
     r"(\d+(?:\.\d+)?)\s*(万|w|千|k|百)?(?![\d.])\s*(年|个?月|号|日|岁|%|周|天|次|小时)?", re.IGNORECASE
@@ -111,10 +115,21 @@ def describe(dues: Dues) -> str:
     )
 
 
+def income_question(text: str) -> Decimal | None:
+    """The income when ``text`` asks what it pays ("工资8000", "8000交多少"); None for other 党费 questions.
+
+    "党费超过一千块上交中央吗" names an amount, not an income, and is a question for the knowledge base.
+    """
+    plain = simplify(text)
+    if not (_INCOME_WORDS.search(plain) or _HOW_MUCH.search(plain)):
+        return None
+    return parse_income(plain)
+
+
 def calculate(ctx: HandlerContext) -> list[Reply]:
-    """Answer "月收入8000交多少党费"; without a usable amount it is an ordinary question."""
-    base = parse_income(ctx.text)
+    """Answer "月收入8000交多少党费"; any other question about 党费 goes to the knowledge base."""
+    base = income_question(ctx.text)
     if base is None:
-        return answer(ctx)  # a question about 党费 without an amount: the knowledge base explains
+        return answer(ctx)
     retired = bool(RETIRED_WORDS.search(simplify(ctx.text)))
     return [Reply(describe(compute(base, retired=retired)))]

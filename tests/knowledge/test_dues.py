@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.dues import compute, describe, parse_income
+from handlers.dues import compute, describe, income_question, parse_income
 
 
 @pytest.mark.parametrize(
@@ -71,6 +71,21 @@ def test_income_is_read_from_colloquial_text(text: str, amount: str) -> None:
 )
 def test_no_income_in_questions_about_dues(text: str) -> None:
     assert parse_income(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("党费咋算 工资8000", "8000"),
+        ("8000交多少党费", "8000"),
+        ("税后5000党费多少", "5000"),
+        ("退休金4000", "4000"),
+        ("党费超过一千块上交中央吗", None),
+        ("一次交1000元党费要上交吗", None),
+    ],
+)
+def test_only_questions_about_an_income_are_calculated(text: str, amount: str | None) -> None:
+    assert income_question(text) == (Decimal(amount) if amount else None)
 
 
 def test_the_reply_states_base_bracket_and_amount() -> None:
