@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from bot.core.clock import SHANGHAI
 from bot.core.messages import Reply, Target
 from handlers import texts
 from handlers.outbound import queue_all
@@ -50,7 +51,7 @@ def queue_day(session: Session, *, day: date, now: datetime, quiet: QuietHours) 
     members = anniversaries.celebrating_on(session, day)
     if not members:
         return 0
-    day_word = texts.BIRTHDAY_TODAY_WORD if day == now.date() else texts.BIRTHDAY_DAY_WORD.format(
+    day_word = texts.BIRTHDAY_TODAY_WORD if day == now.astimezone(SHANGHAI).date() else texts.BIRTHDAY_DAY_WORD.format(
         month=day.month, day=day.day
     )
     not_before = quiet.release(now)
