@@ -187,7 +187,8 @@ CONFIG_TEMPLATE = """\
 
 # [telegram.default]          # /telegram/default
 # bot_token = "..."
-# webhook_secret = "..."
+# webhook_secret = "..."      # leave out to long-poll (no public URL needed); with it, set public_url
+# api_base_url = "https://api.telegram.org"
 
 # --- Schedules (times are Asia/Shanghai) ---
 # [schedules]
@@ -200,6 +201,6 @@ CONFIG_TEMPLATE = """\
 # catch_up_days = 3                  # work missed while stopped runs once after a restart
 # life_meeting_deadline = "12-31"    # 组织生活会 / 民主评议 deadline (MM-DD)
 
-# [robot.branch1]             # 企业微信群机器人 (outbound only)
-# webhook_key = "..."
+# [robot.branch1]             # 企业微信群机器人 (outbound only); then: zhibu robots bind branch1 第一党支部
+# webhook_key = "..."         # the key= part of the robot's webhook URL
 """

@@ -266,10 +266,12 @@ class TelegramPoller:
         return len(updates)
 
     async def run(self) -> None:
-        await self.channel.delete_webhook()  # getUpdates answers 409 while a webhook is set
-        failures = 0
+        failures, webhook_cleared = 0, False
         while True:
             try:
+                if not webhook_cleared:  # getUpdates answers 409 while a webhook is set
+                    await self.channel.delete_webhook()
+                    webhook_cleared = True
                 await self.poll_once()
                 failures = 0
             except RetryLater as exc:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.ratelimit import ChannelRates, Rate, RateLimiter
 
 
@@ -59,3 +62,14 @@ def test_hold_stops_the_chat_until_the_platform_allows() -> None:
 def test_unknown_channels_are_not_limited() -> None:
     limiter = RateLimiter()
     assert all(limiter.reserve("console", "local", "me", is_group=False, now=0.0) == 0.0 for _ in range(1000))
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=30.0), min_size=1, max_size=200))
+def test_whatever_the_arrival_pattern_a_robot_gets_at_most_twenty_in_any_minute(gaps: list[float]) -> None:
+    limiter, now, sent = RateLimiter(), 0.0, []
+    for gap in gaps:
+        now += gap
+        while wait := limiter.reserve("robot", "b", "b", is_group=True, now=now):
+            now += wait
+        sent.append(now)
+    assert _most_in_window(sent, 60.0) <= 20
