@@ -15,6 +15,7 @@ from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PASS_RATE = 0.90
+WRONG_CONFIDENT_RATE = 0.02
 
 
 def _rows() -> list[tuple[str, str, str]]:
@@ -56,6 +57,21 @@ def test_at_least_90_percent_of_the_public_set_is_answered_right(engine: Engine,
     ]
     rate = 1 - len(misses) / len(rows)
     assert rate >= PASS_RATE, f"{rate:.0%} right; misses:\n" + "\n".join(misses)
+
+
+@pytest.mark.skipif(not (DATA / "questions.tsv").exists(), reason="no public question set")
+def test_public_questions_are_rarely_answered_wrongly_with_confidence(
+    engine: Engine, clock: FakeClock
+) -> None:
+    """A miss should be "你是不是想问" or the fallback, never another entry's answer given as right."""
+    rows = _rows()
+    outcomes = ask_all(engine, clock, [q for q, _, _ in rows])
+    wrong = [
+        f"{q} → expected {key}; answered {o.kind} {o.entry}"
+        for (q, key, fact), o in zip(rows, outcomes, strict=True)
+        if o.kind in ("answer", "live") and not _correct(o, key, fact)
+    ]
+    assert len(wrong) <= len(rows) * WRONG_CONFIDENT_RATE, "\n".join(wrong)
 
 
 @pytest.mark.skipif(not (DATA / "offtopic.txt").exists(), reason="no off-topic set")
