@@ -112,6 +112,8 @@ class Sender:
                 continue
             try:
                 await self._deliver(row)
+            except Misconfigured as exc:  # e.g. an account table the channel cannot use: retrying will not help
+                await self._after_failure(row, PermanentFailure(str(exc)))
             except Exception as exc:
                 logger.exception(
                     "delivery %s failed unexpectedly channel=%s account=%s chat=%s",
@@ -160,7 +162,7 @@ class Sender:
 
     async def _after_failure(self, row: Delivery, exc: SendError) -> None:
         where = f"delivery {row.id} channel={row.channel} account={row.account} chat={row.chat_id}"
-        if isinstance(exc, PermanentFailure | Misconfigured) or row.attempts >= self.policy.max_attempts:
+        if isinstance(exc, PermanentFailure) or row.attempts >= self.policy.max_attempts:
             error = str(exc) if row.attempts < self.policy.max_attempts else f"gave up after {row.attempts}: {exc}"
             logger.warning("%s failed: %s", where, error)
             await self._db(outbox.mark_failed, delivery_id=row.id, worker=self.worker, error=error)

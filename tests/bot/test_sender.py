@@ -181,3 +181,26 @@ def test_claiming_leaves_no_row_to_a_second_claim(engine: Engine, clock: FakeClo
     with session_scope(engine) as session:
         assert len(claim_due(session, now=clock.now(), limit=5, worker="x")) == 2
         assert claim_due(session, now=clock.now(), limit=5, worker="y") == []
+
+
+def test_a_bug_in_a_channel_is_logged_and_retried_without_stopping_the_others(
+    engine: Engine, clock: FakeClock, api: RobotApi, robot: RobotChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue(engine, clock, ["第一条", "第二条"])
+    real_send = robot.send
+
+    async def breaks_on_the_first(target: Target, reply: Reply) -> str:
+        if reply.text == "第一条":
+            raise KeyError("bug")
+        return await real_send(target, reply)
+
+    sender = make_sender(engine, clock, robot, policy=RetryPolicy(max_attempts=2))
+    sender.channels = {("robot", "branch1"): _Wrapped(robot, breaks_on_the_first)}
+    run(robot, drain([sender], engine, clock))
+    assert api.contents() == ["第二条"]
+    with Session(engine) as session:
+        broken = session.exec(select(Delivery).where(Delivery.text == "第一条")).one()
+        assert broken.status == "failed" and broken.attempts == 2 and "KeyError" in broken.last_error
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged and f"delivery {broken.id} " in logged[0].getMessage() and "chat=branch1" in logged[0].getMessage()
+    assert all(KEY not in r.getMessage() for r in caplog.records)
