@@ -25,6 +25,7 @@ from bot.channels.wecom import WeComAccount, WeComChannel
 from bot.core.channel import OutboundChannel, TokenStore
 from bot.core.clock import Clock, SystemClock
 from bot.feeds import routes as feed_routes
+from bot.housekeeping import Housekeeping
 from bot.router import Router
 from bot.sender import Sender
 from bot.settings import Settings
@@ -151,3 +152,4 @@ def _add_delivery(runtime: Runtime) -> None:
         if channel.account.webhook_secret is None:  # no public URL: long polling instead of the webhook
             runtime.services.append(TelegramPoller(channel, gateway.answer))
     runtime.services.append(Sender(runtime.engine, runtime.outbound(), runtime.clock))
+    runtime.services.append(Housekeeping(runtime.engine, runtime.clock))  # the inbound log's expiry

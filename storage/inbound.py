@@ -73,3 +73,10 @@ def _decode(raw: str | None) -> Reply | None:
         return None
     data = json.loads(raw)
     return Reply(text=data["text"], markdown=data.get("markdown"))
+
+
+def forget_before(session: Session, *, before: datetime) -> int:
+    """Drop entries received before ``before``: platforms stop retrying long before, and Telegram's
+    update ids may start again at a random number after a quiet week. How many were dropped."""
+    result = session.connection().execute(_TABLE.delete().where(_TABLE.c.received_at < before))
+    return int(result.rowcount or 0)

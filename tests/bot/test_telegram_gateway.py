@@ -19,9 +19,10 @@ from bot.runtime import Runtime, build_runtime
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.channels.telegram import TelegramPoller
+from bot.housekeeping import Housekeeping
 from bot.telegram_webhook import WebhookRegistration
 from storage.db import session_scope
-from storage.models import ChatBinding, Delivery, OrgKind
+from storage.models import ChatBinding, Delivery, InboundLog, OrgKind
 from storage.orgs import get_or_create
 from storage.outbox import enqueue
 from tests.bot.test_telegram import SECRET, TOKEN, update
@@ -159,3 +160,16 @@ async def test_a_group_that_became_a_supergroup_keeps_its_binding_and_its_queue(
     with Session(engine) as session:
         assert [b.chat_id for b in session.exec(select(ChatBinding))] == ["-1009999"]
         assert {d.dedupe_key: d.chat_id for d in session.exec(select(Delivery))} == {"a": "-555", "b": "-1009999"}
+
+
+async def test_the_handled_set_expires_after_two_days(
+    client: httpx.AsyncClient, runtime: Runtime, engine: Engine, clock: FakeClock
+) -> None:
+    [housekeeping] = [s for s in runtime.services if isinstance(s, Housekeeping)]
+    assert await post(client, update(300, "/help")) == 200
+    clock.advance(timedelta(days=1))
+    assert housekeeping.tidy() == 0  # a redelivery a day later is still recognised
+    clock.advance(timedelta(days=2))
+    assert housekeeping.tidy() == 1
+    with Session(engine) as session:
+        assert session.exec(select(InboundLog)).all() == []

@@ -1,0 +1,55 @@
+"""Background tidying for `zhibu serve`: the inbound log keeps only what platform retries can still need.
+
+Retries come within seconds (WeChat, WeCom) or at most a day (Telegram keeps
+undelivered updates 24 h), so entries older than ``keep`` are dropped hourly;
+that is the expiry of the "already handled" set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from bot.core.clock import Clock
+from storage import inbound
+from storage.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+
+class Housekeeping:
+    def __init__(
+        self, engine: Engine, clock: Clock, *, keep: timedelta = timedelta(days=2), every: float = 3600.0
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.keep = keep
+        self.every = every
+        self._task: asyncio.Task[None] | None = None
+
+    def tidy(self) -> int:
+        with session_scope(self.engine) as session:
+            return inbound.forget_before(session, before=self.clock.now() - self.keep)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                dropped = await asyncio.to_thread(self.tidy)
+                logger.debug("housekeeping dropped %d inbound log entries", dropped)
+            except Exception:
+                logger.exception("housekeeping failed; trying again later")
+            await asyncio.sleep(self.every)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="zhibu-housekeeping")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
