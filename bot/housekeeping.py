@@ -29,6 +29,7 @@ class Housekeeping:
         self.clock = clock
         self.keep = keep
         self.every = every
+        self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def tidy(self) -> int:
@@ -36,20 +37,21 @@ class Housekeeping:
             return inbound.forget_before(session, before=self.clock.now() - self.keep)
 
     async def run(self) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 dropped = await asyncio.to_thread(self.tidy)
                 logger.debug("housekeeping dropped %d inbound log entries", dropped)
             except Exception:
                 logger.exception("housekeeping failed; trying again later")
-            await asyncio.sleep(self.every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.every)
 
     async def start(self) -> None:
+        self._stop.clear()
         self._task = asyncio.create_task(self.run(), name="zhibu-housekeeping")
 
     async def stop(self) -> None:
+        self._stop.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
             self._task = None

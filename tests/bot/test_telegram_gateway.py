@@ -173,3 +173,12 @@ async def test_the_handled_set_expires_after_two_days(
     assert housekeeping.tidy() == 1
     with Session(engine) as session:
         assert session.exec(select(InboundLog)).all() == []
+
+
+async def test_background_services_start_and_stop(stopping: Runtime) -> None:
+    [housekeeping] = [s for s in stopping.services if isinstance(s, Housekeeping)]
+    await housekeeping.start()
+    await sender_of(stopping).start()
+    await sender_of(stopping).stop()
+    await housekeeping.stop()
+    assert housekeeping._task is None
