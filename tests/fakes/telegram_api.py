@@ -4,11 +4,12 @@ getMe, sendMessage (4096 UTF-16 units, HTML parse check, blocked users 403,
 migrated groups 400 + migrate_to_chat_id), getUpdates with offsets (409 while
 a webhook is set), setWebhook/deleteWebhook. ``script`` queues raw answers
 (status, body) for the next calls, e.g. a 429 with ``parameters.retry_after``.
-getUpdates never blocks: an empty queue answers at once.
+getUpdates holds an empty answer for at most 0.2 s (the real one holds up to ``timeout`` s).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,8 @@ class TelegramApi:
         handler = getattr(self, f"_{method}", None)
         if handler is None:
             return _fail(404, "Not Found: method not found")
+        if method == "getUpdates" and not self.updates and int(params.get("timeout") or 0) > 0:
+            await asyncio.sleep(0.2)  # a short long poll, so a polling loop does not spin
         return handler(params)
 
     def _getMe(self, params: dict[str, Any]) -> JSONResponse:
