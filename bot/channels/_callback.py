@@ -63,7 +63,7 @@ def param(query: Mapping[str, str], name: str) -> str:
 
 def check_fresh(timestamp: str, now: datetime, window: int) -> None:
     """Refuse signed requests outside ``window`` seconds of now, so a captured one cannot be replayed later."""
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()):  # "²".isdigit() is True, int("²") fails
         raise InboundRejected("timestamp is not a number")
     if abs(now.timestamp() - int(timestamp)) > window:
         raise InboundRejected("timestamp outside the allowed window")
