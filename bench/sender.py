@@ -49,14 +49,21 @@ def fresh(directory: Path, name: str, count: int) -> Engine:
     with session_scope(engine) as session:
         for n in range(count):
             target = Target("console", "local", f"chat{n % CHATS}")
-            enqueue(session, target=target, reply=Reply(f"第{n}条通知：明天下午两点半召开支部党员大会。"), dedupe_key=f"b:{n}")
+            enqueue(
+                session,
+                target=target,
+                reply=Reply(f"第{n}条通知：明天下午两点半召开支部党员大会。"),
+                dedupe_key=f"b:{n}",
+            )
     return engine
 
 
 def with_sender(engine: Engine, workers: int) -> tuple[float, int]:
     channel = ConsoleChannel("bench")
     senders = [
-        Sender(engine, {("console", "local"): channel}, SystemClock(), limiter=RateLimiter({}), worker=f"w{n}")
+        Sender(
+            engine, {("console", "local"): channel}, SystemClock(), limiter=RateLimiter({}), worker=f"w{n}"
+        )
         for n in range(workers)
     ]
 
@@ -76,7 +83,10 @@ def naive(engine: Engine) -> tuple[float, int]:
         while True:
             with Session(engine) as session:
                 rows = session.exec(
-                    select(Delivery).where(Delivery.status == DeliveryStatus.PENDING).order_by(col(Delivery.id)).limit(20)
+                    select(Delivery)
+                    .where(Delivery.status == DeliveryStatus.PENDING)
+                    .order_by(col(Delivery.id))
+                    .limit(20)
                 ).all()
             if not rows:
                 return
@@ -84,7 +94,9 @@ def naive(engine: Engine) -> tuple[float, int]:
                 await channel.send(Target(row.channel, row.account, row.chat_id), Reply(row.text))
                 with session_scope(engine) as session:
                     session.execute(
-                        update(Delivery).where(col(Delivery.id) == row.id).values(status="sent", sent_at=utcnow())
+                        update(Delivery)
+                        .where(col(Delivery.id) == row.id)
+                        .values(status="sent", sent_at=utcnow())
                     )
 
     start = time.perf_counter()

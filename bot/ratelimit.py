@@ -49,7 +49,9 @@ DEFAULT_RATES: Mapping[str, ChannelRates] = {
         group=Rate(18, 60.0, burst=2),
     ),
     # WeCom app: 30/min per member (excess silently dropped), 200/min per member from appchat.
-    "wecom": ChannelRates(account=Rate(50, 1.0, burst=10), chat=Rate(25, 60.0, burst=5), group=Rate(100, 60.0, burst=10)),
+    "wecom": ChannelRates(
+        account=Rate(50, 1.0, burst=10), chat=Rate(25, 60.0, burst=5), group=Rate(100, 60.0, burst=10)
+    ),
     # 公众号 customer-service: the 5-per-48-hours quota follows the user's last message and is
     # enforced by the platform (45047 → permanent); the bucket only stops bursts.
     "wechat": ChannelRates(account=Rate(50, 1.0, burst=10), chat=Rate(1, 1.0, burst=3)),
@@ -62,7 +64,7 @@ _EPSILON = 1e-6  # seconds; float refill must not leave a sender waiting a nanos
 class TokenBucket:
     """Refills continuously at ``rate.per_second`` up to ``rate.capacity``; starts full."""
 
-    __slots__ = ("capacity", "per_second", "tokens", "updated", "held_until")
+    __slots__ = ("capacity", "held_until", "per_second", "tokens", "updated")
 
     def __init__(self, rate: Rate, now: float) -> None:
         self.capacity = rate.capacity
@@ -120,7 +122,7 @@ class RateLimiter:
     def _buckets_for(
         self, channel: str, account: str, chat_id: str, is_group: bool, now: float
     ) -> tuple[list[TokenBucket], list[TokenBucket]]:
-        """The account's bucket (if limited) and the chat's buckets (a group obeys both group and chat rates)."""
+        """The account's bucket (if limited) and the chat's buckets (a group obeys both rates)."""
         rates = self.rates.get(channel, ChannelRates())
         chat_rates = [rates.group if is_group else None, rates.chat]
         account_bucket = self._bucket((channel, account), rates.account, now)

@@ -112,12 +112,17 @@ class Sender:
                 continue
             try:
                 await self._deliver(row)
-            except Misconfigured as exc:  # e.g. an account table the channel cannot use: retrying will not help
+            except (
+                Misconfigured
+            ) as exc:  # e.g. an account table the channel cannot use: retrying will not help
                 await self._after_failure(row, PermanentFailure(str(exc)))
             except Exception as exc:
                 logger.exception(
                     "delivery %s failed unexpectedly channel=%s account=%s chat=%s",
-                    row.id, row.channel, row.account, row.chat_id,
+                    row.id,
+                    row.channel,
+                    row.account,
+                    row.chat_id,
                 )
                 await self._after_failure(row, RetryLater(f"unexpected {type(exc).__name__}"))
         return len(rows)
@@ -126,7 +131,9 @@ class Sender:
         assert row.id is not None
         channel = self.channels.get((row.channel, row.account))
         if channel is None:
-            await self._after_failure(row, PermanentFailure(f"no {row.channel} account named {row.account!r}"))
+            await self._after_failure(
+                row, PermanentFailure(f"no {row.channel} account named {row.account!r}")
+            )
             return
         target = Target(channel=row.channel, account=row.account, chat_id=row.chat_id, is_group=row.is_group)
         parts = parts_of(row, channel.limits)
@@ -143,9 +150,15 @@ class Sender:
                 await self._after_failure(row, exc)
                 return
             if index + 1 < len(parts):
-                await self._db(outbox.mark_progress, delivery_id=row.id, worker=self.worker, parts_sent=index + 1)
+                await self._db(
+                    outbox.mark_progress, delivery_id=row.id, worker=self.worker, parts_sent=index + 1
+                )
         await self._db(
-            outbox.mark_sent, delivery_id=row.id, worker=self.worker, now=self.clock.now(), platform_id=platform_id
+            outbox.mark_sent,
+            delivery_id=row.id,
+            worker=self.worker,
+            now=self.clock.now(),
+            platform_id=platform_id,
         )
 
     async def _wait_for_rate(self, row: Delivery) -> bool:
@@ -163,7 +176,11 @@ class Sender:
     async def _after_failure(self, row: Delivery, exc: SendError) -> None:
         where = f"delivery {row.id} channel={row.channel} account={row.account} chat={row.chat_id}"
         if isinstance(exc, PermanentFailure) or row.attempts >= self.policy.max_attempts:
-            error = str(exc) if row.attempts < self.policy.max_attempts else f"gave up after {row.attempts}: {exc}"
+            error = (
+                str(exc)
+                if row.attempts < self.policy.max_attempts
+                else f"gave up after {row.attempts}: {exc}"
+            )
             logger.warning("%s failed: %s", where, error)
             await self._db(outbox.mark_failed, delivery_id=row.id, worker=self.worker, error=error)
             return
@@ -171,7 +188,11 @@ class Sender:
         delay = self.policy.delay(row.attempts, retry_after, self.rng)
         if retry_after:
             self.limiter.hold(
-                row.channel, row.account, row.chat_id, is_group=row.is_group, until=self._seconds() + retry_after
+                row.channel,
+                row.account,
+                row.chat_id,
+                is_group=row.is_group,
+                until=self._seconds() + retry_after,
             )
         logger.info("%s will retry in %.0f s: %s", where, delay, exc)
         at = self.clock.now() + timedelta(seconds=delay)
@@ -219,4 +240,3 @@ class Sender:
         except TimeoutError:
             logger.warning("sender did not stop within %.0f s; unsent rows return after their lease", grace)
         self._task = None
-

@@ -87,7 +87,9 @@ class WebhookRegistration:
             if channel.account.webhook_secret is None:
                 continue
             if not self.public_url:
-                logger.warning("telegram %s: set public_url (ZHIBU_PUBLIC_URL) so the webhook can be registered", name)
+                logger.warning(
+                    "telegram %s: set public_url (ZHIBU_PUBLIC_URL) so the webhook can be registered", name
+                )
                 continue
             url = f"{self.public_url}/telegram/{name}"
             try:

@@ -14,7 +14,11 @@ from storage.models import ChatBinding, Delivery, DeliveryStatus
 
 def move_chat(session: Session, *, channel: str, account: str, old_id: str, new_id: str) -> int:
     """Point bindings and pending deliveries of ``old_id`` at ``new_id``; how many bindings moved."""
-    same_chat = (ChatBinding.channel == channel, ChatBinding.account == account, ChatBinding.chat_id == old_id)
+    same_chat = (
+        ChatBinding.channel == channel,
+        ChatBinding.account == account,
+        ChatBinding.chat_id == old_id,
+    )
     moved = session.execute(update(ChatBinding).where(*same_chat).values(chat_id=new_id)).rowcount
     session.execute(
         update(Delivery)

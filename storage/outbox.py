@@ -100,8 +100,10 @@ def claim_due(
     return sorted(rows, key=lambda row: (row.next_try_at, row.id or 0))
 
 
-def _settle(session: Session, delivery_id: int, worker: str, *, release: bool = True, **values: object) -> bool:
-    """Change a row this worker still holds (and let go of it); False when its lease passed to another worker."""
+def _settle(
+    session: Session, delivery_id: int, worker: str, *, release: bool = True, **values: object
+) -> bool:
+    """Change a row this worker still holds (and let go of it); False if its lease passed to another."""
     stmt = (
         update(Delivery)
         .where(
@@ -115,7 +117,9 @@ def _settle(session: Session, delivery_id: int, worker: str, *, release: bool = 
     return bool(session.execute(stmt).rowcount)
 
 
-def mark_sent(session: Session, *, delivery_id: int, worker: str, now: datetime, platform_id: str = "") -> bool:
+def mark_sent(
+    session: Session, *, delivery_id: int, worker: str, now: datetime, platform_id: str = ""
+) -> bool:
     sent = {"status": DeliveryStatus.SENT, "sent_at": now, "platform_id": platform_id[:128], "last_error": ""}
     return _settle(session, delivery_id, worker, **sent)
 
@@ -160,7 +164,9 @@ def cancel(
         conditions.append(col(Delivery.batch) == batch)
     if meeting_id is not None:
         conditions.append(col(Delivery.meeting_id) == meeting_id)
-    stmt = update(Delivery).where(*conditions).values(status=DeliveryStatus.CANCELLED, last_error=reason[:500])
+    stmt = (
+        update(Delivery).where(*conditions).values(status=DeliveryStatus.CANCELLED, last_error=reason[:500])
+    )
     return int(session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0)
 
 

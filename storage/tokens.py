@@ -48,7 +48,9 @@ class DatabaseTokenStore:
             return token
 
     def _valid(self, conn: Connection, name: str) -> str | None:
-        row = conn.execute(select(AccessToken.token, AccessToken.expires_at).where(AccessToken.name == name)).first()
+        row = conn.execute(
+            select(AccessToken.token, AccessToken.expires_at).where(AccessToken.name == name)
+        ).first()
         if row is None or self.clock.now() >= row.expires_at - self.margin:
             return None
         return str(row.token)
@@ -59,7 +61,9 @@ class DatabaseTokenStore:
             key = zlib.crc32(f"zhibu-token:{name}".encode())
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         else:  # SQLite: a write, even of no row, takes the database's write lock until commit
-            conn.execute(update(AccessToken).where(col(AccessToken.name) == name).values(name=AccessToken.name))
+            conn.execute(
+                update(AccessToken).where(col(AccessToken.name) == name).values(name=AccessToken.name)
+            )
 
     def _store(self, conn: Connection, name: str, token: str, lifetime: int) -> None:
         expires_at = self.clock.now() + timedelta(seconds=lifetime)

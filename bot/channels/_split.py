@@ -100,7 +100,7 @@ def _allowed_cuts(text: str, markup: Markup | None) -> list[bool]:
 
 
 def _best_cut(text: str, start: int, end: int, allowed: list[bool]) -> int:
-    """Where the part text[start:end] should really end: the best allowed break, else the last allowed boundary."""
+    """Where the part text[start:end] ends: the best allowed break, else the last allowed cut."""
     middle = start + max(1, (end - start) // 2)
     for lowest in (middle, start + 1):
         for sep in _BREAKS:

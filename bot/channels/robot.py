@@ -53,7 +53,7 @@ class RobotChannel:
         self._http = LoopClient(self.account.timeout)
 
     async def send(self, target: Target, reply: Reply) -> str:
-        """Post the reply (markdown when it has one), cut under the size limit; robots return no message id."""
+        """Post the reply (markdown when it has one), cut to size; robots return no message id."""
         if reply.markdown:
             for part in split_message(reply.markdown, "utf8", MARKDOWN_LIMIT, markup="markdown"):
                 await self._post({"msgtype": "markdown", "markdown": {"content": part}})
@@ -85,7 +85,9 @@ class RobotChannel:
         """Map a robot errcode (platforms.md §8) to retry or give up; the key never enters the message."""
         message = message.split("key=")[0]
         if code in RETRY_CODES:
-            return RetryLater(f"robot errcode {code}: {message}", retry_after=RATE_LIMITED_WAIT if code == 45009 else None)
+            return RetryLater(
+                f"robot errcode {code}: {message}", retry_after=RATE_LIMITED_WAIT if code == 45009 else None
+            )
         hint = CONFIG_CODES.get(code, "").format(name=self.account_name)
         return PermanentFailure(f"robot errcode {code}: {hint or message}")
 

@@ -133,7 +133,9 @@ class TelegramChannel:
         """Send as HTML when the reply has markdown, else plain text; the last part's message id."""
         source = reply.markdown or reply.text
         message_id = ""
-        for part in split_message(source, "utf16", LIMITS.max_length, markup="markdown" if reply.markdown else None):
+        for part in split_message(
+            source, "utf16", LIMITS.max_length, markup="markdown" if reply.markdown else None
+        ):
             params: dict[str, Any] = {"text": part, "link_preview_options": {"is_disabled": True}}
             if reply.markdown:
                 params.update(text=markdown_to_html(part), parse_mode="HTML")
@@ -162,7 +164,9 @@ class TelegramChannel:
         secret = self.account.webhook_secret
         if secret is None:
             raise PermanentFailure(f"telegram.{self.account_name}.webhook_secret is needed for a webhook")
-        await self.call("setWebhook", url=url, secret_token=secret.get_secret_value(), allowed_updates=["message"])
+        await self.call(
+            "setWebhook", url=url, secret_token=secret.get_secret_value(), allowed_updates=["message"]
+        )
 
     async def delete_webhook(self) -> None:
         await self.call("deleteWebhook", drop_pending_updates=False)

@@ -27,7 +27,11 @@ def _robot(name: str) -> RobotAccount:
         robots = load_accounts("robot", settings().robot, RobotAccount)
     if name not in robots:
         known = "、".join(robots) or "（无 / none）"
-        raise fail(escape(f"zhibu.toml 里没有 [robot.{name}]（已配置：{known}）/ no [robot.{name}] table is configured"))
+        raise fail(
+            escape(
+                f"zhibu.toml 里没有 [robot.{name}]（已配置：{known}）/ no [robot.{name}] table is configured"
+            )
+        )
     return robots[name]
 
 
@@ -51,7 +55,9 @@ def list_robots() -> None:
         rows = robot_bindings(session)
     configured = set(settings().robot)
     if not rows and not configured:
-        console.print(escape('还没有群机器人 / no robots: add [robot.NAME] webhook_key = "..." to zhibu.toml'))
+        console.print(
+            escape('还没有群机器人 / no robots: add [robot.NAME] webhook_key = "..." to zhibu.toml')
+        )
     for name, org in rows:
         note = "" if name in configured else "  [red](未配置 / not in zhibu.toml)[/]"
         console.print(f"robot.{name} → {org.name}{note}")

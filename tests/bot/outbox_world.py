@@ -1,4 +1,4 @@
-"""Helpers for sender tests: run senders until the outbox is empty, moving a fake clock instead of sleeping."""
+"""Helpers for sender tests: run senders until the outbox is empty, moving a fake clock, never sleeping."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def queue(engine: Engine, clock: FakeClock, target: Target, texts: list[str], *,
     """Queue ``texts`` for ``target``, due at the fake clock's now (not the wall clock's)."""
     with session_scope(engine) as session:
         for n, text in enumerate(texts):
-            enqueue(session, target=target, reply=Reply(text), dedupe_key=f"{prefix}:{n}", not_before=clock.now())
+            enqueue(
+                session, target=target, reply=Reply(text), dedupe_key=f"{prefix}:{n}", not_before=clock.now()
+            )
 
 
 def statuses(engine: Engine) -> dict[str, int]:

@@ -40,7 +40,12 @@ def robot(api: RobotApi) -> Iterator[RobotChannel]:
 
 def make_sender(engine: Engine, clock: FakeClock, robot: RobotChannel, **kwargs: object) -> Sender:
     return Sender(
-        engine, {("robot", "branch1"): robot}, clock, sleep=sleeper(clock), rng=random.Random(7), **kwargs  # type: ignore[arg-type]
+        engine,
+        {("robot", "branch1"): robot},
+        clock,
+        sleep=sleeper(clock),
+        rng=random.Random(7),
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -84,7 +89,9 @@ def test_rate_limited_and_failing_answers_are_retried_and_delivered_once(
         assert row.status == "sent" and row.attempts == 4 and row.last_error == ""
 
 
-def test_a_bad_webhook_key_fails_at_once_and_is_not_retried(engine: Engine, clock: FakeClock, api: RobotApi) -> None:
+def test_a_bad_webhook_key_fails_at_once_and_is_not_retried(
+    engine: Engine, clock: FakeClock, api: RobotApi
+) -> None:
     with serve(api.app()) as base_url:
         wrong = RobotChannel("branch1", RobotAccount(webhook_key="not-the-key", base_url=base_url))
         queue(engine, clock, ["通知"])
@@ -96,7 +103,9 @@ def test_a_bad_webhook_key_fails_at_once_and_is_not_retried(engine: Engine, cloc
         assert "not-the-key" not in row.last_error
 
 
-def test_retries_stop_after_max_attempts(engine: Engine, clock: FakeClock, api: RobotApi, robot: RobotChannel) -> None:
+def test_retries_stop_after_max_attempts(
+    engine: Engine, clock: FakeClock, api: RobotApi, robot: RobotChannel
+) -> None:
     api.script = [-1] * 10
     queue(engine, clock, ["通知"])
     run(robot, drain([make_sender(engine, clock, robot, policy=RetryPolicy(max_attempts=3))], engine, clock))
@@ -202,5 +211,9 @@ def test_a_bug_in_a_channel_is_logged_and_retried_without_stopping_the_others(
         broken = session.exec(select(Delivery).where(Delivery.text == "第一条")).one()
         assert broken.status == "failed" and broken.attempts == 2 and "KeyError" in broken.last_error
     logged = [r for r in caplog.records if r.levelname == "ERROR"]
-    assert logged and f"delivery {broken.id} " in logged[0].getMessage() and "chat=branch1" in logged[0].getMessage()
+    assert (
+        logged
+        and f"delivery {broken.id} " in logged[0].getMessage()
+        and "chat=branch1" in logged[0].getMessage()
+    )
     assert all(KEY not in r.getMessage() for r in caplog.records)

@@ -83,7 +83,9 @@ def test_telegram_flood_control_is_waited_out_and_a_blocked_user_fails_without_r
     with serve(api.app()) as base:
         channel = TelegramChannel("default", TelegramAccount(bot_token=TOKEN, api_base_url=base), clock=clock)
         queue(engine, clock, Target("telegram", "default", "42"), ["你好"])
-        sender = Sender(engine, {("telegram", "default"): channel}, clock, sleep=sleeper(clock), rng=random.Random(1))
+        sender = Sender(
+            engine, {("telegram", "default"): channel}, clock, sleep=sleeper(clock), rng=random.Random(1)
+        )
         start = clock.now()
 
         async def scenario() -> None:
@@ -98,4 +100,3 @@ def test_telegram_flood_control_is_waited_out_and_a_blocked_user_fails_without_r
         blocked = session.exec(select(Delivery).where(Delivery.chat_id == "666")).one()
         assert blocked.status == "failed" and blocked.attempts == 1 and "blocked" in blocked.last_error
     assert [method for method, params in api.calls if params.get("chat_id") == "666"] == ["sendMessage"]
-

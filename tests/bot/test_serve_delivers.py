@@ -20,7 +20,9 @@ from tests.fakes.serve import serve
 from tests.fakes.telegram_api import TelegramApi
 
 
-def test_a_polled_question_is_answered_by_the_running_services(db_url: str, engine: Engine, clock: FakeClock) -> None:
+def test_a_polled_question_is_answered_by_the_running_services(
+    db_url: str, engine: Engine, clock: FakeClock
+) -> None:
     api = TelegramApi(token=TOKEN)
     api.updates = [update(1, "/help")]
     with serve(api.app()) as base:

@@ -70,7 +70,9 @@ def test_private_and_group_messages_become_inbound(channel: TelegramChannel) -> 
     assert private is not None and private.text == "/start" and not private.is_group
     assert (private.chat_id, private.sender_id, private.sender_name) == ("42", "42", "小 王")
     group = channel.inbound(update(8, "/bind@zhibu_bot 123456", chat=-1001234, chat_type="supergroup"))
-    assert group is not None and group.is_group and group.chat_id == "-1001234" and group.text == "/bind 123456"
+    assert (
+        group is not None and group.is_group and group.chat_id == "-1001234" and group.text == "/bind 123456"
+    )
     assert group.message_id == "8:1795000008"  # the date guards against update ids restarting
     assert channel.inbound({"update_id": 9, "edited_message": update(9, "x")["message"]}) is None
     with pytest.raises(InboundRejected):
@@ -103,7 +105,9 @@ def test_errors_are_sorted_into_retry_and_give_up(channel: TelegramChannel, api:
 
 def test_a_migrated_group_gets_the_message_at_its_new_id(channel: TelegramChannel, api: TelegramApi) -> None:
     api.migrated["-555"] = -1009999
-    message_id = run(channel, lambda: channel.send(Target("telegram", "default", "-555", True), Reply("会议通知")))
+    message_id = run(
+        channel, lambda: channel.send(Target("telegram", "default", "-555", True), Reply("会议通知"))
+    )
     assert api.texts("-1009999") == ["会议通知"] and message_id == "1"
 
 
@@ -133,7 +137,9 @@ def test_polling_hands_each_update_over_once(channel: TelegramChannel, api: Tele
     assert poller.offset == 5
 
 
-def test_polling_while_a_webhook_is_set_is_a_conflict_to_wait_out(channel: TelegramChannel, api: TelegramApi) -> None:
+def test_polling_while_a_webhook_is_set_is_a_conflict_to_wait_out(
+    channel: TelegramChannel, api: TelegramApi
+) -> None:
     api.webhook = {"url": "https://example.org/telegram/default"}
     poller = TelegramPoller(channel, lambda inbound: asyncio.sleep(0))
     with pytest.raises(RetryLater) as conflict:
@@ -146,7 +152,9 @@ def test_bad_account_tables_name_the_key() -> None:
         load_accounts("telegram", {"default": {"bot_token": "nope"}}, TelegramAccount)
     assert bad_token.value.key == "telegram.default.bot_token"
     with pytest.raises(Misconfigured) as bad_secret:
-        load_accounts("telegram", {"default": {"bot_token": TOKEN, "webhook_secret": "has space"}}, TelegramAccount)
+        load_accounts(
+            "telegram", {"default": {"bot_token": TOKEN, "webhook_secret": "has space"}}, TelegramAccount
+        )
     assert bad_secret.value.key == "telegram.default.webhook_secret"
     with pytest.raises(Misconfigured) as no_key:
         load_accounts("robot", {"branch1": {}}, RobotAccount)

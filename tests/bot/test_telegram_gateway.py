@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,13 +13,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.app import create_app
+from bot.channels.telegram import TelegramPoller
 from bot.core.errors import Misconfigured
 from bot.core.messages import Reply, Target
+from bot.housekeeping import Housekeeping
 from bot.runtime import Runtime, build_runtime
 from bot.sender import Sender
 from bot.settings import Settings
-from bot.channels.telegram import TelegramPoller
-from bot.housekeeping import Housekeeping
 from bot.telegram_webhook import WebhookRegistration
 from storage.db import session_scope
 from storage.models import ChatBinding, Delivery, InboundLog, OrgKind
@@ -91,14 +91,20 @@ async def post(client: httpx.AsyncClient, body: dict[str, Any], headers: dict[st
 
 
 def test_accounts_are_wired_and_polling_only_where_there_is_no_webhook(runtime: Runtime) -> None:
-    assert {("telegram", "default"), ("telegram", "nopublicurl"), ("robot", "branch1")} <= set(runtime.outbound())
+    assert {("telegram", "default"), ("telegram", "nopublicurl"), ("robot", "branch1")} <= set(
+        runtime.outbound()
+    )
     pollers = [s for s in runtime.services if isinstance(s, TelegramPoller)]
     assert [p.channel.account_name for p in pollers] == ["nopublicurl"]
     assert sender_of(runtime).channels.keys() == runtime.outbound().keys()
 
 
-def test_a_bad_account_fails_at_start_up_naming_the_key(db_url: str, engine: Engine, clock: FakeClock) -> None:
-    settings = Settings(database_url=db_url, robot={"branch1": {"webhook_key": ""}}, schedules={"enabled": False})
+def test_a_bad_account_fails_at_start_up_naming_the_key(
+    db_url: str, engine: Engine, clock: FakeClock
+) -> None:
+    settings = Settings(
+        database_url=db_url, robot={"branch1": {"webhook_key": ""}}, schedules={"enabled": False}
+    )
     with pytest.raises(Misconfigured) as bad:
         build_runtime(settings, clock=clock, engine=engine)
     assert bad.value.key == "robot.branch1.webhook_key"
@@ -116,14 +122,20 @@ async def test_a_webhook_update_is_answered_through_the_outbox_once(
     assert fake.texts("42") == [reply.text]
 
 
-async def test_a_forged_update_is_refused_and_nothing_is_queued(client: httpx.AsyncClient, engine: Engine) -> None:
-    assert await post(client, update(101, "/help"), headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}) == 403
+async def test_a_forged_update_is_refused_and_nothing_is_queued(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    assert (
+        await post(client, update(101, "/help"), headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}) == 403
+    )
     assert await post(client, update(102, "/help"), headers={}) == 403
     assert (await client.post("/telegram/nopublicurl", content=b"{}", headers=HEADERS)).status_code == 404
     assert outbox(engine) == []
 
 
-async def test_polling_answers_like_the_webhook(stopping: Runtime, api: tuple[TelegramApi, str], engine: Engine) -> None:
+async def test_polling_answers_like_the_webhook(
+    stopping: Runtime, api: tuple[TelegramApi, str], engine: Engine
+) -> None:
     fake = api[0]
     [poller] = [s for s in stopping.services if isinstance(s, TelegramPoller)]
     fake.updates = [update(7, "/start", chat=-100555, chat_type="supergroup")]
@@ -141,7 +153,9 @@ async def test_start_up_registers_the_webhook_with_its_secret(
     await registration.start()
     assert fake.webhook is not None and fake.webhook["url"] == "https://zhibu.example.org/telegram/default"
     assert fake.webhook["secret_token"] == SECRET
-    assert [params.get("url") for method, params in fake.calls if method == "setWebhook"] == [fake.webhook["url"]]
+    assert [params.get("url") for method, params in fake.calls if method == "setWebhook"] == [
+        fake.webhook["url"]
+    ]
 
 
 async def test_a_group_that_became_a_supergroup_keeps_its_binding_and_its_queue(
@@ -154,12 +168,21 @@ async def test_a_group_that_became_a_supergroup_keeps_its_binding_and_its_queue(
         branch, _ = get_or_create(session, name="第一党支部", kind=OrgKind.BRANCH, parent_id=None)
         session.add(ChatBinding(channel="telegram", account="default", chat_id="-555", org_id=branch.id or 0))
         enqueue(session, target=target, reply=Reply("会议通知"), dedupe_key="a", not_before=clock.now())
-        enqueue(session, target=target, reply=Reply("明天的提醒"), dedupe_key="b", not_before=clock.now() + timedelta(days=1))
+        enqueue(
+            session,
+            target=target,
+            reply=Reply("明天的提醒"),
+            dedupe_key="b",
+            not_before=clock.now() + timedelta(days=1),
+        )
     await sender_of(stopping).run_once()
     assert fake.texts("-1009999") == ["会议通知"]
     with Session(engine) as session:
         assert [b.chat_id for b in session.exec(select(ChatBinding))] == ["-1009999"]
-        assert {d.dedupe_key: d.chat_id for d in session.exec(select(Delivery))} == {"a": "-555", "b": "-1009999"}
+        assert {d.dedupe_key: d.chat_id for d in session.exec(select(Delivery))} == {
+            "a": "-555",
+            "b": "-1009999",
+        }
 
 
 async def test_the_handled_set_expires_after_two_days(

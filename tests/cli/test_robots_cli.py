@@ -12,7 +12,7 @@ from bot.cli import app
 from bot.core.messages import Target
 from storage.audience import chats_of
 from storage.db import make_engine, session_scope
-from storage.models import Organization, OrgKind
+from storage.models import OrgKind
 from storage.orgs import get_or_create
 from tests.fakes.robot_api import RobotApi
 from tests.fakes.serve import serve

@@ -61,17 +61,32 @@ class TelegramApi:
         return handler(params)
 
     def _getMe(self, params: dict[str, Any]) -> JSONResponse:
-        return _ok({"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "支部助手", "username": "zhibu_bot"})
+        return _ok(
+            {
+                "id": int(self.token.split(":")[0]),
+                "is_bot": True,
+                "first_name": "支部助手",
+                "username": "zhibu_bot",
+            }
+        )
 
     def _sendMessage(self, params: dict[str, Any]) -> JSONResponse:
         chat, text = str(params.get("chat_id", "")), str(params.get("text", ""))
         if chat in self.blocked:
             return _fail(403, "Forbidden: bot was blocked by the user")
         if chat in self.migrated:
-            body = {"ok": False, "error_code": 400, "description": "Bad Request: group chat was upgraded to a supergroup chat"}
-            return JSONResponse({**body, "parameters": {"migrate_to_chat_id": self.migrated[chat]}}, status_code=400)
+            body = {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: group chat was upgraded to a supergroup chat",
+            }
+            return JSONResponse(
+                {**body, "parameters": {"migrate_to_chat_id": self.migrated[chat]}}, status_code=400
+            )
         if not text or len(text.encode("utf-16-le")) // 2 > 4096:
-            return _fail(400, "Bad Request: message is too long" if text else "Bad Request: message text is empty")
+            return _fail(
+                400, "Bad Request: message is too long" if text else "Bad Request: message text is empty"
+            )
         if params.get("parse_mode") == "HTML" and text.count("<") != text.count(">"):
             return _fail(400, "Bad Request: can't parse entities")
         self.sent.append(params)

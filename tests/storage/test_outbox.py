@@ -26,8 +26,12 @@ TARGET = Target(channel="wecom", account="default", chat_id="branch-1", is_group
 
 def test_the_same_logical_message_is_queued_once(engine: Engine) -> None:
     with session_scope(engine) as session:
-        assert enqueue(session, target=TARGET, reply=Reply("政治生日快乐"), dedupe_key="birthday:1", kind="birthday")
-        assert not enqueue(session, target=TARGET, reply=Reply("又一次"), dedupe_key="birthday:1", kind="birthday")
+        assert enqueue(
+            session, target=TARGET, reply=Reply("政治生日快乐"), dedupe_key="birthday:1", kind="birthday"
+        )
+        assert not enqueue(
+            session, target=TARGET, reply=Reply("又一次"), dedupe_key="birthday:1", kind="birthday"
+        )
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Delivery)).one() == 1
         stored = by_key(session, "birthday:1")
@@ -81,7 +85,9 @@ def test_retry_waits_defer_does_not_count_and_failed_is_final(engine: Engine) ->
     now = datetime.now(UTC)
     first, second = _claim(engine, now, "w")
     with session_scope(engine) as session:
-        assert mark_retry(session, delivery_id=first, worker="w", at=now + timedelta(seconds=30), error="45009")
+        assert mark_retry(
+            session, delivery_id=first, worker="w", at=now + timedelta(seconds=30), error="45009"
+        )
         assert defer(session, delivery_id=second, worker="w", at=now + timedelta(seconds=3))
     assert _claim(engine, now + timedelta(seconds=5), "w") == [second]
     with session_scope(engine) as session:

@@ -41,20 +41,24 @@ def test_a_token_is_reused_until_the_safety_margin_before_expiry(engine: Engine,
 
 
 def test_processes_share_the_token_and_refresh_once(db_url: str, clock: FakeClock) -> None:
-    """Eight workers with their own engines (as separate processes would have) find the token expired at once."""
+    """Eight workers with their own engines (like separate processes) find the token expired at once."""
     server = TokenServer(pause=0.05)
     engines = [make_engine(db_url) for _ in range(8)]
     stores = [DatabaseTokenStore(e, clock) for e in engines]
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            tokens = list(pool.map(lambda s: s.get("wecom:c:1") or s.refresh("wecom:c:1", server.fetch), stores))
+            tokens = list(
+                pool.map(lambda s: s.get("wecom:c:1") or s.refresh("wecom:c:1", server.fetch), stores)
+            )
     finally:
         for e in engines:
             e.dispose()
     assert server.calls == 1 and set(tokens) == {"token-1"}
 
 
-def test_a_rejected_token_is_replaced_once_and_others_reuse_the_replacement(engine: Engine, clock: FakeClock) -> None:
+def test_a_rejected_token_is_replaced_once_and_others_reuse_the_replacement(
+    engine: Engine, clock: FakeClock
+) -> None:
     server = TokenServer()
     first, second = DatabaseTokenStore(engine, clock), DatabaseTokenStore(engine, clock)
     old = first.refresh("wechat:wx1", server.fetch)
