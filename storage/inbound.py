@@ -28,8 +28,8 @@ _LOOKUP = select(_TABLE.c.reply).where(
 )
 _UNIQUE = ["channel", "account", "key"]
 _CLAIM = {
-    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE),
-    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE),
+    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE).returning(_TABLE.c.id),
+    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE).returning(_TABLE.c.id),
 }
 
 
@@ -59,7 +59,8 @@ def claim(
         "reply": _encode(reply),
     }
     connection = session.connection()
-    return bool(connection.execute(_CLAIM[connection.dialect.name], values).rowcount)
+    # RETURNING, not rowcount: with psycopg rowcount is -1 here, so a lost race looked won.
+    return connection.execute(_CLAIM[connection.dialect.name], values).first() is not None
 
 
 def _encode(reply: Reply | None) -> str | None:

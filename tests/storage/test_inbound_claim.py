@@ -1,0 +1,22 @@
+"""The inbound claim decides which of two racing processes handled a message: exactly one wins."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bot.core.messages import Reply
+from storage import inbound
+from storage.db import session_scope
+from tests.fakes.clock import FakeClock
+
+IDS = {"channel": "wechat", "account": "default", "key": "7001"}
+
+
+def test_the_second_claim_of_a_message_loses_and_reads_the_first_reply(engine: Engine, clock: FakeClock) -> None:
+    with session_scope(engine) as session:
+        assert inbound.claim(session, **IDS, reply=Reply("第一次"), received_at=clock.now())
+    with session_scope(engine) as session:
+        assert not inbound.claim(session, **IDS, reply=Reply("第二次"), received_at=clock.now())
+    with session_scope(engine) as session:
+        seen = inbound.lookup(session, **IDS)
+    assert seen is not None and seen.reply == Reply("第一次")
