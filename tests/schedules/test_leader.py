@@ -62,7 +62,7 @@ def test_a_leader_whose_session_dies_steps_down_and_the_lock_passes_on(pg_engine
     assert a.step() and not b.step()
     with pg_engines[1].connect() as admin:
         killed = admin.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
         )).scalars().all()
     assert killed == [True]
     assert b.step(), "the lock is free once the leader's session is gone"
