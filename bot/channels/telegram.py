@@ -100,7 +100,7 @@ class TelegramChannel:
     def parse(self, body: bytes) -> Inbound | None:
         try:
             update = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested a few thousand deep
             raise InboundRejected("update is not JSON", status=400) from None
         if not isinstance(update, dict):
             raise InboundRejected("update is not an object", status=400)
