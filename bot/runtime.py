@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -151,5 +152,6 @@ def _add_delivery(runtime: Runtime) -> None:
     for channel in runtime.telegram.values():
         if channel.account.webhook_secret is None:  # no public URL: long polling instead of the webhook
             runtime.services.append(TelegramPoller(channel, gateway.answer))
-    runtime.services.append(Sender(runtime.engine, runtime.outbound(), runtime.clock))
+    lease = timedelta(seconds=runtime.settings.sender_lease_seconds)
+    runtime.services.append(Sender(runtime.engine, runtime.outbound(), runtime.clock, lease=lease))
     runtime.services.append(Housekeeping(runtime.engine, runtime.clock))  # the inbound log's expiry

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     # Seconds a webhook waits for its handler before answering "success" and sending the reply later
     # (WeChat and WeCom give up after 5 s).
     reply_deadline: float = Field(default=4.5, gt=0, le=4.8)
+    # How long a claimed delivery stays with its sender: when a process dies mid-send, the rows it
+    # had claimed go to another process after this many seconds.
+    sender_lease_seconds: int = Field(default=300, ge=5, le=3600)
 
     schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
 
