@@ -1,0 +1,87 @@
+"""Faults against a real ``zhibu serve``: the database unreachable for a while.
+
+The process reaches PostgreSQL through a TCP proxy on loopback that the test cuts
+and restores. Skipped without ZHIBU_TEST_PG_URL (CI provides it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, func, select
+
+from bot.core.clock import SHANGHAI
+from bot.core.messages import Reply, Target
+from storage.db import session_scope
+from storage.models import Delivery, DeliveryStatus, InboundLog
+from storage.outbox import enqueue
+from tests.bot.callbacks import text_xml, wechat_post
+from tests.e2e.harness import ServeProcess, serving, wait_for
+from tests.e2e.test_multiprocess import _config
+from tests.fakes.serve import serve
+from tests.fakes.tcp_proxy import TcpProxy, tcp_proxy
+from tests.fakes.wechat_api import FakeWeChatApi
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+OUTAGE_SECONDS = 30
+
+
+@pytest.fixture
+def proxied(engine: Engine, db_url: str) -> Iterator[tuple[TcpProxy, str]]:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("needs a database server reached over TCP (ZHIBU_TEST_PG_URL)")
+    url = make_url(db_url)
+    with tcp_proxy(url.port or 5432) as proxy:
+        yield proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
+
+def _count(engine: Engine, table: type, *where: object) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(table).where(*where)).one()
+
+
+def _post(proc: ServeProcess, msg_id: int) -> httpx.Response:
+    now = datetime.now(SHANGHAI)
+    signed = wechat_post(text_xml(f"o-outage-{msg_id}", "帮助", msg_id, int(now.timestamp())), now, safe=False)
+    return httpx.post(f"{proc.base_url}/wechat/default", params=signed.params, content=signed.body, timeout=10)
+
+
+def test_a_database_outage_gets_retryable_errors_loses_nothing_and_heals_by_itself(
+    engine: Engine, proxied: tuple[TcpProxy, str], tmp_path: Path
+) -> None:
+    proxy, through_proxy = proxied
+    api = FakeWeChatApi()
+    with serve(api.app) as base, serving([ServeProcess("serve", _config(tmp_path, through_proxy, base), tmp_path)]) as (proc,):
+        assert _post(proc, 1).status_code == 200
+        with session_scope(engine) as session:  # accepted work waiting to be sent when the outage starts
+            for i in range(20):
+                enqueue(session, target=Target("wechat", "default", f"o-{i}", False), reply=Reply(f"通知{i}"), dedupe_key=f"out:{i}")
+
+        proxy.cut()
+        started = time.monotonic()
+        during = []
+        while time.monotonic() - started < OUTAGE_SECONDS:
+            response = _post(proc, 100 + len(during))
+            during.append(response.status_code)
+            assert response.elapsed.total_seconds() < 5, "answered within the platform's 5 s, so it retries"
+            time.sleep(1)
+        assert during and all(code >= 500 for code in during), f"a retryable error while the database is away: {during}"
+        assert proc.alive
+        proxy.restore()
+
+        retried = [_post(proc, 100 + i) for i in range(len(during))]  # the platform's retries of the same messages
+        assert [r.status_code for r in retried] == [200] * len(during)
+        wait_for(lambda: _count(engine, Delivery, Delivery.status != DeliveryStatus.SENT) == 0, 60, "the outbox to drain")
+        assert proc.alive
+
+    assert _count(engine, InboundLog) == 1 + len(during), "every message handled once, nothing accepted lost"
+    sent = {r.body["text"]["content"] for r in api.sent("message/custom/send") if r.body.get("_ok")}
+    assert {f"通知{i}" for i in range(20)} <= sent
