@@ -85,3 +85,39 @@ def test_a_database_outage_gets_retryable_errors_loses_nothing_and_heals_by_itse
     assert _count(engine, InboundLog) == 1 + len(during), "every message handled once, nothing accepted lost"
     sent = {r.body["text"]["content"] for r in api.sent("message/custom/send") if r.body.get("_ok")}
     assert {f"通知{i}" for i in range(20)} <= sent
+
+
+ACCOUNTS = 5  # each 公众号 has its own 50/s bucket: five of them drain 5,000 messages in about 20 s
+RECIPIENTS = 5000
+
+
+def test_kill_9_mid_broadcast_and_restart_loses_nothing_and_repeats_at_most_the_one_in_flight(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("runs on PostgreSQL (ZHIBU_TEST_PG_URL)")
+    api = FakeWeChatApi()
+    with serve(api.app) as base:
+        env = _config(tmp_path, db_url, base)
+        config = Path(env["ZHIBU_CONFIG"])
+        first = config.read_text(encoding="utf-8")
+        config.write_text("".join(first.replace("[wechat.default]", f"[wechat.a{n}]") for n in range(ACCOUNTS)), encoding="utf-8")
+        with session_scope(engine) as session:
+            for i in range(RECIPIENTS):
+                target = Target("wechat", f"a{i % ACCOUNTS}", f"o-{i:05d}", False)
+                enqueue(session, target=target, reply=Reply(f"全体党员通知 #{i}"), dedupe_key=f"bc:{i}", batch="bc")
+
+        def delivered() -> list[str]:
+            return [r.body["text"]["content"] for r in api.sent("message/custom/send") if r.body.get("_ok")]
+
+        with serving([ServeProcess("before", env, tmp_path)]) as (proc,):
+            wait_for(lambda: len(delivered()) >= RECIPIENTS // 5, 120, "a fifth of the broadcast to go out")
+            proc.kill()
+        at_kill = len(delivered())
+        assert at_kill < RECIPIENTS, "killed mid-broadcast"
+        with serving([ServeProcess("after", env, tmp_path)]):
+            wait_for(lambda: _count(engine, Delivery, Delivery.status != DeliveryStatus.SENT) == 0, 180, "the rest of the broadcast")
+
+    sends = delivered()
+    assert set(sends) == {f"全体党员通知 #{i}" for i in range(RECIPIENTS)}, "nothing lost"
+    assert len(sends) - RECIPIENTS <= 1, f"at most the one in-flight message repeated ({len(sends) - RECIPIENTS})"
