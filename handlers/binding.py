@@ -38,6 +38,9 @@ def bind(ctx: HandlerContext) -> list[Reply]:
     if bindcodes.throttled(ctx.session, key=key, now=ctx.now):
         return [Reply(texts.BIND_THROTTLED)]
     if len(words) == 2 and not words[0].isascii():
+        if ctx.inbound.is_group:
+            # Everyone in the group now knows the name and the four digits, and could reuse them.
+            return [Reply(texts.BIND_PHONE_IN_GROUP)]
         member, problem = _member_by_phone(ctx.session, words[0], words[1])
     else:  # a code, possibly typed in pieces: "ABCD EFGH"
         member, problem = _member_by_code(ctx, "".join(words))

@@ -88,6 +88,7 @@ BIND_WRONG_PURPOSE_MEMBER = "这是群绑定码，请在要绑定的群里发送
 BIND_WRONG_PURPOSE_CHAT = "这是个人绑定码，请私聊发送“绑定 绑定码”。"
 BIND_NO_MATCH = "名册里没有找到姓名和手机后四位都对得上的党员，请核对，或向支部书记要一个绑定码。"
 BIND_SEVERAL = "名册里有不止一位对得上的党员，请向支部书记要一个绑定码来绑定。"
+BIND_PHONE_IN_GROUP = "为保护个人信息，“姓名+手机后四位”请私聊我发送，不要在群里发。"
 BIND_THROTTLED = "尝试次数过多，请 15 分钟后再试，或直接联系支部书记。"
 
 INVITE_USAGE = "用法：邀请 姓名，例如“邀请 张三”。"

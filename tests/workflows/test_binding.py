@@ -139,3 +139,13 @@ def test_secretary_binds_a_group_directly_and_members_cannot(
 def test_secretary_help_card(chat_as: Callable[..., Chat]) -> None:
     card = chat_as("王书记").say("书记帮助")
     assert "邀请 姓名" in card and "发布" in card and "缺席名单" in card
+
+
+def test_name_and_phone_digits_are_refused_in_a_group_where_everyone_would_see_them(
+    router: Router, engine: Engine, district: dict[str, int]
+) -> None:
+    group = Chat(router, "wx-zhang", "branch-group", is_group=True)
+    assert "私聊" in group.say("绑定 张三 1234")
+    with Session(engine) as session:
+        assert session.exec(select(Identity).where(Identity.external_id == "wx-zhang")).first() is None
+    assert "绑定成功" in Chat(router, "wx-zhang", "wx-zhang").say("绑定 张三 1234")
