@@ -1,40 +1,34 @@
-"""The `zhibu` command. Each command group lives in its own module; this file only assembles them."""
+"""The `zhibu` command.
+
+``zhibu ask`` and ``zhibu chat`` are what members and secretaries run most, so
+they start without importing every other command group (the web server, the
+scheduler, the exporters); everything else gets the full application from
+``bot.cli.main``. ``from bot.cli import app`` still gives the full application.
+"""
 
 from __future__ import annotations
 
-import logging
+import sys
+from typing import Any
 
-import typer
-
-from bot.cli import audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, plans, robots, serve
-
-app = typer.Typer(
-    name="zhibu",
-    help="支部助手 zhibu: 组织生活清单、政治生日、三会一课提醒和党务问答。",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
+_QUICK = {"ask", "chat"}
 
 
-@app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="详细日志 / debug logging")) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+def run() -> None:
+    """Console-script entry point."""
+    if len(sys.argv) > 1 and sys.argv[1] in _QUICK:
+        from bot.cli.quick import quick_app
+
+        quick_app()
+        return
+    from bot.cli.main import app
+
+    app()
 
 
-app.command("init")(db.init)
-app.command("ask")(chat.ask)
-app.command("chat")(chat.chat)
-app.command("demo")(demo.demo)
-app.command("audit")(audit.audit)
-app.command("broadcast")(broadcast.broadcast)
-app.command("serve")(serve.serve)
-app.add_typer(db.app, name="db")
-app.add_typer(orgs.app, name="orgs")
-app.add_typer(members.app, name="members")
-app.add_typer(export.app, name="export")
-app.add_typer(kb.app, name="kb")
-app.add_typer(jobs.app, name="jobs")
-app.add_typer(guide.app, name="guide")
-app.add_typer(plans.app, name="plans")
-app.add_typer(robots.app, name="robots")
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from bot.cli.main import app
+
+        return app
+    raise AttributeError(name)

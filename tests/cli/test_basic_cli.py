@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -84,3 +85,23 @@ def test_ask_answers_as_the_named_member(cli_env: Path, db_url: str) -> None:
 
     stranger = runner.invoke(app, ["ask", "我的党龄"])
     assert "绑定" in stranger.output
+
+
+def test_the_console_script_answers_questions_without_loading_every_command(
+    cli_env: Path, db_url: str, monkeypatch, capsys  # type: ignore[no-untyped-def]
+) -> None:
+    import sys
+
+    from bot.cli import run
+
+    _seed(db_url)
+    monkeypatch.setattr(sys, "argv", ["zhibu", "ask", "我的党龄", "--as", "李小梅"])
+    with pytest.raises(SystemExit) as stopped:
+        run()
+    assert stopped.value.code == 0
+    assert "预备党员" in capsys.readouterr().out
+    monkeypatch.setattr(sys, "argv", ["zhibu", "orgs", "tree"])
+    with pytest.raises(SystemExit) as stopped:
+        run()
+    assert stopped.value.code == 0
+    assert "幸福街道党工委" in capsys.readouterr().out
