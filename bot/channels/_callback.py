@@ -10,15 +10,15 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from xml.etree.ElementTree import fromstring
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, SecretStr, ValidationError
 from wechatpy.crypto import PrpCrypto
 
 from bot.core.errors import InboundRejected, Misconfigured
@@ -160,6 +160,16 @@ def valid_base_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
     return value if value.endswith("/") else value + "/"
+
+
+def _checked_secret(check: Callable[[str], str]) -> AfterValidator:
+    return AfterValidator(lambda secret: SecretStr(check(secret.get_secret_value())))
+
+
+# Field types shared by the 公众号 and WeCom account tables, so each check is written once.
+CallbackToken = Annotated[SecretStr, _checked_secret(valid_token)]
+AesKey = Annotated[SecretStr, _checked_secret(valid_aes_key)]
+ApiBaseUrl = Annotated[str, AfterValidator(valid_base_url)]
 
 
 class Envelope:

@@ -18,6 +18,9 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.replies import TextReply
 
 from bot.channels._callback import (
+    AesKey,
+    ApiBaseUrl,
+    CallbackToken,
     Callback,
     Envelope,
     Format,
@@ -26,9 +29,6 @@ from bot.channels._callback import (
     param,
     parse_fields,
     to_inbound,
-    valid_aes_key,
-    valid_base_url,
-    valid_token,
 )
 from bot.channels._split import split_message
 from bot.channels._tokens import OfficialAccountClient
@@ -48,10 +48,10 @@ class WeChatAccount(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     app_id: str
-    token: SecretStr
-    encoding_aes_key: SecretStr | None = None  # set: safe mode, and plaintext callbacks are refused
+    token: CallbackToken
+    encoding_aes_key: AesKey | None = None  # set: safe mode, and plaintext callbacks are refused
     app_secret: SecretStr | None = None  # needed for anything but passive replies
-    api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+    api_base_url: ApiBaseUrl = "https://api.weixin.qq.com/cgi-bin/"
     reminder_template_id: str | None = None
     reminder_template_key: str = "content"  # the template's keyword that carries the text
     timestamp_window: int = Field(default=300, ge=30, le=3600)
@@ -64,25 +64,10 @@ class WeChatAccount(BaseModel):
             raise ValueError("must start with wx (the AppID from the 公众号 console)")
         return value
 
-    @field_validator("token")
-    @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
-        return SecretStr(valid_token(value.get_secret_value()))
-
     @field_validator("encoding_aes_key", "app_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
-
-    @field_validator("encoding_aes_key")
-    @classmethod
-    def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
-        return None if value is None else SecretStr(valid_aes_key(value.get_secret_value()))
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        return valid_base_url(value)
 
 
 class WeChatChannel:

@@ -10,10 +10,13 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from wechatpy.enterprise.replies import TextReply
 
 from bot.channels._callback import (
+    AesKey,
+    ApiBaseUrl,
+    CallbackToken,
     Callback,
     Envelope,
     check_fresh,
@@ -21,9 +24,6 @@ from bot.channels._callback import (
     param,
     parse_fields,
     to_inbound,
-    valid_aes_key,
-    valid_base_url,
-    valid_token,
 )
 from bot.channels._split import split_message
 from bot.channels._tokens import WeComClient
@@ -44,26 +44,11 @@ class WeComAccount(BaseModel):
     corp_id: str = Field(min_length=1)
     agent_id: int = Field(gt=0)
     secret: SecretStr
-    token: SecretStr
-    encoding_aes_key: SecretStr  # WeCom callbacks are always encrypted
-    api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    token: CallbackToken
+    encoding_aes_key: AesKey  # WeCom callbacks are always encrypted
+    api_base_url: ApiBaseUrl = "https://qyapi.weixin.qq.com/cgi-bin/"
     timestamp_window: int = Field(default=300, ge=30, le=3600)
     timeout: float = Field(default=10.0, gt=0, le=60)
-
-    @field_validator("token")
-    @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
-        return SecretStr(valid_token(value.get_secret_value()))
-
-    @field_validator("encoding_aes_key")
-    @classmethod
-    def _aes_key(cls, value: SecretStr) -> SecretStr:
-        return SecretStr(valid_aes_key(value.get_secret_value()))
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        return valid_base_url(value)
 
 
 class WeComChannel:
