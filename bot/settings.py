@@ -36,7 +36,7 @@ def _hhmm(value: str) -> time:
 
 
 class ScheduleConfig(BaseModel):
-    """[schedules] in zhibu.toml: times are "HH:MM" in Asia/Shanghai."""
+    """[schedules] in zhibu.toml: times are "HH:MM" (or "HH:MM:SS") in Asia/Shanghai."""
 
     enabled: bool = True  # false: this process serves webhooks only and never fires jobs
     catch_up_days: int = Field(default=3, ge=0, le=31)

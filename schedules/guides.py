@@ -8,7 +8,7 @@ follows as a short supplement. Each delivery's ``batch`` records the guide ids i
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -29,7 +29,7 @@ KIND = "guide"
 
 def release_time(month: str, settings: ScheduleSettings) -> datetime:
     year, mon = (int(p) for p in month.split("-"))
-    return datetime(year, mon, settings.guide_day, settings.guide_at.hour, settings.guide_at.minute, tzinfo=SHANGHAI)
+    return datetime.combine(date(year, mon, settings.guide_day), settings.guide_at, tzinfo=SHANGHAI)
 
 
 def _batch(month: str, branch_id: int, guides: list[IssuedGuide]) -> str:

@@ -37,7 +37,9 @@ class JobSpec:
 
 
 def _daily(at: time) -> CronTrigger:
-    return CronTrigger(hour=at.hour, minute=at.minute, timezone=SHANGHAI)
+    """At ``at`` to the second: firing at the whole minute before "09:00:30" would cover yesterday only."""
+    second = {"second": at.second} if at.second else {}  # an unchanged trigger keeps its stored next run
+    return CronTrigger(hour=at.hour, minute=at.minute, timezone=SHANGHAI, **second)
 
 
 def _every(minutes: int) -> CronTrigger:

@@ -8,7 +8,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.core.clock import SHANGHAI
+from bot.settings import Settings
 from schedules import birthdays, compliance
+from schedules.jobs import find
 from schedules.workdays import is_working_day
 from storage.jobruns import days_to_cover
 from storage.models import Delivery, JobRun
@@ -47,6 +49,19 @@ def test_milestones_are_highlighted_and_the_member_hears_privately(engine: Engin
         group, private = _texts(session, "birthday")
         assert "今天是张党员同志的政治生日" in group and "逢十" in group
         assert private.startswith("张党员同志：今天是您入党10周年的政治生日")
+
+
+def test_a_greeting_time_set_to_the_second_greets_on_the_day_not_a_day_late(engine: Engine) -> None:
+    settings = Settings(schedules={"birthdays_at": "09:00:30"}).schedules.to_settings()
+    spec = find(settings, "birthdays")
+    assert spec is not None
+    fires = spec.trigger.get_next_fire_time(None, datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI))
+    assert fires == datetime(2026, 12, 1, 9, 0, 30, tzinfo=SHANGHAI)  # not 09:00:00, before the time set
+    with Session(engine) as session:
+        demo.build(session)  # 张党员 joined 2016-12-01
+        session.add(JobRun(job_id="birthdays", last_day=date(2026, 11, 30)))
+        birthdays.run(fires, session=session, settings=settings)
+        assert any("今天是张党员同志的政治生日" in t for t in _texts(session, "birthday"))
 
 
 def test_transferred_out_members_are_skipped(engine: Engine) -> None:
