@@ -46,7 +46,9 @@ class ScheduleConfig(BaseModel):
     guide_at: str = "09:00"
     birthdays_at: str = "09:00"
     reminder_offsets: list[str] = Field(default_factory=lambda: ["1d@09:00", "1h"])
-    reminder_every_minutes: int = Field(default=5, ge=1, le=30)
+    reminder_every_minutes: int = Field(default=5, ge=1, le=30)  # a reminder goes out at most this late
+    # Finer than a minute, used instead of reminder_every_minutes (e.g. to watch reminders fire in a test).
+    reminder_every_seconds: int | None = Field(default=None, ge=5, le=30)
     plans_at: str = "06:00"
     compliance_at: str = "09:30"
     monthly_meetings_by_day: int = Field(default=20, ge=1, le=28)
@@ -83,6 +85,7 @@ class ScheduleConfig(BaseModel):
             birthdays_at=_hhmm(self.birthdays_at),
             reminder_offsets=tuple(ReminderOffset.parse(s) for s in self.reminder_offsets),
             reminder_every_minutes=self.reminder_every_minutes,
+            reminder_every_seconds=self.reminder_every_seconds,
             plans_at=_hhmm(self.plans_at),
             compliance=ComplianceSettings(
                 at=_hhmm(self.compliance_at),
@@ -199,6 +202,7 @@ CONFIG_TEMPLATE = """\
 # guide_at = "09:00"                 # ...at this time (at once when published later in the month)
 # birthdays_at = "09:00"             # 政治生日 greetings
 # reminder_offsets = ["1d@09:00", "1h"]   # meeting reminders: the day before at 9, one hour before
+# reminder_every_minutes = 5         # how often due reminders are looked for (so at most this late)
 # quiet_start = "22:00"              # member-facing messages wait until quiet_end
 # quiet_end = "08:00"
 # catch_up_days = 3                  # work missed while stopped runs once after a restart

@@ -42,7 +42,9 @@ def _daily(at: time) -> CronTrigger:
     return CronTrigger(hour=at.hour, minute=at.minute, timezone=SHANGHAI, **second)
 
 
-def _every(minutes: int) -> CronTrigger:
+def _every(minutes: int, seconds: int | None = None) -> CronTrigger:
+    if seconds is not None:
+        return CronTrigger(second=f"*/{seconds}", timezone=SHANGHAI)
     if minutes >= 60:
         return CronTrigger(minute=0, hour=f"*/{minutes // 60}", timezone=SHANGHAI)
     return CronTrigger(minute=f"*/{minutes}", timezone=SHANGHAI)
@@ -50,12 +52,13 @@ def _every(minutes: int) -> CronTrigger:
 
 def job_table(settings: ScheduleSettings) -> tuple[JobSpec, ...]:
     s = settings
+    reminders_every = _every(s.reminder_every_minutes, s.reminder_every_seconds)
     return (
         JobSpec("guides", "schedules.guides", _every(s.guide_every_minutes),
                 f"组织生活清单: day {s.guide_day} at {s.guide_at:%H:%M}, or as soon as published later"),
         JobSpec("birthdays", "schedules.birthdays", _daily(s.birthdays_at),
                 "政治生日 greetings, monthly digest, 光荣在党50年 check"),
-        JobSpec("meeting_reminders", "schedules.reminders", _every(s.reminder_every_minutes),
+        JobSpec("meeting_reminders", "schedules.reminders", reminders_every,
                 "三会一课 / 主题党日 reminders at " + ", ".join(o.name for o in s.reminder_offsets)),
         JobSpec("meeting_plans", "schedules.plans", _daily(s.plans_at),
                 "create meetings from recurring plans ahead of time"),

@@ -73,6 +73,7 @@ class ScheduleSettings:
     glory_notice_on: tuple[int, int] = (6, 1)  # 光荣在党50年: checked before 七一 (domain-rules.md §A3, §A9)
     reminder_offsets: tuple[ReminderOffset, ...] = DEFAULT_OFFSETS
     reminder_every_minutes: int = 5
+    reminder_every_seconds: int | None = None  # finer than a minute, instead of the minutes
     plans_at: time = time(6, 0)
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime, timedelta
 
+import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.core.clock import SHANGHAI
-from schedules.jobs import job_table
+from bot.settings import Settings
+from schedules.jobs import find, job_table
 from schedules.scheduler import JOBSTORE_TABLE, planned_runs, start_scheduler
 from schedules.settings import ScheduleSettings
 from storage.db import make_engine
@@ -72,6 +75,16 @@ def test_jobs_list_shows_every_job_with_a_next_run(engine: Engine) -> None:
     assert rows["birthdays"] == datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
     assert rows["meeting_reminders"] == datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)  # due now counts
     assert set(rows) == {"guides", "birthdays", "meeting_reminders", "meeting_plans", "compliance"}
+
+
+def test_reminders_can_be_looked_for_every_few_seconds_instead_of_minutes() -> None:
+    spec = find(Settings(schedules={"reminder_every_seconds": 10}).schedules.to_settings(), "meeting_reminders")
+    assert spec is not None
+    first = spec.trigger.get_next_fire_time(None, datetime(2026, 11, 23, 9, 0, 1, tzinfo=SHANGHAI))
+    assert first == datetime(2026, 11, 23, 9, 0, 10, tzinfo=SHANGHAI)
+    assert spec.trigger.get_next_fire_time(first, first + timedelta(seconds=1)) == first + timedelta(seconds=10)
+    with pytest.raises(ValidationError, match="reminder_every_seconds"):
+        Settings(schedules={"reminder_every_seconds": 1})
 
 
 def test_days_of_missed_runs_coalesce_into_one_run_that_covers_the_missed_days(db_url: str) -> None:
