@@ -64,6 +64,21 @@ class SearchResult:
     hits: tuple[Found, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Phrasing:
+    weights: dict[str, float]  # each distinct word's IDF (negative IDF counts as 0)
+    total: float
+
+    @classmethod
+    def of(cls, index: Bm25Index, words: Sequence[str]) -> _Phrasing:
+        weights = {t: max(index.term_idf(t) or 0.0, 0.0) for t in set(words)}
+        return cls(weights, sum(weights.values()))
+
+    def fit(self, query: set[str]) -> float:
+        """The share of this phrasing's IDF that the question says."""
+        return sum(w for t, w in self.weights.items() if t in query) / self.total if self.total > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class _Built:
     entries: tuple[Entry, ...]
@@ -71,7 +86,7 @@ class _Built:
     local_version: LocalVersion | None
     org_of: npt.NDArray[np.int64]  # -1 for built-in entries
     builtin_doc: dict[str, int]  # key → document of the built-in entry
-    docs: list[DocFields]
+    phrasings: list[list[_Phrasing]]  # per document: its question and alternatives, IDF-weighted
 
 
 class KnowledgeBase:
@@ -156,9 +171,12 @@ class KnowledgeBase:
         docs = list(fields) + local_fields
         org_of = np.asarray([-1] * len(entries) + [e.org_id or -1 for e in local], dtype=np.int64)
         builtin_doc = {e.key: doc for doc, e in enumerate(entries)}
-        return _Built(
-            tuple(entries) + tuple(local), Bm25Index(docs, FIELD_WEIGHTS), version, org_of, builtin_doc, docs
-        )
+        index = Bm25Index(docs, FIELD_WEIGHTS)
+        phrasings = [
+            [_Phrasing.of(index, words) for name, words in doc.items() if name.startswith(PHRASING) and words]
+            for doc in docs
+        ]
+        return _Built(tuple(entries) + tuple(local), index, version, org_of, builtin_doc, phrasings)
 
     def current(self, session: Session | None) -> _Built:
         """The index, rebuilt first when local entries changed since it was built."""
@@ -187,11 +205,11 @@ class KnowledgeBase:
         hits = built.index.search(tokens, k, exclude=_hidden(built, org_ids))
         unknown = max_idf(built.index)
         total = idf_sum(built.index, tokens, unknown) or 1.0
-        found = []
+        found, query = [], set(tokens)
         for hit in hits:
             matched = _matched(built.index, tokens, hit.doc)
             coverage = sum(max(built.index.term_idf(t) or 0.0, 0.0) for t in matched) / total
-            fit = _fit(built.index, built.docs[hit.doc], set(tokens))
+            fit = max((p.fit(query) for p in built.phrasings[hit.doc]), default=0.0)
             found.append(Found(built.entries[hit.doc], hit.score, coverage, fit, bool(matched & self.terms)))
         return SearchResult(tuple(tokens), tuple(found))
 
@@ -203,17 +221,6 @@ class KnowledgeBase:
             if entry.key == key and not hidden[doc]:
                 return entry
         return None
-
-
-def _fit(index: Bm25Index, fields: DocFields, query: set[str]) -> float:
-    best = 0.0
-    for name, phrasing in fields.items():
-        if name.startswith(PHRASING) and phrasing:
-            weights = {t: max(index.term_idf(t) or 0.0, 0.0) for t in set(phrasing)}
-            total = sum(weights.values())
-            if total > 0:
-                best = max(best, sum(w for t, w in weights.items() if t in query) / total)
-    return best
 
 
 def _matched(index: Bm25Index, tokens: Sequence[str], doc: int) -> set[str]:

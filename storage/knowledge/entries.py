@@ -169,12 +169,15 @@ def local_entries(session: Session, *, org_ids: Sequence[int] | None = None) -> 
     return [_to_entry(row) for row in session.exec(query.order_by(KnowledgeEntry.org_id, KnowledgeEntry.key))]
 
 
+# Built once: every question runs it, and building the expression cost more than the query.
+_LOCAL = KnowledgeEntry.__table__  # type: ignore[attr-defined]
+_LOCAL_VERSION = select(
+    func.count(), func.max(_LOCAL.c.updated_at), func.coalesce(func.sum(_LOCAL.c.id), 0)
+).where(_LOCAL.c.org_id.is_not(None))
+
+
 def local_version(session: Session) -> LocalVersion:
-    count, newest, id_sum = session.exec(
-        select(
-            func.count(), func.max(KnowledgeEntry.updated_at), func.coalesce(func.sum(KnowledgeEntry.id), 0)
-        ).where(col(KnowledgeEntry.org_id).is_not(None))
-    ).one()
+    count, newest, id_sum = session.connection().execute(_LOCAL_VERSION).one()
     return LocalVersion(int(count), str(newest or ""), int(id_sum or 0))
 
 
