@@ -5,9 +5,11 @@ The router knows no concrete channel: whoever received the message passes an
 
 Webhooks call ``respond``: platform retries are answered from a process-local
 cache of recent outcomes, or from the inbound log when another process handled
-the message; a new message runs its handler in a worker thread under the
-passive-reply deadline. A handler that misses the deadline still finishes: its
-replies then go through the outbox instead, and the platform gets "success".
+the message. New messages queue for a worker thread, which takes whatever has
+queued as one batch: under load one thread hop and one commit serve many
+messages, which is most of what a webhook costs. Replies wait under the
+passive-reply deadline; one that misses it still finishes, its replies then go
+through the outbox instead, and the platform gets "success".
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, bindparam
-from sqlalchemy import select as sa_select
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.channels._split import split_message
@@ -33,10 +35,11 @@ from handlers import texts
 from handlers.ask import Outcome
 from handlers.commands import dispatch, explain
 from handlers.context import HandlerContext
+from storage import arrival
 from storage import inbound as inbound_log
-from storage.db import session_scope
-from storage.members import for_identity
-from storage.models import ChatBinding, Organization
+from storage.arrival import Arrival
+from storage.db import has_written, session_scope, start_watching_writes
+from storage.models import Member, Organization
 from storage.outbox import enqueue
 
 logger = logging.getLogger(__name__)
@@ -44,14 +47,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_DEADLINE = 4.5  # seconds of WeChat's and WeCom's 5
 RECENT_TTL = 600.0  # platforms retry within seconds; keep outcomes ten minutes
 RECENT_MAX = 20_000
-
-
-_BINDINGS = ChatBinding.__table__  # type: ignore[attr-defined]
-_CHAT_ORG = sa_select(_BINDINGS.c.org_id).where(
-    _BINDINGS.c.channel == bindparam("channel"),
-    _BINDINGS.c.account == bindparam("account"),
-    _BINDINGS.c.chat_id == bindparam("chat_id"),
-)
 
 
 class _Race:
@@ -75,6 +70,83 @@ class _Race:
         return self._take("late")
 
 
+@dataclass(slots=True)
+class _Job:
+    """One new message waiting for a handler worker; the webhook awaits ``future``."""
+
+    inbound: Inbound
+    limits: ChannelLimits
+    race: _Race
+    future: Future[Reply | None] = field(default_factory=Future)
+
+    @property
+    def key(self) -> inbound_log.MessageKey:
+        return (self.inbound.channel, self.inbound.account, self.inbound.message_id)
+
+
+class _Batches:
+    """Hands queued jobs to worker threads in batches, so one hop and one commit serve many messages.
+
+    A single worker takes everything queued (up to ``size``) whenever it is free, which under load
+    is a batch and when quiet is one message. Only when every busy worker has been on its batch
+    for longer than ``stall`` (a slow handler, a lock wait) may another worker start: new messages
+    then do not wait behind the slow one.
+    """
+
+    def __init__(self, run: Callable[[list[_Job]], None], *, workers: int, size: int, stall: float) -> None:
+        self._run = run
+        self._size = size
+        self._stall = stall
+        self._queue: deque[_Job] = deque()
+        self._busy: dict[int, float] = {}  # worker number → when it took its batch
+        self._closed = False
+        self._cond = threading.Condition()
+        self._workers = workers
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, job: _Job) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("router closed")
+            if not self._threads:  # started on first use: most Routers (CLI, tests) never see a webhook
+                self._threads = [
+                    threading.Thread(target=self._work, args=(n,), name=f"handler-{n}", daemon=True)
+                    for n in range(self._workers)
+                ]
+                for thread in self._threads:
+                    thread.start()
+            self._queue.append(job)
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the workers."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    def _may_take(self) -> bool:
+        now = time.monotonic()
+        return bool(self._queue) and all(now - since > self._stall for since in self._busy.values())
+
+    def _work(self, number: int) -> None:
+        while True:
+            with self._cond:
+                while not self._may_take():
+                    if self._closed and not self._queue:
+                        return
+                    self._cond.wait(self._stall if self._queue else None)
+                batch = [self._queue.popleft() for _ in range(min(self._size, len(self._queue)))]
+                self._busy[number] = time.monotonic()
+            try:
+                self._run(batch)
+            finally:
+                with self._cond:
+                    del self._busy[number]
+                    self._cond.notify()
+
+
 class Router:
     def __init__(
         self,
@@ -83,19 +155,21 @@ class Router:
         *,
         deadline: float = DEFAULT_DEADLINE,
         workers: int = 4,
+        batch_size: int = 32,
+        stall: float = 0.2,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.deadline = deadline
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="handler")
-        self._recent: OrderedDict[tuple[str, str, str], tuple[float, Future[Reply | None]]] = OrderedDict()
+        self._batches = _Batches(self._work, workers=workers, size=batch_size, stall=stall)
+        self._recent: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None]]] = OrderedDict()
         self._recent_lock = threading.Lock()
-        # Handlers run in threads but the GIL runs one at a time anyway; taking turns for the final writes
-        # keeps them off SQLite's busy-wait sleeps, which would otherwise dominate the tail latency.
+        # Stalled batches run beside the others; taking turns for the final writes keeps them
+        # off SQLite's busy-wait sleeps, which would otherwise dominate the tail latency.
         self._write_lock = threading.Lock()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._batches.close()
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Answer one message; a bug in a handler becomes an apology, not silence."""
@@ -115,25 +189,22 @@ class Router:
 
     async def respond(self, inbound: Inbound, limits: ChannelLimits) -> Reply | None:
         """The passive reply for a webhook, or None: answer "success" (nothing to say, or sent later)."""
-        key = (inbound.channel, inbound.account, inbound.message_id)
-        race = _Race()
-        future, fresh = self._outcome(key, lambda: self._pool.submit(self._work, inbound, limits, race))
+        job = _Job(inbound, limits, _Race())
+        future, fresh = self._outcome(job)
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.deadline)
         except TimeoutError:
-            if not fresh or race.give_up():
-                logger.warning("handler late channel=%s key=%s: reply goes to the outbox", key[0], key[2])
+            if not fresh or job.race.give_up():
+                logger.warning("handler late channel=%s key=%s: reply goes to the outbox", job.key[0], job.key[2])
                 return None
             return await asyncio.wrap_future(future)  # it is committing its passive reply right now
         except Exception:
-            self._forget(key, future)
+            self._forget(job.key, future)
             raise
 
-    def _outcome(
-        self, key: tuple[str, str, str], start: Callable[[], Future[Reply | None]]
-    ) -> tuple[Future[Reply | None], bool]:
-        """The running or finished outcome for ``key``, starting it when this process has none."""
-        now = time.monotonic()
+    def _outcome(self, job: _Job) -> tuple[Future[Reply | None], bool]:
+        """The running or finished outcome for the job's message, queueing the job when this process has none."""
+        key, now = job.key, time.monotonic()
         with self._recent_lock:
             while self._recent:
                 oldest_key, (started, _) = next(iter(self._recent.items()))
@@ -142,46 +213,102 @@ class Router:
                 del self._recent[oldest_key]
             if key[2] and key in self._recent:
                 return self._recent[key][1], False
-            future = start()
+            self._batches.submit(job)
             if key[2]:
-                self._recent[key] = (now, future)
-            return future, True
+                self._recent[key] = (now, job.future)
+            return job.future, True
 
-    def _forget(self, key: tuple[str, str, str], future: Future[Reply | None]) -> None:
+    def _forget(self, key: inbound_log.MessageKey, future: Future[Reply | None]) -> None:
         with self._recent_lock:
             if key in self._recent and self._recent[key][1] is future:
                 del self._recent[key]
 
-    def _work(self, inbound: Inbound, limits: ChannelLimits, race: _Race) -> Reply | None:
-        """Runs in a worker thread: dedupe through the database, run the handler, claim, store the reply.
+    def _work(self, jobs: list[_Job]) -> None:
+        """Runs in a worker thread: dedupe through the database, run each handler, claim, store the replies.
 
-        One transaction and one commit per new message: the claim rides with the handler's own writes.
+        An answer that wrote something commits at once, its claim in the same transaction as its
+        writes. Read-only answers (most questions) are claimed together in one statement and one
+        commit at the end of the batch; their replies are released only after that commit.
         """
-        ids = {"channel": inbound.channel, "account": inbound.account, "key": inbound.message_id}
+        waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]] = {}
         with Session(self.engine, expire_on_commit=False) as session:
-            if inbound.message_id and (seen := inbound_log.lookup(session, **ids)) is not None:
-                return seen.reply
-            parts = self._answer(session, inbound, limits)
-            late = not race.answer_passively()
-            passive = None if late or not parts else parts[0]
+            for job in jobs:
+                try:
+                    self._work_one(session, job, waiting)
+                except Exception as exc:
+                    session.rollback()
+                    job.future.set_exception(exc)
+            if waiting:
+                self._claim_together(session, waiting)
+
+    def _work_one(
+        self, session: Session, job: _Job, waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]]
+    ) -> None:
+        inbound = job.inbound
+        arrived = self._arrival(session, inbound)
+        if arrived.handled is not None:
+            job.future.set_result(arrived.handled.reply)
+            return
+        start_watching_writes(session)
+        parts = self._answer(session, self._context(session, inbound, arrived), job.limits)
+        if inbound.message_id and not has_written(session):
+            waiting[job.key] = (job, parts)
+            return
+        with self._write_lock:
+            passive, later = self._settle(job, parts)
+            self._queue(session, inbound, later)
+            won = not inbound.message_id or inbound_log.claim(
+                session, channel=job.key[0], account=job.key[1], key=job.key[2], reply=passive,
+                received_at=self.clock.now(),
+            )
+            if won:
+                session.commit()
+                job.future.set_result(passive)
+                return
+        session.rollback()  # another process answered first: undo ours, give theirs
+        job.future.set_result(self._winner(session, job.key))
+
+    def _claim_together(
+        self, session: Session, waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]]
+    ) -> None:
+        try:
             with self._write_lock:
-                self._queue(session, inbound, parts[0 if late else 1 :])
-                claimed = not inbound.message_id or inbound_log.claim(
-                    session, **ids, reply=passive, received_at=self.clock.now()
-                )
-                if claimed:
-                    session.commit()
-                    return passive
-            session.rollback()  # another process answered first: undo ours, give theirs
-            seen = inbound_log.lookup(session, **ids)
-            session.commit()
+                # decided only now, just before the commit: a reply held up behind a slow
+                # message in its batch goes out through the outbox if the platform gave up
+                settled = {key: (job, *self._settle(job, parts)) for key, (job, parts) in waiting.items()}
+                passive = {key: reply for key, (_, reply, _) in settled.items()}
+                won = inbound_log.claim_many(session, passive, received_at=self.clock.now())
+                for key in won:
+                    job, _, later = settled[key]
+                    self._queue(session, job.inbound, later)
+                session.commit()
+        except Exception as exc:
+            session.rollback()
+            for job, _ in waiting.values():
+                job.future.set_exception(exc)
+            return
+        for key, (job, _) in waiting.items():
+            job.future.set_result(passive[key] if key in won else self._winner(session, key))
+
+    @staticmethod
+    def _settle(job: _Job, parts: list[Reply]) -> tuple[Reply | None, list[Reply]]:
+        """The passive reply (if the webhook still waits for one) and the parts left for the sender."""
+        if parts and job.race.answer_passively():
+            return parts[0], parts[1:]
+        return None, parts
+
+    def _winner(self, session: Session, key: inbound_log.MessageKey) -> Reply | None:
+        """The reply another process stored for a message it handled first."""
+        seen = inbound_log.lookup(session, channel=key[0], account=key[1], key=key[2])
+        session.commit()
         return seen.reply if seen else None
 
-    def _answer(self, session: Session, inbound: Inbound, limits: ChannelLimits) -> list[Reply]:
+    def _answer(self, session: Session, ctx: HandlerContext, limits: ChannelLimits) -> list[Reply]:
         """The handler's replies as message-sized parts; a failing handler's writes are undone."""
         try:
-            replies = dispatch(self._context(session, inbound))
+            replies = dispatch(ctx)
         except Exception:
+            inbound = ctx.inbound
             logger.exception(
                 "handler failed channel=%s account=%s chat=%s", inbound.channel, inbound.account, inbound.chat_id
             )
@@ -197,17 +324,19 @@ class Router:
             key = f"reply:{inbound.channel}:{inbound.account}:{message}:{index}"
             enqueue(session, target=target, reply=part, dedupe_key=key, not_before=self.clock.now())
 
-    def _context(self, session: Session, inbound: Inbound) -> HandlerContext:
-        asker = for_identity(
-            session, channel=inbound.channel, account=inbound.account, external_id=inbound.sender_id
+    @staticmethod
+    def _arrival(session: Session, inbound: Inbound) -> Arrival:
+        return arrival.look(
+            session, channel=inbound.channel, account=inbound.account, key=inbound.message_id,
+            sender_id=inbound.sender_id, chat_id=inbound.chat_id,
         )
-        ids = {"channel": inbound.channel, "account": inbound.account, "chat_id": inbound.chat_id}
-        org_id = session.connection().execute(_CHAT_ORG, ids).scalar()
-        chat_org = session.get(Organization, org_id) if org_id is not None else None
+
+    def _context(self, session: Session, inbound: Inbound, arrived: Arrival | None = None) -> HandlerContext:
+        arrived = arrived or self._arrival(session, inbound)
         return HandlerContext(
             session=session,
             inbound=inbound,
             now=self.clock.now(),
-            asker=asker,
-            chat_org=chat_org,
+            asker=session.get(Member, arrived.member_id) if arrived.member_id is not None else None,
+            chat_org=session.get(Organization, arrived.chat_org_id) if arrived.chat_org_id is not None else None,
         )

@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -35,10 +35,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+            url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "before_cursor_execute", _note_writes)
+    return engine
+
+
+_WROTE = "zhibu.wrote"
+
+
+def _note_writes(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[_WROTE] = True
+
+
+def start_watching_writes(session: Session) -> None:
+    """Forget earlier writes on this session's connection; ``has_written`` then reports only later ones."""
+    session.connection().info.pop(_WROTE, None)
+
+
+def has_written(session: Session) -> bool:
+    """Whether the session's open transaction changed anything since ``start_watching_writes``.
+
+    Lets the router commit a read-only answer's bookkeeping in a batch with others, while
+    an answer that wrote keeps its own transaction.
+    """
+    session.flush()
+    return bool(session.connection().info.get(_WROTE))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -27,10 +27,14 @@ _LOOKUP = select(_TABLE.c.reply).where(
     _TABLE.c.channel == bindparam("channel"), _TABLE.c.account == bindparam("account"), _TABLE.c.key == bindparam("key")
 )
 _UNIQUE = ["channel", "account", "key"]
+_IDS = (_TABLE.c.channel, _TABLE.c.account, _TABLE.c.key)
 _CLAIM = {
-    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE).returning(_TABLE.c.id),
-    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE).returning(_TABLE.c.id),
+    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE).returning(*_IDS),
+    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE).returning(*_IDS),
 }
+
+MessageKey = tuple[str, str, str]
+"""(channel, account, platform message key): what makes two callbacks the same message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,23 +48,31 @@ def lookup(session: Session, *, channel: str, account: str, key: str) -> Handled
     row = session.connection().execute(_LOOKUP, {"channel": channel, "account": account, "key": key}).first()
     if row is None:
         return None
-    return Handled(_decode(row[0]))
+    return Handled(decode_reply(row[0]))
 
 
 def claim(
     session: Session, *, channel: str, account: str, key: str, reply: Reply | None, received_at: datetime
 ) -> bool:
     """Record the message as handled with its reply; False when another transaction got there first."""
-    values = {
-        "channel": channel,
-        "account": account,
-        "key": key,
-        "received_at": received_at,
-        "reply": _encode(reply),
-    }
+    return bool(claim_many(session, {(channel, account, key): reply}, received_at=received_at))
+
+
+def claim_many(
+    session: Session, replies: dict[MessageKey, Reply | None], *, received_at: datetime
+) -> set[MessageKey]:
+    """Record several messages as handled in one statement; the keys this transaction won.
+
+    RETURNING, not rowcount: with psycopg rowcount is -1 here, so a lost race looked won.
+    """
+    if not replies:
+        return set()
+    rows = [
+        {"channel": c, "account": a, "key": k, "received_at": received_at, "reply": _encode(reply)}
+        for (c, a, k), reply in replies.items()
+    ]
     connection = session.connection()
-    # RETURNING, not rowcount: with psycopg rowcount is -1 here, so a lost race looked won.
-    return connection.execute(_CLAIM[connection.dialect.name], values).first() is not None
+    return {tuple(row) for row in connection.execute(_CLAIM[connection.dialect.name], rows)}  # type: ignore[misc]
 
 
 def _encode(reply: Reply | None) -> str | None:
@@ -69,7 +81,7 @@ def _encode(reply: Reply | None) -> str | None:
     return json.dumps({"text": reply.text, "markdown": reply.markdown}, ensure_ascii=False)
 
 
-def _decode(raw: str | None) -> Reply | None:
+def decode_reply(raw: str | None) -> Reply | None:
     if raw is None:
         return None
     data = json.loads(raw)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import Identity, Member, MemberStatus
@@ -23,22 +21,6 @@ def in_org(session: Session, org_id: int | None, *, include_transferred: bool = 
     if not include_transferred:
         query = query.where(Member.status != MemberStatus.TRANSFERRED_OUT)
     return list(session.exec(query.order_by(Member.org_id, Member.id)))
-
-
-# Built once, as a plain column query: every inbound message asks this, and for a stranger
-# (no identity) building an ORM query costs more than running it.
-_IDENTITY_TABLE = Identity.__table__  # type: ignore[attr-defined]
-_MEMBER_ID_FOR_IDENTITY = sa_select(_IDENTITY_TABLE.c.member_id).where(
-    _IDENTITY_TABLE.c.channel == bindparam("channel"),
-    _IDENTITY_TABLE.c.account == bindparam("account"),
-    _IDENTITY_TABLE.c.external_id == bindparam("external_id"),
-)
-
-
-def for_identity(session: Session, *, channel: str, account: str, external_id: str) -> Member | None:
-    ids = {"channel": channel, "account": account, "external_id": external_id}
-    member_id = session.connection().execute(_MEMBER_ID_FOR_IDENTITY, ids).scalar()
-    return session.get(Member, member_id) if member_id is not None else None
 
 
 def bind_identity(session: Session, *, member: Member, channel: str, account: str, external_id: str) -> Identity:
