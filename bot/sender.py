@@ -18,7 +18,7 @@ import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -55,11 +55,18 @@ class RetryPolicy:
 
 
 def parts_of(delivery: Delivery, limits: ChannelLimits) -> list[Reply]:
-    """The message as the channel will send it, cut to the platform's size in its own unit."""
+    """The message as the channel will send it, cut to the platform's size in its own unit.
+
+    Mentions ride on the first part only: one notification per message, not one per part.
+    """
     if limits.markdown and delivery.markdown:
         pieces = split_message(delivery.markdown, limits.unit, limits.max_length, markup="markdown")
-        return [Reply(text=piece, markdown=piece) for piece in pieces]
-    return [Reply(text=piece) for piece in split_message(delivery.text, limits.unit, limits.max_length)]
+        parts = [Reply(text=piece, markdown=piece) for piece in pieces]
+    else:
+        parts = [Reply(text=piece) for piece in split_message(delivery.text, limits.unit, limits.max_length)]
+    if parts and delivery.mentions:
+        parts[0] = replace(parts[0], mentions=tuple(delivery.mentions))
+    return parts
 
 
 def default_worker_name() -> str:

@@ -292,6 +292,8 @@ class Delivery(SQLModel, table=True):
     is_group: bool = False
     text: str
     markdown: str | None = None
+    # platform user ids to @ in a group (a WeCom robot's mentioned_list; "@all" for everyone)
+    mentions: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
     org_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
     batch: str | None = Field(default=None, max_length=64, index=True)

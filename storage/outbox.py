@@ -46,6 +46,7 @@ def enqueue(
         "is_group": target.is_group,
         "text": reply.text,
         "markdown": reply.markdown,
+        "mentions": list(reply.mentions),
         "org_id": org_id,
         "meeting_id": meeting_id,
         "batch": batch,

@@ -58,9 +58,9 @@ class RobotChannel:
             for part in split_message(reply.markdown, "utf8", MARKDOWN_LIMIT, markup="markdown"):
                 await self._post({"msgtype": "markdown", "markdown": {"content": part}})
             return ""
-        for part in split_message(reply.text, "utf8", TEXT_LIMIT):
+        for n, part in enumerate(split_message(reply.text, "utf8", TEXT_LIMIT)):
             body: dict[str, Any] = {"content": part}
-            if reply.mentions:
+            if reply.mentions and n == 0:  # one notification per message, not one per part
                 body["mentioned_list"] = list(reply.mentions)
             await self._post({"msgtype": "text", "text": body})
         return ""

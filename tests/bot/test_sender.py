@@ -16,7 +16,7 @@ from bot.core.messages import Reply, Target
 from bot.sender import RetryPolicy, Sender
 from storage.db import session_scope
 from storage.models import Delivery
-from storage.outbox import claim_due
+from storage.outbox import claim_due, enqueue
 from tests.bot.outbox_world import drain, sleeper, statuses
 from tests.bot.outbox_world import queue as queue_to
 from tests.fakes.clock import FakeClock
@@ -217,3 +217,15 @@ def test_a_bug_in_a_channel_is_logged_and_retried_without_stopping_the_others(
         and "chat=branch1" in logged[0].getMessage()
     )
     assert all(KEY not in r.getMessage() for r in caplog.records)
+
+
+def test_a_queued_mention_reaches_the_group_once_on_the_first_part(
+    engine: Engine, clock: FakeClock, api: RobotApi, robot: RobotChannel
+) -> None:
+    text = "\n\n".join("请全体党员准时参加支部党员大会。" * 40 for _ in range(3))  # more than one robot message
+    with session_scope(engine) as session:
+        enqueue(session, target=TARGET, reply=Reply(text, mentions=("@all",)), dedupe_key="notice", not_before=clock.now())
+    run(robot, drain([make_sender(engine, clock, robot)], engine, clock))
+    mentioned = [body["text"].get("mentioned_list") for body in api.delivered]
+    assert len(mentioned) >= 2 and mentioned[0] == ["@all"] and not any(mentioned[1:])
+    assert "".join(api.contents()) == text

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:29:17.554863
+Create Date: 2026-11-23 14:02:32.269501
 """
 
 from __future__ import annotations
@@ -284,6 +284,7 @@ def upgrade() -> None:
     sa.Column('is_group', sa.Boolean(), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('markdown', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('mentions', sa.JSON(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=True),
     sa.Column('meeting_id', sa.Integer(), nullable=True),
     sa.Column('batch', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
