@@ -1,8 +1,10 @@
-"""Background tidying for `zhibu serve`: the inbound log keeps only what platform retries can still need.
+"""Background tidying for `zhibu serve`: short-lived records do not pile up.
 
-Retries come within seconds (WeChat, WeCom) or at most a day (Telegram keeps
-undelivered updates 24 h), so entries older than ``keep`` are dropped hourly;
-that is the expiry of the "already handled" set.
+The inbound log keeps only what platform retries can still need: retries come
+within seconds (WeChat, WeCom) or at most a day (Telegram keeps undelivered
+updates 24 h), so entries older than ``keep`` are dropped hourly; that is the
+expiry of the "already handled" set. Chat state (pending confirmations,
+numbered suggestions) goes ``keep`` after it expired.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from bot.core.clock import Clock
-from storage import inbound
+from storage import conversation, inbound
 from storage.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -33,14 +35,16 @@ class Housekeeping:
         self._task: asyncio.Task[None] | None = None
 
     def tidy(self) -> int:
+        """How many rows were dropped."""
+        before = self.clock.now() - self.keep
         with session_scope(self.engine) as session:
-            return inbound.forget_before(session, before=self.clock.now() - self.keep)
+            return inbound.forget_before(session, before=before) + conversation.forget_expired(session, before=before)
 
     async def run(self) -> None:
         while not self._stop.is_set():
             try:
                 dropped = await asyncio.to_thread(self.tidy)
-                logger.debug("housekeeping dropped %d inbound log entries", dropped)
+                logger.debug("housekeeping dropped %d rows", dropped)
             except Exception:
                 logger.exception("housekeeping failed; trying again later")
             with contextlib.suppress(TimeoutError):

@@ -80,3 +80,12 @@ def take(session: Session, *, key: ChatKey, kind: str, now: datetime) -> dict[st
     ).rowcount
     session.expunge(row)
     return data if removed else None
+
+
+def forget_expired(session: Session, *, before: datetime) -> int:
+    """Drop state that expired before ``before``; how many rows went.
+
+    Rows stay a while past their expiry so a late answer hears "too late" rather than "nothing".
+    """
+    stale = delete(Conversation).where(col(Conversation.expires_at) < before)
+    return int(session.execute(stale.execution_options(synchronize_session=False)).rowcount or 0)

@@ -21,8 +21,9 @@ from bot.runtime import Runtime, build_runtime
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.telegram_webhook import WebhookRegistration
+from storage import conversation
 from storage.db import session_scope
-from storage.models import ChatBinding, Delivery, InboundLog, OrgKind
+from storage.models import ChatBinding, Conversation, Delivery, InboundLog, OrgKind
 from storage.orgs import get_or_create
 from storage.outbox import enqueue
 from tests.bot.test_telegram import SECRET, TOKEN, update
@@ -205,3 +206,18 @@ async def test_background_services_start_and_stop(stopping: Runtime) -> None:
     await sender_of(stopping).stop()
     await housekeeping.stop()
     assert housekeeping._task is None
+
+
+async def test_chat_state_is_dropped_two_days_after_it_expired(runtime: Runtime, engine: Engine, clock: FakeClock) -> None:
+    [housekeeping] = [s for s in runtime.services if isinstance(s, Housekeeping)]
+    key = conversation.ChatKey("telegram", "default", "-555", "42")
+    with session_scope(engine) as session:
+        conversation.put(session, key=key, kind="confirm", data={"n": 1}, expires_at=clock.now() + timedelta(minutes=10))
+    clock.advance(timedelta(days=1))
+    assert housekeeping.tidy() == 0
+    with session_scope(engine) as session:  # a late answer can still be told it came too late
+        assert conversation.expired(session, key=key, kind="confirm", now=clock.now())
+    clock.advance(timedelta(days=2))
+    assert housekeeping.tidy() == 1
+    with Session(engine) as session:
+        assert session.exec(select(Conversation)).all() == []
