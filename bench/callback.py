@@ -3,10 +3,11 @@
 Three servers answer the same encrypted text message on 127.0.0.1, each in its
 own process, measured in the same run by the same load generator:
 
-- zhibu: ``bot.app`` from ``build_runtime`` under uvicorn: freshness + signature
-  check, AES decrypt, XML parse, router (dedupe through the SQLite inbound log
-  with the claim in the handler's transaction, the handler, stored reply),
-  encrypted passive reply;
+- zhibu: ``bot.app`` from ``build_runtime`` under uvicorn (sender, scheduler and
+  housekeeping running beside it, as in ``zhibu serve``): freshness + signature
+  check, AES decrypt, XML parse, router (one query for dedupe + sender + chat, the
+  handler, the reply stored in the SQLite inbound log: one claim statement and one
+  commit per batch of messages), encrypted passive reply;
 - minimal: a bare Starlette endpoint doing wechatpy decrypt + parse + encrypted
   reply, no database (the floor for Python + wechatpy here);
 - werobot: WeRoBot under gunicorn (one sync worker), sessions off: parse + reply, nothing stored;
