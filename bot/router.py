@@ -231,15 +231,22 @@ class Router:
         commit at the end of the batch; their replies are released only after that commit.
         """
         waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]] = {}
-        with Session(self.engine, expire_on_commit=False) as session:
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                for job in jobs:
+                    try:
+                        self._work_one(session, job, waiting)
+                    except Exception as exc:
+                        session.rollback()
+                        job.future.set_exception(exc)
+                if waiting:
+                    self._claim_together(session, waiting)
+        except Exception as exc:  # e.g. the connection broke: fail (the platform retries), never time out
+            # into "success", which would drop the message
+            logger.exception("handler batch failed")
             for job in jobs:
-                try:
-                    self._work_one(session, job, waiting)
-                except Exception as exc:
-                    session.rollback()
+                if not job.future.done():
                     job.future.set_exception(exc)
-            if waiting:
-                self._claim_together(session, waiting)
 
     def _work_one(
         self, session: Session, job: _Job, waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]]
