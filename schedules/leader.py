@@ -95,7 +95,7 @@ class LeaderElection:
         self._connection().execute(text("SELECT 1"))
         return True
 
-    def _set_leader(self, leading: bool) -> None:
+    def _set_leader(self, leading: bool, *, stopping: bool = False) -> None:
         if leading == self.is_leader:
             return
         self.is_leader = leading
@@ -103,7 +103,10 @@ class LeaderElection:
             log.info("leader election: this process now runs the scheduler")
             self.on_elected()
         else:
-            log.warning("leader election: lost the scheduler lock; stopping the scheduler here")
+            if stopping:
+                log.info("leader election: shutting down; handing the scheduler to another process")
+            else:
+                log.warning("leader election: lost the scheduler lock; stopping the scheduler here")
             self.on_deposed()
 
     def _drop_connection(self) -> None:
@@ -136,7 +139,7 @@ class LeaderElection:
         if self._thread is not None:
             self._thread.join(timeout=self.poll_seconds + 5)
             self._thread = None
-        self._set_leader(False)
+        self._set_leader(False, stopping=True)
         if self._conn is not None:
             try:
                 self._conn.execute(text("SELECT pg_advisory_unlock_all()"))

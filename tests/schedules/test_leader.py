@@ -34,13 +34,14 @@ def pg_engines(engine: Engine, db_url: str) -> Iterator[tuple[Engine, Engine]]:
     other.dispose()
 
 
-def test_on_sqlite_the_only_process_is_always_leader(tmp_path: Path) -> None:
+def test_on_sqlite_the_only_process_is_always_leader(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     eng = make_engine(f"sqlite:///{tmp_path / 'one.db'}")
     events = Events()
     election = events.election(eng)
     assert election.step() and election.step()
     election.stop()
     assert events.log == ["start", "stop"]
+    assert not [r for r in caplog.records if r.levelname == "WARNING"], "a clean shutdown is not a lost lock"
     eng.dispose()
 
 
