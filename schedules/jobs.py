@@ -25,6 +25,7 @@ class JobSpec:
     module: str
     trigger: BaseTrigger
     description: str
+    daily_at: time | None = None  # daily: records the days it covered, so a lost run is caught up
 
     @property
     def ref(self) -> str:
@@ -36,10 +37,11 @@ class JobSpec:
         return run
 
 
-def _daily(at: time) -> CronTrigger:
+def _daily(job_id: str, module: str, at: time, description: str) -> JobSpec:
     """At ``at`` to the second: firing at the whole minute before "09:00:30" would cover yesterday only."""
     second = {"second": at.second} if at.second else {}  # an unchanged trigger keeps its stored next run
-    return CronTrigger(hour=at.hour, minute=at.minute, timezone=SHANGHAI, **second)
+    trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=SHANGHAI, **second)
+    return JobSpec(job_id, module, trigger, description, daily_at=at)
 
 
 def _every(minutes: int, seconds: int | None = None) -> CronTrigger:
@@ -56,14 +58,14 @@ def job_table(settings: ScheduleSettings) -> tuple[JobSpec, ...]:
     return (
         JobSpec("guides", "schedules.guides", _every(s.guide_every_minutes),
                 f"组织生活清单: day {s.guide_day} at {s.guide_at:%H:%M}, or as soon as published later"),
-        JobSpec("birthdays", "schedules.birthdays", _daily(s.birthdays_at),
-                "政治生日 greetings, monthly digest, 光荣在党50年 check"),
+        _daily("birthdays", "schedules.birthdays", s.birthdays_at,
+               "政治生日 greetings, monthly digest, 光荣在党50年 check"),
         JobSpec("meeting_reminders", "schedules.reminders", reminders_every,
                 "三会一课 / 主题党日 reminders at " + ", ".join(o.name for o in s.reminder_offsets)),
-        JobSpec("meeting_plans", "schedules.plans", _daily(s.plans_at),
-                "create meetings from recurring plans ahead of time"),
-        JobSpec("compliance", "schedules.compliance", _daily(s.compliance.at),
-                "nudges to secretaries on working days (三会一课, 组织生活会, 预备期)"),
+        _daily("meeting_plans", "schedules.plans", s.plans_at,
+               "create meetings from recurring plans ahead of time"),
+        _daily("compliance", "schedules.compliance", s.compliance.at,
+               "nudges to secretaries on working days (三会一课, 组织生活会, 预备期)"),
     )
 
 

@@ -11,7 +11,9 @@ from sqlmodel import Session
 
 from bot.core.clock import SHANGHAI
 from schedules.context import run_job
+from schedules.daily import last_due_day
 from schedules.settings import ScheduleSettings
+from storage.jobruns import mark_covered
 from storage.meetings import by_plan_key, create_meeting
 from storage.models import MeetingPlan
 from storage.plans import active_plans
@@ -58,6 +60,7 @@ def occurrences(plan: MeetingPlan, start: datetime, end: datetime) -> Iterator[d
 
 def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = None) -> int:
     """Meetings created (not deliveries: their reminders follow from the reminder job)."""
+    cfg = settings or ScheduleSettings()
     created = 0
     for plan in active_plans(session):
         for moment in occurrences(plan, now, now + timedelta(days=plan.lead_days)):
@@ -66,6 +69,7 @@ def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = 
                 create_meeting(session, org_id=plan.org_id, kind=plan.kind, starts_at=moment, place=plan.place,
                                topic=plan.topic, plan_key=key)
                 created += 1
+    mark_covered(session, job_id=JOB_ID, day=last_due_day(now, cfg.plans_at), now=now)  # done, for a catch-up
     return created
 
 

@@ -1,7 +1,8 @@
 """The persistent scheduler: APScheduler with its job store in the project's database.
 
 Work due while the process was down runs once after a restart (coalesce, and a
-misfire grace time equal to the catch-up window); the outbox dedupe keys are the
+misfire grace time equal to the catch-up window); a daily run lost mid-way runs
+once when the next leader starts (``catch_up``); the outbox dedupe keys are the
 second guard against doubles. ``start_scheduler`` is the one entry point, so a
 leader election (schedules/leader.py) can wrap it.
 """
@@ -20,8 +21,11 @@ from sqlalchemy import Engine
 
 from bot.core.clock import SHANGHAI, Clock, SystemClock
 from schedules.context import JobContext, install
+from schedules.daily import last_due_day
 from schedules.jobs import JobSpec, job_table
 from schedules.settings import ScheduleSettings
+from storage.db import session_scope
+from storage.jobruns import last_covered, mark_covered
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,36 @@ def sync_jobs(scheduler: BackgroundScheduler, table: tuple[JobSpec, ...]) -> Non
                           replace_existing=True, **extra)
 
 
+def catch_up(scheduler: BackgroundScheduler, engine: Engine, table: tuple[JobSpec, ...],
+             now: datetime) -> None:
+    """Run once, at once, every daily job whose last due day is not recorded as covered.
+
+    APScheduler moves a job's next run time to tomorrow *before* the run, so a leader
+    killed while a daily job runs leaves a store that waits for tomorrow, and the lost
+    day would go out a day late. ``coalesce`` and ``misfire_grace_time`` cannot see
+    this: they act only on a stored next run time that is already past. The jobs' own
+    record of days covered (storage/jobruns.py) does show it, and running again is
+    safe: a run covers only days not yet covered, and dedupe keys drop repeats.
+
+    A job that never ran on this database (a fresh install) is not behind: its last
+    due day is recorded as covered instead, so nothing goes out at install time and
+    its first run is the scheduled one, as before.
+    """
+    lost: list[str] = []
+    with session_scope(engine) as session:
+        for spec in table:
+            if spec.daily_at is None:
+                continue  # frequent jobs: the next run is minutes away anyway
+            due, covered = last_due_day(now, spec.daily_at), last_covered(session, job_id=spec.id)
+            if covered is None:
+                mark_covered(session, job_id=spec.id, day=due, now=now)
+            elif covered < due:
+                lost.append(spec.id)
+    for job_id in lost:
+        logger.warning("catching up a daily run that did not complete job=%s", job_id)
+        scheduler.modify_job(job_id, next_run_time=datetime.now(SHANGHAI))  # by APScheduler's clock: at once
+
+
 def start_scheduler(
     engine: Engine,
     settings: ScheduleSettings,
@@ -63,13 +97,16 @@ def start_scheduler(
     clock: Clock | None = None,
     listener: tuple[Callable[[JobEvent], None], int] | None = None,
 ) -> BackgroundScheduler:
-    """Install the job context, bring the stored jobs in line with the table, and start firing."""
-    install(JobContext(engine=engine, settings=settings, clock=clock or SystemClock()))
+    """Install the job context, bring the stored jobs in line with the table, catch up, and start firing."""
+    context = JobContext(engine=engine, settings=settings, clock=clock or SystemClock())
+    install(context)
     scheduler = build_scheduler(engine, settings)
     if listener is not None:
         scheduler.add_listener(*listener)
     scheduler.start(paused=True)
-    sync_jobs(scheduler, job_table(settings))
+    table = job_table(settings)
+    sync_jobs(scheduler, table)
+    catch_up(scheduler, engine, table, context.clock.now())
     scheduler.resume()
     logger.info("scheduler started with %d jobs", len(scheduler.get_jobs()))
     return scheduler

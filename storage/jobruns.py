@@ -18,6 +18,12 @@ def days_to_cover(session: Session, *, job_id: str, today: date, catch_up_days: 
     return [first + timedelta(days=n) for n in range((today - first).days + 1)]
 
 
+def last_covered(session: Session, *, job_id: str) -> date | None:
+    """The last day the job covered; None when it never ran on this database."""
+    run = session.get(JobRun, job_id)
+    return run.last_day if run is not None else None
+
+
 def mark_covered(session: Session, *, job_id: str, day: date, now: datetime) -> None:
     run = session.get(JobRun, job_id)
     if run is None:
