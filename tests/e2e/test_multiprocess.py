@@ -19,7 +19,16 @@ from bot.core.clock import SHANGHAI
 from bot.core.messages import Reply, Target
 from storage.db import session_scope
 from storage.meetings import create_meeting
-from storage.models import Delivery, DeliveryStatus, Identity, MeetingKind, Member, Organization, OrgKind
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    Identity,
+    JobRun,
+    MeetingKind,
+    Member,
+    Organization,
+    OrgKind,
+)
 from storage.outbox import enqueue
 from tests.bot.callbacks import OA_APP_ID, OA_TOKEN
 from tests.e2e.harness import ServeProcess, serving, wait_for
@@ -207,3 +216,51 @@ def test_reminders_and_greetings_across_a_leader_kill_arrive_exactly_once(
     after_kill = sorted(_queued(pg_engine) - at_kill)  # queued when only the survivors were alive
     assert len(after_kill) == 7, after_kill
     assert sum(":1m:" in key for key in after_kill) == 6 and sum("birthday" in key for key in after_kill) == 1
+
+
+GREETING_SOON = timedelta(seconds=25)  # after start-up, so the first leader is the one that takes the run
+
+
+def _birthdays_next_run(engine: Engine) -> datetime:
+    with engine.connect() as conn:
+        query = text("SELECT next_run_time FROM apscheduler_jobs WHERE id = 'birthdays'")
+        stamp = conn.execute(query).scalar()
+    return datetime.fromtimestamp(stamp, SHANGHAI)
+
+
+def _waiting_on_a_lock(engine: Engine, name: str) -> bool:
+    with engine.connect() as conn:
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+                     "AND wait_event_type = 'Lock'")
+        return bool(conn.execute(query, {"name": name}).scalar())
+
+
+def test_a_greeting_run_cut_short_by_a_leader_kill_comes_from_the_next_leader_the_same_day(
+    pg_engine: Engine, db_url: str, wechat_api: tuple[FakeWeChatApi, str], tmp_path: Path
+) -> None:
+    api, base = wechat_api
+    greeting_at = datetime.now(SHANGHAI) + GREETING_SOON
+    _branch(pg_engine, greeting_at.date())
+    env = {**_config(tmp_path, db_url, base), **_schedules(greeting_at)}
+    procs = [ServeProcess(f"serve{i}", {**env, "PGAPPNAME": f"serve{i}"}, tmp_path) for i in range(2)]
+    with serving(procs) as running:
+        wait_for(lambda: _leader(pg_engine) is not None, 30, "a scheduler leader")
+        leader_name = _leader(pg_engine)
+        with Session(pg_engine) as session:  # the leader has recorded where each daily job starts from
+            wait_for(lambda: len(session.exec(select(JobRun)).all()) == 3, 30, "the leader's start-up")
+        assert datetime.now(SHANGHAI) < greeting_at, "start-up took longer than GREETING_SOON"
+        with pg_engine.connect() as blocker:  # the greeting run stops at its first read of the days covered
+            blocker.execute(text("LOCK TABLE jobrun IN ACCESS EXCLUSIVE MODE"))
+            wait_for(lambda: _waiting_on_a_lock(pg_engine, leader_name), 60, "the leader's greeting run")
+            wait_for(lambda: _birthdays_next_run(pg_engine) > greeting_at, 10, "the next run moved on a day")
+            leader = next(p for p in running if p.name == leader_name)
+            leader.kill()  # mid-run: nothing of the run committed
+            blocker.rollback()
+        assert api.sent("message/custom/send") == []
+        wait_for(lambda: _leader(pg_engine) not in (None, leader_name), 30, "another process to take over")
+        wait_for(lambda: _received(api) and _unsent(pg_engine) == 0, 30, "the greeting, from the next leader")
+        assert all(p.alive for p in running if p is not leader), [p.log() for p in running]
+
+    assert _received(api) == Counter({("o-0", "政治生日"): 1})
+    [greeting] = api.sent("message/custom/send")
+    assert "今天是您" in greeting.body["text"]["content"], "on the day, not a day late"
