@@ -101,7 +101,14 @@ class LeaderElection:
         self.is_leader = leading
         if leading:
             log.info("leader election: this process now runs the scheduler")
-            self.on_elected()
+            try:
+                self.on_elected()
+            except Exception:
+                # holding the lock without a running scheduler would stop every job for good:
+                # let go (ending the session frees the lock) so this or another process tries again
+                self.is_leader = False
+                self._drop_connection()
+                raise
         else:
             if stopping:
                 log.info("leader election: shutting down; handing the scheduler to another process")

@@ -104,10 +104,14 @@ def start_scheduler(
     if listener is not None:
         scheduler.add_listener(*listener)
     scheduler.start(paused=True)
-    table = job_table(settings)
-    sync_jobs(scheduler, table)
-    catch_up(scheduler, engine, table, context.clock.now())
-    scheduler.resume()
+    try:
+        table = job_table(settings)
+        sync_jobs(scheduler, table)
+        catch_up(scheduler, engine, table, context.clock.now())
+        scheduler.resume()
+    except BaseException:
+        scheduler.shutdown(wait=False)  # no paused scheduler thread left behind
+        raise
     logger.info("scheduler started with %d jobs", len(scheduler.get_jobs()))
     return scheduler
 

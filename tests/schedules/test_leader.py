@@ -45,6 +45,25 @@ def test_on_sqlite_the_only_process_is_always_leader(tmp_path: Path, caplog: pyt
     eng.dispose()
 
 
+def test_a_leader_that_cannot_start_its_scheduler_lets_go_and_tries_again(pg_engines: tuple[Engine, Engine]) -> None:
+    tries: list[str] = []
+
+    def start_fails_once() -> None:
+        tries.append("start")
+        if len(tries) == 1:
+            raise RuntimeError("the job store could not be read")
+
+    a = LeaderElection(pg_engines[0], on_elected=start_fails_once, on_deposed=lambda: None, poll_seconds=0.05)
+    with pytest.raises(RuntimeError):
+        a.step()
+    assert not a.is_leader
+    b = Events().election(pg_engines[1])
+    assert b.step(), "the lock was let go, so another process can lead"
+    b.stop()
+    assert a.step() and tries == ["start", "start"]
+    a.stop()
+
+
 def test_exactly_one_process_leads_and_another_takes_over_when_it_stops(pg_engines: tuple[Engine, Engine]) -> None:
     first, second = Events(), Events()
     a, b = first.election(pg_engines[0]), second.election(pg_engines[1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -222,3 +223,15 @@ def test_a_restart_after_the_days_runs_completed_runs_nothing_again(engine: Engi
     assert _greetings(engine)
 
     assert _start_and_stop(engine, clock) == set()  # a restart, or a new leader
+
+
+def test_a_scheduler_that_cannot_read_its_job_store_fails_without_leaving_a_thread_behind(engine: Engine) -> None:
+    with engine.begin() as conn:  # a damaged store: the table is there, its columns are not
+        conn.exec_driver_sql(f"CREATE TABLE {JOBSTORE_TABLE} (something_else INTEGER)")
+    before = {t for t in threading.enumerate() if t.name == "APScheduler"}
+    with pytest.raises(Exception):
+        start_scheduler(engine, SETTINGS, clock=FakeClock(datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and {t for t in threading.enumerate() if t.name == "APScheduler"} - before:
+        time.sleep(0.01)
+    assert not {t for t in threading.enumerate() if t.name == "APScheduler"} - before
