@@ -89,8 +89,9 @@ def werobot_app(sessions: bool = False) -> Any:
     from werobot.session.sqlitestorage import SQLiteStorage
 
     robot = WeRoBot(token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID)
-    # the constructor treats session_storage=False as unset and opens a SQLite file in the working directory
-    store = os.path.join(tempfile.gettempdir(), f"werobot-bench-{os.getpid()}.sqlite3")
+    # the constructor treats session_storage=False as unset and opens a SQLite file in the working
+    # directory, which start() sets to the run's temporary directory (removed when the run ends)
+    store = os.path.join(os.getcwd(), f"werobot-bench-{os.getpid()}.sqlite3")
     robot.config["SESSION_STORAGE"] = SQLiteStorage(store) if sessions else False
 
     @robot.text
@@ -247,7 +248,8 @@ def start(kind: str, port: int, db_url: str) -> subprocess.Popen[bytes]:
                "--chdir", str(ROOT / "bench"), factory]
     else:
         cmd = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db_url]
-    proc = subprocess.Popen(cmd, env=env, cwd=tempfile.gettempdir())
+    workdir = Path(db_url.removeprefix("sqlite:///")).parent  # the run's temporary directory
+    proc = subprocess.Popen(cmd, env=env, cwd=workdir)
     wait_listening(port, proc)
     return proc
 
