@@ -90,8 +90,9 @@ def werobot_app(sessions: bool = False) -> Any:
 
     robot = WeRoBot(token=TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID)
     # the constructor treats session_storage=False as unset and opens a SQLite file in the working
-    # directory, which start() sets to the run's temporary directory (removed when the run ends)
-    store = os.path.join(os.getcwd(), f"werobot-bench-{os.getpid()}.sqlite3")
+    # directory; ours goes in the run's temporary directory (removed when the run ends), named by
+    # start() (gunicorn's --chdir makes the working directory bench/, inside the repository)
+    store = os.path.join(os.environ["ZHIBU_BENCH_DIR"], f"werobot-bench-{os.getpid()}.sqlite3")
     robot.config["SESSION_STORAGE"] = SQLiteStorage(store) if sessions else False
 
     @robot.text
@@ -240,7 +241,8 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 
 def start(kind: str, port: int, db_url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workdir = Path(db_url.removeprefix("sqlite:///")).parent  # the run's temporary directory
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ZHIBU_BENCH_DIR": str(workdir)}
     if kind.startswith("werobot"):
         gunicorn = Path(sys.executable).with_name("gunicorn")
         factory = "callback:werobot_app(True)" if kind == "werobot+sessions" else "callback:werobot_app()"
@@ -248,7 +250,6 @@ def start(kind: str, port: int, db_url: str) -> subprocess.Popen[bytes]:
                "--chdir", str(ROOT / "bench"), factory]
     else:
         cmd = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db_url]
-    workdir = Path(db_url.removeprefix("sqlite:///")).parent  # the run's temporary directory
     proc = subprocess.Popen(cmd, env=env, cwd=workdir)
     wait_listening(port, proc)
     return proc
