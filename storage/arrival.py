@@ -13,20 +13,16 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from storage.inbound import Handled, decode_reply
-from storage.models import ChatBinding, Identity, InboundLog
+from storage.inbound import SEEN, Handled, decode_reply
+from storage.models import ChatBinding, Identity
 
-_LOG = InboundLog.__table__  # type: ignore[attr-defined]
 _IDENTITY = Identity.__table__  # type: ignore[attr-defined]
 _BINDING = ChatBinding.__table__  # type: ignore[attr-defined]
 _CHANNEL, _ACCOUNT = bindparam("channel"), bindparam("account")
-_SEEN = select(_LOG.c.id, _LOG.c.reply).where(
-    _LOG.c.channel == _CHANNEL, _LOG.c.account == _ACCOUNT, _LOG.c.key == bindparam("key")
-)
 # Built once: on every webhook, building the expression would cost more than running it.
 _LOOK = select(
-    _SEEN.with_only_columns(_LOG.c.id).scalar_subquery(),
-    _SEEN.with_only_columns(_LOG.c.reply).scalar_subquery(),
+    SEEN.with_only_columns(SEEN.selected_columns.id).scalar_subquery(),
+    SEEN.with_only_columns(SEEN.selected_columns.reply).scalar_subquery(),
     select(_IDENTITY.c.member_id)
     .where(_IDENTITY.c.channel == _CHANNEL, _IDENTITY.c.account == _ACCOUNT, _IDENTITY.c.external_id == bindparam("sender"))
     .scalar_subquery(),

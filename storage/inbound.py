@@ -23,9 +23,10 @@ from storage.models import InboundLog
 
 # Built once: this runs on every webhook, where building the expression costs more than the query.
 _TABLE = InboundLog.__table__  # type: ignore[attr-defined]
-_LOOKUP = select(_TABLE.c.reply).where(
+SEEN = select(_TABLE.c.id, _TABLE.c.reply).where(
     _TABLE.c.channel == bindparam("channel"), _TABLE.c.account == bindparam("account"), _TABLE.c.key == bindparam("key")
 )
+"""The log row of one message, by the bind parameters ``channel``, ``account`` and ``key``."""
 _UNIQUE = ["channel", "account", "key"]
 _IDS = (_TABLE.c.channel, _TABLE.c.account, _TABLE.c.key)
 _CLAIM = {
@@ -45,10 +46,10 @@ class Handled:
 
 
 def lookup(session: Session, *, channel: str, account: str, key: str) -> Handled | None:
-    row = session.connection().execute(_LOOKUP, {"channel": channel, "account": account, "key": key}).first()
+    row = session.connection().execute(SEEN, {"channel": channel, "account": account, "key": key}).first()
     if row is None:
         return None
-    return Handled(decode_reply(row[0]))
+    return Handled(decode_reply(row.reply))
 
 
 def claim(
