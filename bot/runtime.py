@@ -154,4 +154,4 @@ def _add_delivery(runtime: Runtime) -> None:
             runtime.services.append(TelegramPoller(channel, gateway.answer))
     lease = timedelta(seconds=runtime.settings.sender_lease_seconds)
     runtime.services.append(Sender(runtime.engine, runtime.outbound(), runtime.clock, lease=lease))
-    runtime.services.append(Housekeeping(runtime.engine, runtime.clock))  # the inbound log's expiry
+    runtime.services.append(Housekeeping(runtime.engine, runtime.clock))  # old inbound log and chat state

@@ -119,9 +119,7 @@ class Sender:
                 continue
             try:
                 await self._deliver(row)
-            except (
-                Misconfigured
-            ) as exc:  # e.g. an account table the channel cannot use: retrying will not help
+            except Misconfigured as exc:  # e.g. an account table the channel cannot use: retrying will not help
                 await self._after_failure(row, PermanentFailure(str(exc)))
             except Exception as exc:
                 logger.exception(
