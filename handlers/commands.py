@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.messages import SUBSCRIBE_COMMAND, Reply
-from handlers import attendance, binding, broadcast, guide
+from handlers import ask, attendance, binding, broadcast, dues, guide, live, meetings, party_age, texts
 from handlers import help as help_handler
-from handlers import meetings
-from handlers import ask, dues, live, party_age
 from handlers.ask import answer
 from handlers.context import HandlerContext
+from handlers.permissions import may_query_members
+from handlers.scope import actor_of
 from storage.knowledge.normalize import simplify
 
 Handler = Callable[[HandlerContext], list[Reply]]
@@ -53,6 +53,7 @@ COMMANDS: tuple[Command, ...] = (
     # free-form live answers below (a notice "发布 本月党费…" must not reach the 党费 calculator) ---
     Command("secretary-help", _words("书记帮助", "管理帮助", "/admin"), help_handler.secretary, "书记帮助：管理命令"),
     Command("bind-chat", _words("绑定本群"), binding.bind_chat, "绑定本群 绑定码：把群绑定到支部"),
+    Command("unbind-chat", _words("解绑本群"), binding.unbind_chat, "解绑本群：群不再属于本支部（书记）"),
     Command("bind", _words("绑定", "/bind"), binding.bind, "绑定 绑定码 / 绑定 姓名 手机后四位"),
     Command("invite", _words("邀请", "/invite"), binding.invite, "邀请 姓名：生成个人绑定码（书记）"),
     Command("chat-code", _words("群绑定码"), binding.chat_code, "群绑定码：生成群绑定码（书记）"),
@@ -91,9 +92,21 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+# What a transferred-out (转出) member keeps: their own records and public answers, nothing of the branch.
+_OWN_DATA = frozenset({"welcome", "help", "bind", "birthday", "standing", "dues", "kb-pick", "clarify"})
+
+
 def dispatch(ctx: HandlerContext) -> list[Reply]:
     command = route(ctx)
-    return command.handler(ctx) if command is not None else answer(ctx)
+    if command is None:
+        return answer(ctx)
+    if command.name not in _OWN_DATA and _left_the_branch(ctx):
+        return [Reply(texts.TRANSFERRED_OWN_DATA_ONLY)]
+    return command.handler(ctx)
+
+
+def _left_the_branch(ctx: HandlerContext) -> bool:
+    return ctx.asker is not None and not may_query_members(actor_of(ctx.session, ctx.asker))
 
 
 def route(ctx: HandlerContext) -> Command | None:
@@ -112,5 +125,5 @@ def explain(ctx: HandlerContext) -> ask.Outcome:
         return ask.resolve_pick(ctx)
     if command is None or (command.name == "dues" and dues.income_question(ctx.text) is None):
         return ask.resolve(ctx)
-    replies = command.handler(ctx)
+    replies = dispatch(ctx)
     return ask.Outcome("live", "\n".join(r.text for r in replies), None, f"live:{command.name}")

@@ -90,6 +90,22 @@ BIND_NO_MATCH = "名册里没有找到姓名和手机后四位都对得上的党
 BIND_SEVERAL = "名册里有不止一位对得上的党员，请向支部书记要一个绑定码来绑定。"
 BIND_PHONE_IN_GROUP = "为保护个人信息，“姓名+手机后四位”请私聊我发送，不要在群里发。"
 BIND_THROTTLED = "尝试次数过多，请 15 分钟后再试，或直接联系支部书记。"
+BIND_NAME_LOCKED = "这个姓名今天核对失败次数过多，用手机后四位绑定已暂停 24 小时。请向支部书记要一个绑定码。"
+BIND_PHONE_PAUSED = "用手机后四位绑定暂时关闭了（近一小时核对失败太多）。请向支部书记要一个绑定码。"
+BIND_COMMITTEE_NEEDS_CODE = (
+    "支委和上级党组织的委员要用绑定码绑定，不能用手机后四位。"
+    "请向支部书记或上级党组织要一个绑定码，然后私聊我发送“绑定 绑定码”。"
+)
+TRANSFERRED_OWN_DATA_ONLY = "名册显示您的组织关系已转出，只能查询本人的政治生日、党龄和党务知识。如有疑问请联系原支部书记。"
+BIND_TRANSFERRED = "名册显示您的组织关系已转出，不能再绑定本支部助手。如有疑问请联系原支部书记。"
+BIND_LOCK_NOTICE_MEMBER = (
+    "提醒：今天有人多次用您的姓名和手机后四位尝试绑定支部助手，都没有对上，这种绑定方式已为您暂停 24 小时。"
+    "如果不是您本人，请告诉支部书记。"
+)
+BIND_LOCK_NOTICE_SECRETARY = (
+    "提醒：今天有人多次用{name}同志的姓名和手机后四位尝试绑定，都没有对上，已暂停 24 小时。"
+    "如果不是本人，请留意；本人要绑定，可以私聊我发“邀请 {name}”给他一个绑定码。"
+)
 
 INVITE_USAGE = "用法：邀请 姓名，例如“邀请 张三”。"
 INVITE_IN_GROUP = "绑定码等同于身份凭证，请私聊我发送“邀请 姓名”，不要在群里发。"
@@ -105,6 +121,12 @@ CHAT_CODE_OK = (
 )
 BIND_CHAT_NOT_GROUP = "“绑定本群”要在群聊里发送。"
 BIND_CHAT_OK = "本群已绑定到{org}，今后支部通知会发到这里。"
+BIND_CHAT_OWNED = "本群已绑定到{owner}，不能直接改绑。请{owner}的书记、副书记或组织委员先在群里发送“解绑本群”。"
+CHAT_MOVED_NOTICE = "提醒：{owner}的一个群已改绑到{org}，今后{owner}的通知不再发到那个群。"
+UNBIND_CHAT_NOT_GROUP = "“解绑本群”要在群聊里发送。"
+UNBIND_CHAT_NOT_BOUND = "本群还没有绑定任何支部。"
+UNBIND_CHAT_NOT_ALLOWED = "只有{owner}的书记、副书记、组织委员或上级党组织才能解绑本群。"
+UNBIND_CHAT_OK = "本群已与{owner}解除绑定，今后{owner}的通知不再发到这里。"
 BIND_CHAT_NEEDS_CODE = "请发送“绑定本群 绑定码”。绑定码由支部书记私聊我发送“群绑定码”获得。"
 
 # Dates and times understood from chat (handlers/when.py): questions instead of guesses.
@@ -211,7 +233,7 @@ CALENDAR_NAME = "{org}会议"
 
 SECRETARY_HELP = (
     "支部书记、副书记、组织委员可以这样用：\n"
-    "· 邀请 姓名（私聊）｜群绑定码 → 在群里：绑定本群 绑定码\n"
+    "· 邀请 姓名（私聊）｜群绑定码 → 在群里：绑定本群 绑定码｜解绑本群\n"
     "· 安排 支委会 12月5日 15:00 三楼会议室 主题：学习全会精神\n"
     "· 改期 支委会 改到 12月8日 15:00｜取消 党课 12月12日｜本月安排\n"
     "· 发布 通知内容 → 确认发送｜发送情况\n"

@@ -1,13 +1,16 @@
 """One-time binding codes: short enough to type on a phone, stored only as a hash, expiring, single use.
 
 A member code proves "I am this roster member"; a chat code proves "this group chat belongs to that branch".
-Failed attempts are counted per identity in the database, so throttling holds across processes.
+Failed attempts are counted in the database, so throttling holds across processes: per identity for
+every method, and for 姓名+手机后四位 also per roster name and across everyone (see ``PER_NAME`` and
+``EVERYONE``; README "Security" states the numbers).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -26,6 +29,7 @@ CHAT_TTL = timedelta(minutes=30)
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 _FAILURES = "bind_failures"
+_GUARD = "bind-guard"
 
 
 class Purpose(StrEnum):
@@ -131,22 +135,59 @@ def _identity(key: ChatKey) -> ChatKey:
     return ChatKey(key.channel, key.account, "", key.sender_id)
 
 
+def _name(name: str) -> ChatKey:
+    """Failures against one roster name, whoever tries it (many identities cannot share out the guesses)."""
+    return ChatKey(_GUARD, "", "", f"name:{name}")
+
+
+_EVERYONE = ChatKey(_GUARD, "", "", "*")
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    max_failures: int
+    window: timedelta
+
+
+# Guessing 姓名+手机后四位 (10,000 possible endings) is bounded three ways; a success never resets a count.
+PER_IDENTITY = Limit(MAX_FAILURES, FAILURE_WINDOW)  # one chat identity, any method
+PER_NAME = Limit(5, timedelta(hours=24))  # one roster name, from any number of identities
+EVERYONE = Limit(30, timedelta(hours=1))  # all 姓名+手机 misses together: beyond this only codes work
+
+
 def throttled(session: Session, *, key: ChatKey, now: datetime) -> bool:
-    data = conversation.get(session, key=_identity(key), kind=_FAILURES, now=now) or {}
-    return len(_recent(data, now)) >= MAX_FAILURES
+    return _exhausted(session, _identity(key), PER_IDENTITY, now)
+
+
+def name_locked(session: Session, *, name: str, now: datetime) -> bool:
+    return _exhausted(session, _name(name), PER_NAME, now)
+
+
+def phone_path_paused(session: Session, *, now: datetime) -> bool:
+    return _exhausted(session, _EVERYONE, EVERYONE, now)
 
 
 def note_failure(session: Session, *, key: ChatKey, now: datetime) -> None:
-    data = conversation.get(session, key=_identity(key), kind=_FAILURES, now=now) or {}
-    times = [*_recent(data, now), now.isoformat()]
-    conversation.put(
-        session, key=_identity(key), kind=_FAILURES, data={"times": times}, expires_at=now + FAILURE_WINDOW
-    )
+    _count(session, _identity(key), PER_IDENTITY, now)
 
 
-def clear_failures(session: Session, *, key: ChatKey) -> None:
-    conversation.drop(session, key=_identity(key), kind=_FAILURES)
+def note_phone_failure(session: Session, *, key: ChatKey, name: str, now: datetime) -> bool:
+    """Count a 姓名+手机 miss everywhere it counts; True when this miss locked the name."""
+    _count(session, _identity(key), PER_IDENTITY, now)
+    _count(session, _EVERYONE, EVERYONE, now)
+    return _count(session, _name(name), PER_NAME, now) == PER_NAME.max_failures
 
 
-def _recent(data: dict[str, list[str]], now: datetime) -> list[str]:
-    return [t for t in data.get("times", []) if datetime.fromisoformat(t) > now - FAILURE_WINDOW]
+def _exhausted(session: Session, key: ChatKey, limit: Limit, now: datetime) -> bool:
+    return len(_recent(session, key, limit, now)) >= limit.max_failures
+
+
+def _count(session: Session, key: ChatKey, limit: Limit, now: datetime) -> int:
+    times = [*_recent(session, key, limit, now), now.isoformat()]
+    conversation.put(session, key=key, kind=_FAILURES, data={"times": times}, expires_at=now + limit.window)
+    return len(times)
+
+
+def _recent(session: Session, key: ChatKey, limit: Limit, now: datetime) -> list[str]:
+    data = conversation.get(session, key=key, kind=_FAILURES, now=now) or {}
+    return [t for t in data.get("times", []) if datetime.fromisoformat(t) > now - limit.window]
