@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels._callback import Callback
 from bot.core.channel import ChannelLimits
-from bot.core.errors import InboundRejected
+from bot.core.errors import InboundRejected, NotYetStored
 from bot.core.messages import Reply
 from bot.router import Router
 
@@ -84,7 +84,10 @@ async def callback(request: Request, channels: Mapping[str, CallbackChannel], ro
     except InboundRejected as exc:
         logger.warning("callback refused path=%s: %s", request.url.path, exc.reason)
         return PlainTextResponse("", status_code=exc.status)
-    reply = await router.respond(parsed.inbound, channel.limits) if parsed.inbound else None
+    try:
+        reply = await router.respond(parsed.inbound, channel.limits) if parsed.inbound else None
+    except NotYetStored:  # the platform retries on an error status (platforms.md)
+        return PlainTextResponse("", status_code=503)
     content, media_type = channel.render(parsed, reply)
     return Response(content, media_type=media_type)
 

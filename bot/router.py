@@ -9,12 +9,16 @@ the message. New messages queue for a worker thread, which takes whatever has
 queued as one batch: under load one thread hop and one commit serve many
 messages, which is most of what a webhook costs. Replies wait under the
 passive-reply deadline; one that misses it still finishes, its replies then go
-through the outbox instead, and the platform gets "success".
+through the outbox instead. The request that hit the deadline gets an error
+(never "success" for a message not yet stored), so the platform retries; the
+retry gets "success" once the work is stored, or handles the message again
+if the work failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -30,6 +34,7 @@ from sqlmodel import Session
 from bot.channels._split import split_message
 from bot.core.channel import ChannelLimits
 from bot.core.clock import Clock
+from bot.core.errors import NotYetStored
 from bot.core.messages import Inbound, Reply, Target
 from handlers import texts
 from handlers.ask import Outcome
@@ -45,6 +50,7 @@ from storage.outbox import enqueue
 logger = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = 4.5  # seconds of WeChat's and WeCom's 5
+COMMIT_GRACE = 0.5  # the rest of those 5 s, for a passive reply already being committed
 RECENT_TTL = 600.0  # platforms retry within seconds; keep outcomes ten minutes
 RECENT_MAX = 20_000
 
@@ -188,19 +194,28 @@ class Router:
             return explain(self._context(session, inbound))
 
     async def respond(self, inbound: Inbound, limits: ChannelLimits) -> Reply | None:
-        """The passive reply for a webhook, or None: answer "success" (nothing to say, or sent later)."""
+        """The passive reply for a webhook, or None: answer "success" (nothing to say, or sent later).
+
+        Raises ``NotYetStored`` when nothing is stored by the deadline: "success" then could lose the
+        message (if its handling later fails, say on a locked database), so the platform must retry.
+        A retry finds the work finished (its replies wait in the outbox), still running, or failed
+        and forgotten, in which case it is handled afresh.
+        """
         job = _Job(inbound, limits, _Race())
         future, fresh = self._outcome(job)
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.deadline)
         except TimeoutError:
-            if not fresh or job.race.give_up():
-                logger.warning("handler late channel=%s key=%s: reply goes to the outbox", job.key[0], job.key[2])
-                return None
-            return await asyncio.wrap_future(future)  # it is committing its passive reply right now
-        except Exception:
-            self._forget(job.key, future)
-            raise
+            if fresh and not job.race.give_up():
+                # It is committing its passive reply right now: wait as long as the platform still
+                # listens, not for a locked database's busy timeout. A retry then finds the reply.
+                with contextlib.suppress(TimeoutError):
+                    return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), COMMIT_GRACE)
+            logger.warning(
+                "handler late channel=%s key=%s: not stored yet, the platform is asked to retry",
+                job.key[0], job.key[2],
+            )
+            raise NotYetStored(f"{job.key[0]} message {job.key[2]} not stored yet") from None
 
     def _outcome(self, job: _Job) -> tuple[Future[Reply | None], bool]:
         """The running or finished outcome for the job's message, queueing the job when this process has none."""
@@ -216,9 +231,14 @@ class Router:
             self._batches.submit(job)
             if key[2]:
                 self._recent[key] = (now, job.future)
-            return job.future, True
+        if key[2]:  # outside the lock: a future already done runs the callback here and now
+            job.future.add_done_callback(lambda done: self._forget_failure(key, done))
+        return job.future, True
 
-    def _forget(self, key: inbound_log.MessageKey, future: Future[Reply | None]) -> None:
+    def _forget_failure(self, key: inbound_log.MessageKey, future: Future[Reply | None]) -> None:
+        """A failed outcome is never served from the cache: the platform's next retry handles it again."""
+        if future.exception() is None:
+            return
         with self._recent_lock:
             if key in self._recent and self._recent[key][1] is future:
                 del self._recent[key]

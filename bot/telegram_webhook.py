@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from bot.app import BodyTooLarge, read_body
 from bot.channels.telegram import TelegramChannel
-from bot.core.errors import InboundRejected, SendError
+from bot.core.errors import InboundRejected, NotYetStored, SendError
 from bot.core.messages import Inbound, Reply, Target
 from bot.router import Router
 from storage.db import session_scope
@@ -64,7 +64,10 @@ class TelegramGateway:
             logger.warning("telegram update refused path=%s: %s", request.url.path, exc.reason)
             return PlainTextResponse("", status_code=exc.status)
         if inbound is not None:
-            await self.answer(inbound)
+            try:
+                await self.answer(inbound)
+            except NotYetStored:  # Telegram sends the update again after an error status
+                return PlainTextResponse("", status_code=503)
         return Response(status_code=200)
 
     def route(self) -> Route:

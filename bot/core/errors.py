@@ -29,6 +29,10 @@ class InboundRejected(ZhibuError):
         self.status = status
 
 
+class NotYetStored(ZhibuError):
+    """A message whose handling has not been stored by the reply deadline: answer so the platform retries."""
+
+
 class SendError(ZhibuError):
     """Base of outbound failures."""
 
