@@ -33,7 +33,7 @@ from bot.channels._http import LoopClient
 from bot.channels._split import split_message
 from bot.core.channel import ChannelLimits
 from bot.core.clock import Clock
-from bot.core.errors import InboundRejected, PermanentFailure, RetryLater, SendError
+from bot.core.errors import InboundRejected, NotYetStored, PermanentFailure, RetryLater, SendError
 from bot.core.messages import Inbound, Reply, Target
 
 logger = logging.getLogger(__name__)
@@ -107,14 +107,22 @@ class TelegramChannel:
         return self.inbound(update)
 
     def inbound(self, update: Mapping[str, Any]) -> Inbound | None:
-        """The text message in an update, or None for anything else (edits, joins, channel posts)."""
+        """The text message in an update, or None for anything else (edits, joins, channel posts).
+
+        A malformed update is skipped with a warning rather than raised: raising would answer the
+        webhook with an error, or stop long polling at that update, and Telegram would send it forever.
+        """
         message = update.get("message")
         if not isinstance(message, Mapping) or not isinstance(message.get("text"), str):
             return None
-        chat, sender = message.get("chat") or {}, message.get("from") or {}
+        chat, sender = message.get("chat"), message.get("from")
+        if not isinstance(chat, Mapping) or not isinstance(sender, Mapping):
+            return _skipped(update, "message without a chat or a sender")
         if "id" not in chat or "id" not in sender or chat.get("type") == "channel":
             return None
-        names = (sender.get("first_name", ""), sender.get("last_name", ""))
+        if not all(isinstance(x, int | str) and not isinstance(x, bool) for x in (chat["id"], sender["id"])):
+            return _skipped(update, "chat or sender id is not a number")
+        names = (sender.get("first_name"), sender.get("last_name"))
         return Inbound(
             channel=CHANNEL,
             account=self.account_name,
@@ -124,7 +132,7 @@ class TelegramChannel:
             received_at=self.clock.now(),
             is_group=chat.get("type") in GROUP_TYPES,
             message_id=f"{update.get('update_id')}:{message.get('date', '')}",
-            sender_name=" ".join(part for part in names if part),
+            sender_name=" ".join(part for part in names if isinstance(part, str) and part),
         )
 
     # -- outbound --
@@ -239,6 +247,11 @@ def markdown_to_html(markdown: str) -> str:
     return re.sub(r"&lt;font\b.*?&gt;|&lt;/font&gt;", "", text)  # WeCom colour tags mean nothing here
 
 
+def _skipped(update: Mapping[str, Any], why: str) -> None:
+    logger.warning("telegram update %s skipped: %s", update.get("update_id"), why)
+    return None
+
+
 class TelegramPoller:
     """getUpdates in a loop for set-ups without a public HTTPS URL (a background service of `zhibu serve`).
 
@@ -278,6 +291,9 @@ class TelegramPoller:
                     webhook_cleared = True
                 await self.poll_once()
                 failures = 0
+            except NotYetStored as exc:  # the database is slow or locked: ask for the same update again
+                logger.warning("telegram %s: %s; trying again", self.channel.account_name, exc)
+                await self.sleep(1.0)
             except RetryLater as exc:
                 failures += 1
                 wait = exc.retry_after or min(60.0, 2.0**failures)

@@ -221,3 +221,36 @@ async def test_chat_state_is_dropped_two_days_after_it_expired(runtime: Runtime,
     assert housekeeping.tidy() == 1
     with Session(engine) as session:
         assert session.exec(select(Conversation)).all() == []
+
+
+def _malformed() -> list[dict[str, Any]]:
+    """Updates a buggy client or a hostile proxy could send: wrong types where Telegram has objects."""
+    names = update(301, "/help")
+    names["message"]["from"]["first_name"] = ["not", "a", "name"]
+    no_chat = update(302, "/help")
+    no_chat["message"]["chat"] = ["x"]
+    odd_id = update(303, "/help")
+    odd_id["message"]["from"]["id"] = {"id": 1}
+    return [names, no_chat, odd_id]
+
+
+async def test_a_malformed_webhook_update_is_skipped_not_a_server_error(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    names, no_chat, odd_id = _malformed()
+    assert await post(client, names) == 200  # a name of the wrong type is just left out
+    assert [r.chat_id for r in outbox(engine)] == ["42"]
+    for bad in (no_chat, odd_id):
+        assert await post(client, bad) == 200  # acknowledged, so Telegram does not resend it forever
+    assert len(outbox(engine)) == 1
+
+
+async def test_polling_skips_a_malformed_update_and_goes_on(
+    stopping: Runtime, api: tuple[TelegramApi, str], engine: Engine
+) -> None:
+    fake = api[0]
+    [poller] = [s for s in stopping.services if isinstance(s, TelegramPoller)]
+    fake.updates = [*_malformed()[1:], update(304, "/start")]
+    assert await poller.poll_once() == 3
+    assert await poller.poll_once() == 0  # the bad ones were confirmed too, not fetched again
+    assert [r.chat_id for r in outbox(engine)] == ["42"]
