@@ -6,11 +6,14 @@ A forged or stale callback gets 403 before anything is stored or answered.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -21,6 +24,8 @@ from bot.core.channel import ChannelLimits
 from bot.core.errors import InboundRejected, NotYetStored
 from bot.core.messages import Reply
 from bot.router import Router
+from storage import inbound as inbound_log
+from storage.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +83,10 @@ async def callback(request: Request, channels: Mapping[str, CallbackChannel], ro
     try:
         if request.method == "GET":
             return PlainTextResponse(channel.verify_url(query))
-        parsed = channel.parse(query, await read_body(request))
+        body = await read_body(request)
+        parsed = channel.parse(query, body)
+        if parsed.inbound is not None and not parsed.encrypted:
+            await asyncio.to_thread(_refuse_reused_signature, router.engine, parsed, body)
     except BodyTooLarge:
         return PlainTextResponse("too large", status_code=413)
     except InboundRejected as exc:
@@ -90,6 +98,23 @@ async def callback(request: Request, channels: Mapping[str, CallbackChannel], ro
         return PlainTextResponse("", status_code=503)
     content, media_type = channel.render(parsed, reply)
     return Response(content, media_type=media_type)
+
+
+def _refuse_reused_signature(engine: Engine, parsed: Callback, body: bytes) -> None:
+    """Plaintext mode signs only token, timestamp and nonce: one signed query string must carry one body."""
+    assert parsed.inbound is not None
+    with session_scope(engine) as session:
+        fresh = inbound_log.signature_fresh(
+            session,
+            channel=parsed.inbound.channel,
+            account=parsed.inbound.account,
+            timestamp=parsed.timestamp,
+            nonce=parsed.nonce,
+            body_digest=hashlib.sha256(body).hexdigest(),
+            received_at=parsed.inbound.received_at,
+        )
+    if not fresh:
+        raise InboundRejected("signature already used with another body")
 
 
 def create_app(runtime: AppRuntime) -> Starlette:

@@ -100,6 +100,13 @@ def build_runtime(
 ) -> Runtime:
     """Everything ``zhibu serve`` runs, validated; raises Misconfigured or SchemaOutdated before serving."""
     wechat_accounts = load_accounts("wechat", settings.wechat, WeChatAccount)
+    for name, account in wechat_accounts.items():
+        if account.encoding_aes_key is None:
+            logger.warning(
+                "wechat %s: plaintext mode (明文模式) signs callbacks without their body; "
+                "switch the 公众号 to safe mode (安全模式) and set encoding_aes_key",
+                name,
+            )
     wecom_accounts = load_accounts("wecom", settings.wecom, WeComAccount)
     telegram_accounts = load_accounts("telegram", settings.telegram, TelegramAccount)
     robot_accounts = load_accounts("robot", settings.robot, RobotAccount)

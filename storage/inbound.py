@@ -76,6 +76,26 @@ def claim_many(
     return {tuple(row) for row in connection.execute(_CLAIM[connection.dialect.name], rows)}  # type: ignore[misc]
 
 
+def signature_fresh(
+    session: Session, *, channel: str, account: str, timestamp: str, nonce: str, body_digest: str,
+    received_at: datetime,
+) -> bool:
+    """Whether a body may use this (timestamp, nonce): first use, or the same body again (a platform retry).
+
+    For callbacks whose signature does not cover the body (公众号 plaintext mode), one captured query
+    string would otherwise carry any body for the whole timestamp window. The entry lives in the inbound
+    log under ``sig:TIMESTAMP:NONCE`` with the body's digest in place of a reply, so every process sees
+    it and housekeeping expires it with the rest.
+    """
+    key = f"sig:{timestamp}:{nonce}"
+    row = {"channel": channel, "account": account, "key": key, "received_at": received_at, "reply": body_digest}
+    connection = session.connection()
+    if connection.execute(_CLAIM[connection.dialect.name], [row]).first() is not None:
+        return True
+    seen = connection.execute(SEEN, {"channel": channel, "account": account, "key": key}).first()
+    return seen is not None and seen.reply == body_digest
+
+
 def _encode(reply: Reply | None) -> str | None:
     if reply is None:
         return None

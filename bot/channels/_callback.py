@@ -36,7 +36,8 @@ class Callback:
     fmt: Format
     account_id: str  # ToUserName: the 公众号's gh_ id or the CorpID
     nonce: str
-    encrypted: bool
+    encrypted: bool  # the signature covers the body too; otherwise only token, timestamp and nonce
+    timestamp: str = ""
 
 
 def load_accounts(section: str, tables: Mapping[str, Any], model: type[AccountT]) -> dict[str, AccountT]:
@@ -54,17 +55,24 @@ def load_accounts(section: str, tables: Mapping[str, Any], model: type[AccountT]
     return accounts
 
 
-def param(query: Mapping[str, str], name: str) -> str:
+MAX_PARAM = 128  # signatures are 40 hex digits, nonces and timestamps shorter still
+
+
+def param(query: Mapping[str, str], name: str, *, limit: int | None = MAX_PARAM) -> str:
+    """A required query parameter; ``limit=None`` for one of no fixed size (WeCom's encrypted echostr)."""
     value = query.get(name)
     if not value:
         raise InboundRejected(f"missing query parameter {name}")
+    if limit is not None and len(value) > limit:
+        raise InboundRejected(f"query parameter {name} too long", status=400)
     return value
 
 
 def check_fresh(timestamp: str, now: datetime, window: int) -> None:
     """Refuse signed requests outside ``window`` seconds of now, so a captured one cannot be replayed later."""
-    if not (timestamp.isascii() and timestamp.isdigit()):  # "²".isdigit() is True, int("²") fails
-        raise InboundRejected("timestamp is not a number")
+    # "²".isdigit() is True and int("²") fails; int() of more than 4,300 digits raises too
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise InboundRejected("timestamp is not a number of seconds", status=400)
     if abs(now.timestamp() - int(timestamp)) > window:
         raise InboundRejected("timestamp outside the allowed window")
 

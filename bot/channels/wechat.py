@@ -98,7 +98,7 @@ class WeChatChannel:
         timestamp, nonce = param(query, "timestamp"), param(query, "nonce")
         check_fresh(timestamp, self.clock.now(), self.account.timestamp_window)
         check_signature(param(query, "signature"), self._token, timestamp, nonce)
-        return param(query, "echostr")
+        return param(query, "echostr", limit=None)
 
     def parse(self, query: Mapping[str, str], body: bytes) -> Callback:
         timestamp, nonce = param(query, "timestamp"), param(query, "nonce")
@@ -110,7 +110,9 @@ class WeChatChannel:
         else:
             fields, fmt = self._decrypt(self._envelope, query, body, timestamp, nonce)
         inbound = to_inbound(CHANNEL, self.account_name, fields, now)
-        return Callback(inbound, fmt, fields.get("ToUserName", ""), nonce, encrypted=self._envelope is not None)
+        return Callback(
+            inbound, fmt, fields.get("ToUserName", ""), nonce, encrypted=self._envelope is not None, timestamp=timestamp
+        )
 
     def _decrypt(
         self, envelope: Envelope, query: Mapping[str, str], body: bytes, timestamp: str, nonce: str

@@ -76,7 +76,7 @@ class WeComChannel:
 
     def verify_url(self, query: Mapping[str, str]) -> str:
         """The GET handshake: the decrypted echostr, verbatim."""
-        timestamp, nonce, echostr = param(query, "timestamp"), param(query, "nonce"), param(query, "echostr")
+        timestamp, nonce, echostr = param(query, "timestamp"), param(query, "nonce"), param(query, "echostr", limit=None)
         check_fresh(timestamp, self.clock.now(), self.account.timestamp_window)
         check_signature(param(query, "msg_signature"), self._token, timestamp, nonce, echostr)
         return self._envelope.open(echostr)

@@ -87,5 +87,8 @@ bad_encodings = st.one_of(
 hostile_bodies = st.one_of(hostile_xml.map(str.encode), json_junk.map(str.encode), bad_encodings)
 
 query_keys = st.sampled_from(["timestamp", "nonce", "signature", "msg_signature", "echostr", "encrypt_type", "openid"])
-query_values = st.one_of(st.text(max_size=60), st.sampled_from(["aes", "0", "-1", "99999999999999999999", "1e10", " "]))
+query_values = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["aes", "0", "-1", "99999999999999999999", "1e10", " ", "9" * 5000, "²" * 3]),
+)
 junk_queries = st.dictionaries(query_keys, query_values, max_size=6)

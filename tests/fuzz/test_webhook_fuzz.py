@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 import httpx
 
 from bot.app import MAX_BODY, create_app
@@ -49,7 +49,8 @@ def gateway(db_url: str, engine: Engine, clock: FakeClock) -> Iterator[httpx.Cli
 def stored(engine: Engine) -> tuple[int, int]:
     """How many messages were handled and how many replies queued: both stay 0 for refused requests."""
     with Session(engine) as session:
-        handled = session.exec(select(func.count()).select_from(InboundLog)).one()
+        messages = ~col(InboundLog.key).startswith("sig:")  # not the used-signature entries of plaintext mode
+        handled = session.exec(select(func.count()).select_from(InboundLog).where(messages)).one()
         queued = session.exec(select(func.count()).select_from(Delivery)).one()
     return handled, queued
 
@@ -146,4 +147,35 @@ def test_deeply_nested_json_is_a_bad_request_everywhere(gateway: httpx.Client, e
     deep = b"[" * 20_000 + b"]" * 20_000
     assert gateway.post("/telegram/default", headers={SECRET_HEADER: TG_SECRET}, content=deep).status_code == 400
     assert gateway.post("/wechat/plain", params=plaintext_query(clock), content=deep).status_code == 400
+    assert stored(engine) == (0, 0)
+
+
+def test_a_plaintext_signature_carries_one_body_only(gateway: httpx.Client, engine: Engine, clock: FakeClock) -> None:
+    """Plaintext mode signs token, timestamp and nonce but not the body: a query string taken from an
+    access log must not let anyone post another body, as another member, within the window."""
+    now = int(clock.now().timestamp())
+    first = wechat_post(text_xml("o-member", "帮助", 9101, now), clock.now(), safe=False, nonce="5150")
+    assert gateway.post("/wechat/plain", params=first.params, content=first.body).status_code == 200
+    forged = text_xml("o-secretary", "本月政治生日", 9102, now)
+    assert gateway.post("/wechat/plain", params=first.params, content=forged).status_code == 403
+    assert stored(engine)[0] == 1
+    # WeChat's own retry sends the same body with the same query string: still answered, handled once
+    retry = gateway.post("/wechat/plain", params=first.params, content=first.body)
+    assert retry.status_code == 200 and "支部助手" in retry.text
+    assert stored(engine)[0] == 1
+
+
+@pytest.mark.parametrize("path", ["/wechat/plain", "/wechat/safe", "/wecom/default"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_absurd_query_values_are_a_bad_request_not_a_crash(
+    gateway: httpx.Client, engine: Engine, clock: FakeClock, path: str, method: str
+) -> None:
+    """int() of a 5,000-digit timestamp raises ValueError (more than 4,300 digits)."""
+    huge = "9" * 5000
+    for query in (
+        {"timestamp": huge, "nonce": "1", "signature": sign(OA_TOKEN, huge, "1"), "msg_signature": "x", "echostr": "e"},
+        {**plaintext_query(clock), "nonce": "n" * 500, "msg_signature": "x", "echostr": "e"},
+    ):
+        response = gateway.request(method, path, params=query, content=b"<xml/>" if method == "POST" else None)
+        assert response.status_code == 400, response.text[:200]
     assert stored(engine) == (0, 0)
