@@ -23,6 +23,7 @@ from handlers.scope import subtree
 from storage.attendance import meetings_of
 from storage.models import Meeting, MeetingKind, MeetingStatus, Organization, OrgKind
 from storage.orgs import branches_under, descendants
+from storage.roster.cells import FORMULA_STARTS
 
 MONTHLY = (MeetingKind.COMMITTEE, MeetingKind.GROUP, MeetingKind.THEME_DAY)
 QUARTERLY = (MeetingKind.GENERAL_ASSEMBLY, MeetingKind.LECTURE)
@@ -70,9 +71,26 @@ def build(session: Session, *, org: Organization, year: int, now: datetime) -> b
     ]
     for kind in kinds:
         _kind_sheet(book.create_sheet(kind.value), session, [m for m in meetings if m.kind == kind], now)
+    _inert(book)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _inert(book: Workbook) -> None:
+    """Make every cell that could be read as a formula plain text (OWASP "CSV injection").
+
+    Topics, places and names are typed by people; openpyxl would store a leading ``=`` as a live
+    formula (``=HYPERLINK(...)`` runs when the secretary opens the file). Such cells are written as
+    strings with Excel's quote prefix, the file-format form of a leading apostrophe: the text shows
+    exactly as typed and stays text when the cell is edited. The ledger itself writes no formulas.
+    """
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
 
 
 def _held(meeting: Meeting, now: datetime) -> bool:

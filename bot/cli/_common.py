@@ -7,14 +7,17 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy import Engine
 
 from bot.core.errors import Misconfigured, ZhibuError
 from bot.settings import Settings, load_settings
 from storage.db import SchemaOutdated, make_engine, require_current
 
-console = Console()
-err_console = Console(stderr=True)
+# Markup off: names, topics and file contents are printed as typed (a roster name "[/x]" is a name, not
+# a closing tag); styling is given explicitly with rich.text.Text.
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 
 EXIT_USAGE = 2
 EXIT_DATA = 3
@@ -23,7 +26,7 @@ EXIT_SCHEMA = 5
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]错误 / error:[/] {message}")
+    err_console.print(Text.assemble(("错误 / error:", "bold red"), " ", message))
     return typer.Exit(code)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.markdown import Markdown
 from rich.panel import Panel
+from rich.text import Text
 from sqlalchemy import Engine
 
 from bot.channels.console import ACCOUNT, CHANNEL, ConsoleChannel
@@ -80,10 +81,10 @@ def run_chat(eng: Engine, as_name: str | None) -> None:
     router = Router(eng, SystemClock(settings().tz))
     channel = ConsoleChannel(console_identity(eng, as_name))
     who = as_name or "访客 / guest"
-    console.print(f"[bold]支部助手[/] 控制台聊天，身份：{who}。输入“帮助”看用法，输入 q 或按 Ctrl-D 退出。")
+    console.print(Text.assemble(("支部助手", "bold"), f" 控制台聊天，身份：{who}。输入“帮助”看用法，输入 q 或按 Ctrl-D 退出。"))
     while True:
         try:
-            text = console.input("[bold green]你> [/]").strip()
+            text = console.input(Text("你> ", style="bold green")).strip()
         except (EOFError, KeyboardInterrupt):
             console.print()
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import typer
+from rich.text import Text
 
 from bot.cli._common import console, engine, error_boundary, fail, settings
 from bot.core.clock import SystemClock
@@ -47,7 +48,7 @@ def invite(
             channel="cli",
             detail=f"member={member.id}",
         )
-    console.print(f"{name} 的绑定码 / binding code: [bold]{bindcodes.display(code)}[/]")
+    console.print(Text.assemble(f"{name} 的绑定码 / binding code: ", (bindcodes.display(code), "bold")))
     console.print(
         f"请本人私聊机器人发送 / the member sends privately: 绑定 {bindcodes.display(code)}  ({hours} h, once)"
     )
@@ -63,7 +64,7 @@ def chat_code(
         code, row = bindcodes.issue(session, purpose=Purpose.CHAT, now=now, org_id=target.id)
         record(session, action="chat_code", at=now, org_id=target.id, channel="cli")
         minutes = int((row.expires_at - now).total_seconds() // 60)
-    console.print(f"{org} 的群绑定码 / group code: [bold]{bindcodes.display(code)}[/]")
+    console.print(Text.assemble(f"{org} 的群绑定码 / group code: ", (bindcodes.display(code), "bold")))
     console.print(
         f"在群里发送 / send in the group: 绑定本群 {bindcodes.display(code)}  ({minutes} min, once)"
     )

@@ -123,6 +123,9 @@ def _progress_bar() -> Progress:
     )
 
 
+SHOWN_PROBLEMS = 200  # enough to see what is wrong; a broken file of 300,000 rows need not print them all
+
+
 def _print_problems(problems: list[CellError], title: str, style: str) -> None:
     if not problems:
         return
@@ -130,9 +133,12 @@ def _print_problems(problems: list[CellError], title: str, style: str) -> None:
     table.add_column("行 / row", justify="right")
     table.add_column("列 / column")
     table.add_column("问题 / problem", style=style, overflow="fold")
-    for p in problems:
+    for p in problems[:SHOWN_PROBLEMS]:
         table.add_row(str(p.row), p.column, p.reason)
     err_console.print(table)
+    if len(problems) > SHOWN_PROBLEMS:
+        rest = len(problems) - SHOWN_PROBLEMS
+        err_console.print(f"……还有 {rest} 处未列出 / {rest} more not shown", style=style)
 
 
 def _print_summary(summary: ImportSummary, dry_run: bool) -> None:

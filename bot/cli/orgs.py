@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 from rich.tree import Tree
 from sqlmodel import Session
 
@@ -16,7 +17,7 @@ app = typer.Typer(help="组织 / organizations.", no_args_is_help=True)
 
 def _grow(session: Session, node: Tree, org: Organization) -> None:
     count = len(in_org(session, org.id))
-    branch = node.add(f"{org.name} [dim]{org.kind} · {count}人[/]")
+    branch = node.add(Text.assemble(org.name, " ", (f"{org.kind} · {count}人", "dim")))
     for child in children(session, org.id):
         _grow(session, branch, child)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 from sqlmodel import Session
 
 from bot.channels._callback import load_accounts
@@ -27,11 +27,7 @@ def _robot(name: str) -> RobotAccount:
         robots = load_accounts("robot", settings().robot, RobotAccount)
     if name not in robots:
         known = "、".join(robots) or "（无 / none）"
-        raise fail(
-            escape(
-                f"zhibu.toml 里没有 [robot.{name}]（已配置：{known}）/ no [robot.{name}] table is configured"
-            )
-        )
+        raise fail(f"zhibu.toml 里没有 [robot.{name}]（已配置：{known}）/ no [robot.{name}] table is configured")
     return robots[name]
 
 
@@ -55,14 +51,12 @@ def list_robots() -> None:
         rows = robot_bindings(session)
     configured = set(settings().robot)
     if not rows and not configured:
-        console.print(
-            escape('还没有群机器人 / no robots: add [robot.NAME] webhook_key = "..." to zhibu.toml')
-        )
+        console.print('还没有群机器人 / no robots: add [robot.NAME] webhook_key = "..." to zhibu.toml')
     for name, org in rows:
-        note = "" if name in configured else "  [red](未配置 / not in zhibu.toml)[/]"
-        console.print(f"robot.{name} → {org.name}{note}")
+        note = "" if name in configured else "  (未配置 / not in zhibu.toml)"
+        console.print(Text.assemble(f"robot.{name} → {org.name}", (note, "red")))
     for name in sorted(configured - {name for name, _ in rows}):
-        console.print(f"robot.{name} → [dim]未绑定 / not bound[/]")
+        console.print(Text.assemble(f"robot.{name} → ", ("未绑定 / not bound", "dim")))
 
 
 @app.command("test")
@@ -79,5 +73,5 @@ def test(name: str = typer.Argument(help="机器人名 / the robot's table name"
     try:
         asyncio.run(post())
     except SendError as exc:
-        raise fail(escape(f"发送失败 / not sent: {exc}")) from exc
+        raise fail(f"发送失败 / not sent: {exc}") from exc
     console.print(f"已发送 / sent to robot.{name}")

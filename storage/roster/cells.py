@@ -15,6 +15,9 @@ from openpyxl.utils.datetime import from_excel
 
 from storage.models import Role
 
+# A leading character that makes a spreadsheet program read the text as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 Cell = str | int | float | date | datetime | None
 
 

