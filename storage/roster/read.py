@@ -58,7 +58,8 @@ def open_sheet(path: Path) -> Sheet:
 def _xlsx_sheet(path: Path) -> Sheet:
     _check_unpacked_size(path)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        # from memory, so a sheet that fails half-way leaves no file handle open behind it
+        book = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError and XML errors for damaged files
         raise _damaged(path, exc) from exc
     sheet = book.active
@@ -76,6 +77,8 @@ def _xlsx_sheet(path: Path) -> Sheet:
 
 def _check_unpacked_size(path: Path) -> None:
     """Read the zip's directory only: a 1.5 MB file may unpack to gigabytes."""
+    if path.stat().st_size > MAX_UNPACKED_BYTES:
+        raise RosterUnreadable(f"{path.name} 超过 {MAX_UNPACKED_BYTES // 2**20} MB / file too large, refused")
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
