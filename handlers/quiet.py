@@ -31,5 +31,27 @@ class QuietHours:
         day = local.date() if local.time() < self.end else local.date() + timedelta(days=1)
         return datetime.combine(day, self.end, tzinfo=SHANGHAI)
 
+    def release_before(self, moment: datetime, deadline: datetime) -> datetime | None:
+        """Like ``release``, for a message that is useless from ``deadline`` on: rather now than too late."""
+        release = self.release(moment)
+        return release if release is not None and release < deadline else None
+
+    def began(self, moment: datetime) -> datetime:
+        """When the quiet period holding ``moment`` began (``moment`` must be quiet)."""
+        local = moment.astimezone(SHANGHAI)
+        day = local.date() if local.time() >= self.start else local.date() - timedelta(days=1)
+        return datetime.combine(day, self.start, tzinfo=SHANGHAI)
+
+    def ahead_of(self, fire: datetime, deadline: datetime, *, margin: timedelta) -> datetime:
+        """When a message meant for ``fire`` should be sent so that it still comes before ``deadline``.
+
+        ``fire`` itself, unless quiet hours would hold it until ``deadline`` or later (a 07:25
+        meeting's one-hour reminder): then ``margin`` before those quiet hours begin, the evening before.
+        """
+        release = self.release(fire)
+        if release is None or release < deadline:
+            return fire
+        return self.began(fire) - margin
+
 
 NO_QUIET = QuietHours(time(0, 0), time(0, 0))

@@ -92,7 +92,9 @@ def queue_reminder(session: Session, *, meeting: Meeting, offset: str, now: date
     """Queue the ``offset`` reminder of ``meeting`` to its audience; returns how many were new."""
     targets = audience_of(session, meeting)
     key_parts = (offset, start_key(meeting.starts_at))
-    return _queue(session, meeting, targets, reminder_reply(meeting, now), key_parts, REMINDER_KIND, quiet.release(now))
+    not_before = quiet.release_before(now, meeting.starts_at)
+    reply = reminder_reply(meeting, not_before or now)  # "明天" / "今天" as of when it is read
+    return _queue(session, meeting, targets, reply, key_parts, REMINDER_KIND, not_before)
 
 
 def _queue(
@@ -131,7 +133,9 @@ def announce_change(session: Session, *, change: MeetingChange, now: datetime, q
         reply = Reply(texts.MEETING_MOVED.format(old_time=old_time, kind=meeting.kind, new_time=new_time, place=place))
         tag = f"moved-{start_key(meeting.starts_at)}"
     key_parts = (tag, start_key(change.old_starts_at))
-    return _queue(session, meeting, change.reminded, reply, key_parts, CHANGE_KIND, quiet.release(now))
+    deadline = change.old_starts_at if cancelled else min(change.old_starts_at, meeting.starts_at)
+    not_before = quiet.release_before(now, deadline)
+    return _queue(session, meeting, change.reminded, reply, key_parts, CHANGE_KIND, not_before)
 
 
 def move_and_notify(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -12,7 +12,7 @@ from bot.core.clock import SHANGHAI
 from handlers.quiet import QuietHours
 from handlers.reminders import audience_of, cancel_and_notify, move_and_notify, queue_reminder
 from storage.meetings import MeetingClosed, create_meeting
-from storage.models import Delivery, DeliveryStatus, MeetingKind
+from storage.models import Delivery, DeliveryStatus, Meeting, MeetingKind
 from tests.schedules import world as demo
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI)
@@ -26,6 +26,16 @@ def _chats(session: Session, kind: str | None = None) -> list[tuple[str, str]]:
 
 def _mark_sent(session: Session) -> None:
     session.execute(update(Delivery).values(status=DeliveryStatus.SENT))
+
+
+def _reminded_theme_day(session: Session) -> Meeting:
+    """A 主题党日 on 4 December 14:30 whose day-before reminder has gone out."""
+    w = demo.build(session)
+    meeting = create_meeting(session, org_id=w.branch_a.id, kind=MeetingKind.THEME_DAY,
+                             starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI))
+    queue_reminder(session, meeting=meeting, offset="1d@0900", now=NOW, quiet=QUIET)
+    _mark_sent(session)
+    return meeting
 
 
 def test_each_kind_of_meeting_reaches_its_own_audience(engine: Engine) -> None:
@@ -85,12 +95,8 @@ def test_moving_after_the_first_reminder_withdraws_pending_and_tells_the_reminde
 
 def test_cancelling_tells_those_reminded_and_cannot_happen_twice(engine: Engine) -> None:
     with Session(engine) as session:
-        w = demo.build(session)
-        meeting = create_meeting(session, org_id=w.branch_a.id, kind=MeetingKind.THEME_DAY,
-                                 starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI))
+        meeting = _reminded_theme_day(session)
         assert meeting.id is not None
-        queue_reminder(session, meeting=meeting, offset="1d@0900", now=NOW, quiet=QUIET)
-        _mark_sent(session)
         _, notices = cancel_and_notify(session, meeting_id=meeting.id, now=NOW, quiet=QUIET)
         assert notices == 1
         assert "取消" in session.exec(select(Delivery.text).where(Delivery.kind == "meeting_change")).one()
@@ -105,3 +111,32 @@ def test_quiet_hours_defer_to_the_morning_and_never_drop() -> None:
     assert QUIET.release(early) == datetime(2026, 12, 4, 8, 0, tzinfo=SHANGHAI)
     assert QUIET.release(NOW) is None
     assert QuietHours(time(13, 0), time(14, 0)).contains(datetime(2026, 12, 3, 13, 30, tzinfo=SHANGHAI))
+
+
+def test_a_reminder_quiet_hours_would_hold_past_the_start_goes_at_once(engine: Engine) -> None:
+    """Arranged at 23:00 for 07:25: rather a late reminder stating the time than one after the start."""
+    late = datetime(2026, 12, 3, 23, 0, tzinfo=SHANGHAI)
+    with Session(engine) as session:
+        w = demo.build(session)
+        early = create_meeting(session, org_id=w.branch_a.id, kind=MeetingKind.LECTURE,
+                               starts_at=datetime(2026, 12, 4, 7, 25, tzinfo=SHANGHAI))
+        later = create_meeting(session, org_id=w.branch_b.id, kind=MeetingKind.LECTURE,
+                               starts_at=datetime(2026, 12, 4, 9, 0, tzinfo=SHANGHAI))
+        assert queue_reminder(session, meeting=early, offset="1h", now=late, quiet=QUIET) == 1
+        assert queue_reminder(session, meeting=later, offset="1h", now=late, quiet=QUIET) == 1
+        now_row, morning_row = session.exec(select(Delivery).order_by(Delivery.id)).all()
+        assert abs(now_row.next_try_at - now_row.created_at) < timedelta(seconds=5)
+        assert "明天07:25召开党课" in now_row.text and "2026年12月4日（周五）07:25" in now_row.text
+        assert morning_row.next_try_at == datetime(2026, 12, 4, 8, 0, tzinfo=SHANGHAI)  # morning
+        assert "今天09:00召开党课" in morning_row.text  # as read at 08:00
+
+
+def test_a_move_notice_at_night_is_not_held_past_the_new_start(engine: Engine) -> None:
+    with Session(engine) as session:
+        meeting = _reminded_theme_day(session)
+        assert meeting.id is not None
+        late = datetime(2026, 12, 3, 23, 0, tzinfo=SHANGHAI)
+        early = datetime(2026, 12, 4, 7, 30, tzinfo=SHANGHAI)
+        move_and_notify(session, meeting_id=meeting.id, starts_at=early, now=late, quiet=QUIET)
+        notice = session.exec(select(Delivery).where(Delivery.kind == "meeting_change")).one()
+        assert abs(notice.next_try_at - notice.created_at) < timedelta(seconds=5)

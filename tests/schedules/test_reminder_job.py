@@ -71,3 +71,22 @@ def test_plans_create_meetings_ahead_once(engine: Engine) -> None:
         assert plans.run(now + timedelta(days=1), session=session) == 0
         starts = [m.starts_at for m in session.exec(select(Meeting).order_by(Meeting.starts_at))]
         assert starts == [datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI), datetime(2027, 1, 1, 14, 30, tzinfo=SHANGHAI)]
+
+
+def test_quiet_hours_never_hold_a_reminder_past_the_start(engine: Engine) -> None:
+    """A 07:25 党课: its one-hour reminder goes out the evening before quiet hours, not at 08:00."""
+    start = datetime(2026, 12, 4, 7, 25, tzinfo=SHANGHAI)
+    clock = FakeClock(datetime(2026, 12, 3, 8, 0, tzinfo=SHANGHAI))
+    with Session(engine) as session:
+        w = demo.build(session)
+        create_meeting(session, org_id=w.branch_a.id or 0, kind=MeetingKind.LECTURE, starts_at=start)
+        queued_at = []
+        while clock.now() < start:
+            now = clock.advance(timedelta(minutes=5))
+            queued_at += [now] * reminders.run(now, session=session)
+        evening = datetime(2026, 12, 3, 21, 55, tzinfo=SHANGHAI)  # the last run before quiet hours
+        assert queued_at == [datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI), evening]
+        rows = _sent(session)
+        assert ["1d@0900" in d.dedupe_key for d in rows] == [True, False]
+        assert all("明天07:25召开党课" in d.text for d in rows)
+        assert abs(rows[1].next_try_at - rows[1].created_at) < timedelta(seconds=5)  # at once, not at 08:00
