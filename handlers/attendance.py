@@ -85,13 +85,16 @@ def leave(ctx: HandlerContext) -> list[Reply]:
         and member.id in {e.id for e in attendance.expected(ctx.session, m)}
     ]
     started = [m for m in mine if m.starts_at <= ctx.now <= attendance.window(m)[1]]
-    if started:
-        return [Reply(texts.LEAVE_TOO_LATE.format(kind=started[0].kind))]
     upcoming = [m for m in mine if m.starts_at > ctx.now]
-    if not upcoming:
+    if not started and not upcoming:
         return [Reply(texts.LEAVE_NONE)]
-    meeting = upcoming[0]
+    meeting = (started or upcoming)[0]
     assert meeting.id is not None
+    before = attendance.records(ctx.session, meeting.id).get(member.id)
+    if before is not None and before.status == AttendanceStatus.PRESENT:
+        return [Reply(texts.LEAVE_SIGNED_IN.format(when=_when(meeting), kind=meeting.kind))]
+    if started:
+        return [Reply(texts.LEAVE_TOO_LATE.format(kind=meeting.kind))]
     attendance.mark(
         ctx.session,
         meeting_id=meeting.id,
@@ -175,6 +178,8 @@ def missing_list(ctx: HandlerContext) -> list[Reply]:
     if meeting is None:
         return [Reply(texts.ABSENCE_NONE)]
     r = roll(ctx.session, meeting)
+    if meeting.starts_at > ctx.now:
+        return [Reply(_not_started(r))]
     lines = [
         texts.ABSENCE_HEAD.format(
             when=_when(meeting),
@@ -198,6 +203,25 @@ def missing_list(ctx: HandlerContext) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
+def _not_started(r: Roll) -> str:
+    """Before the start nobody is absent yet: who has signed in, asked for leave, not signed in so far."""
+    lines = [
+        texts.ABSENCE_HEAD_NOT_STARTED.format(
+            when=_when(r.meeting),
+            kind=r.meeting.kind,
+            expected=len(r.expected),
+            present=len(r.present),
+            leave=len(r.leave),
+            missing=len(r.missing),
+        )
+    ]
+    if r.leave:
+        lines.append(texts.ABSENCE_LEAVE.format(names=_names(r.leave)))
+    if r.missing:
+        lines.append(texts.ABSENCE_NOT_SIGNED.format(names="、".join(m.name for m in r.missing)))
+    return "\n".join(lines)
+
+
 def mark_absent(ctx: HandlerContext) -> list[Reply]:
     """标记缺席 姓名 [原因]: on the latest meeting."""
     org = managed_org(ctx)
@@ -209,6 +233,8 @@ def mark_absent(ctx: HandlerContext) -> list[Reply]:
     meeting = _latest(ctx, subtree(ctx.session, org), None)
     if meeting is None or meeting.id is None:
         return [Reply(texts.ABSENCE_NONE)]
+    if meeting.starts_at > ctx.now:
+        return [Reply(texts.MARK_TOO_EARLY.format(when=_when(meeting), kind=meeting.kind))]
     name, reason = words[0], " ".join(words[1:])
     found = [m for m in attendance.expected(ctx.session, meeting) if m.name == name]
     if not found or found[0].id is None:

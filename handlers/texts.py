@@ -191,11 +191,14 @@ LEAVE_USAGE = "请写明请假原因，例如“请假 出差在外”。"
 LEAVE_NONE = "近期没有需要请假的会议。"
 LEAVE_OK = "已为您请假：{when} {kind}，原因：{reason}。"
 LEAVE_TOO_LATE = "{kind}已经开始了，请直接联系支部书记说明情况。"
+LEAVE_SIGNED_IN = "您已签到{when}的{kind}，不能再请假；如需更正，请联系支部书记。"
 ABSENCE_NONE = "最近没有会议。"
 ABSENCE_HEAD = "{when} {kind}：应到{expected}人，签到{present}人，请假{leave}人，缺席{absent}人。"
 ABSENCE_LEAVE = "请假：{names}"
 ABSENCE_MISSING = "未到：{names}"
 ABSENCE_MARKED = "标记缺席：{names}"
+ABSENCE_HEAD_NOT_STARTED = "{when} {kind}还没开始：应到{expected}人，已签到{present}人，请假{leave}人，未签到{missing}人。"
+ABSENCE_NOT_SIGNED = "未签到：{names}"
 ABSENCE_ALL_HERE = "应到人员都已签到或请假。"
 QUORUM_GENERAL_ASSEMBLY = (
     "⚠ 有表决权的正式党员{voters}人，到会{present}人，未超过半数，不能进行表决和选举（预备党员没有表决权）。"
@@ -204,6 +207,7 @@ QUORUM_COMMITTEE = "⚠ 支委{voters}人，到会{present}人，未超过半数
 MARK_USAGE = "用法：标记缺席 姓名 [原因]，例如“标记缺席 张三 无故未到”。"
 MARK_NOT_EXPECTED = "{name}不在{kind}的应到名单里。"
 MARK_OK = "已将{name}标记为缺席：{when} {kind}。"
+MARK_TOO_EARLY = "{when} {kind}还没开始，开始后才能标记缺席。"
 NAME_REASON = "{name}（{reason}）"
 
 # --- zhibu demo (roster) ---

@@ -7,8 +7,18 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.core.errors import ZhibuError
 from storage import audience
-from storage.models import Attendance, Meeting, MeetingKind, MeetingStatus, Member, Organization, OrgKind
+from storage.models import (
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    Member,
+    Organization,
+    OrgKind,
+)
 from storage.orgs import branch_of
 
 BEFORE_START = timedelta(minutes=30)
@@ -38,12 +48,19 @@ def records(session: Session, meeting_id: int) -> dict[int, Attendance]:
     return {row.member_id: row for row in rows}
 
 
+class AlreadySignedIn(ZhibuError):
+    """A member who signed in cannot turn it into leave; only the secretary corrects a sign-in."""
+
+
 def mark(
     session: Session, *, meeting_id: int, member_id: int, status: str, reason: str = "", at: datetime
 ) -> Attendance:
+    """Record ``status``; leave over a sign-in raises AlreadySignedIn (the ledger would lose who came)."""
     row = session.exec(
         select(Attendance).where(Attendance.meeting_id == meeting_id, Attendance.member_id == member_id)
     ).first() or Attendance(meeting_id=meeting_id, member_id=member_id, status=status)
+    if status == AttendanceStatus.LEAVE and row.status == AttendanceStatus.PRESENT:
+        raise AlreadySignedIn(f"member {member_id} already signed in to meeting {meeting_id}")
     row.status = status
     row.reason = reason[:200]
     row.recorded_at = at

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from io import BytesIO
 
+import pytest
+from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.core.clock import SHANGHAI
-from storage.models import Attendance, AttendanceStatus
+from handlers import ledger
+from storage import attendance
+from storage.db import session_scope
+from storage.models import Attendance, AttendanceStatus, Organization
 from tests.fakes.clock import FakeClock
 from tests.workflows.conftest import Chat
 
@@ -112,3 +118,43 @@ def test_committee_meeting_quorum(chat_as: Callable[..., Chat], clock: FakeClock
     chat_as("刘组织").say("签到")
     secretary.say("签到")
     assert "支委会不能进行" not in secretary.say("缺席名单 支委会")
+
+
+def test_leave_after_signing_in_is_refused_in_chat_and_in_the_ledger(
+    chat_as: Callable[..., Chat], clock: FakeClock, engine: Engine, district: dict[str, int]
+) -> None:
+    chat_as("王书记").say("安排 党课 11月25日 15:00")
+    member = chat_as("张三")
+    clock.set(START - timedelta(minutes=20))
+    assert "签到成功" in member.say("签到")
+    answer = member.say("请假 临时有事")
+    assert "您已签到" in answer and "不能再请假" in answer and "联系支部书记" in answer
+    clock.set(START + timedelta(minutes=5))
+    assert "不能再请假" in member.say("请假 临时有事")
+    assert _status(engine, district["张三"]) == (AttendanceStatus.PRESENT, "")
+    with session_scope(engine) as session:
+        branch = session.get(Organization, district["第一党支部"])
+        assert branch is not None
+        (meeting,) = attendance.meetings_of(session, org_ids=[branch.id or 0], start=START, end=clock.now())
+        with pytest.raises(attendance.AlreadySignedIn):  # no other path can turn it into leave either
+            attendance.mark(session, meeting_id=meeting.id or 0, member_id=district["张三"],
+                            status=AttendanceStatus.LEAVE, at=clock.now())
+        book = load_workbook(BytesIO(ledger.build(session, org=branch, year=2026, now=clock.now())))
+    row = [c.value for c in book["党课"][2]]
+    assert "张三" in row[7] and not row[8]  # 出席人员, not 请假人员
+
+
+def test_absence_list_before_the_start_says_not_signed_in_yet(
+    chat_as: Callable[..., Chat], clock: FakeClock
+) -> None:
+    secretary = chat_as("王书记")
+    secretary.say("安排 党课 11月25日 15:00")
+    chat_as("李四").say("请假 出差在外")
+    clock.set(START - timedelta(minutes=20))
+    secretary.say("签到")
+    roll = secretary.say("缺席名单")
+    assert "还没开始" in roll and "已签到1人，请假1人，未签到3人" in roll
+    assert "未签到：刘组织、张三、赵五" in roll and "缺席" not in roll
+    assert "开始后才能标记缺席" in secretary.say("标记缺席 张三")
+    clock.set(START)
+    assert "缺席3人" in secretary.say("缺席名单")
