@@ -25,6 +25,7 @@ from storage.models import Organization
 from storage.outbox import enqueue
 
 CONFIRM_WITHIN = timedelta(minutes=5)
+REPEAT_WINDOW = timedelta(hours=24)  # the same text to the same chats within this asks twice
 _PENDING = "broadcast"
 
 
@@ -48,6 +49,12 @@ def plan(session: Session, org: Organization) -> Plan:
         for b in bindings
     )
     return Plan(org, targets, len(in_org(session, org.id)))
+
+
+def repeated(session: Session, reach: Plan, text: str, now: datetime) -> bool:
+    """Whether this text already went to some of these chats within REPEAT_WINDOW (a double 发布, say)."""
+    targets = [target for target, _ in reach.targets]
+    return broadcasts.last_same(session, text=text, targets=targets, since=now - REPEAT_WINDOW) is not None
 
 
 def new_batch(now: datetime) -> str:
@@ -101,6 +108,7 @@ def preview(ctx: HandlerContext) -> list[Reply]:
                 orgs=reach.org_count,
                 people=reach.people,
                 text=parts[1],
+                repeat=texts.BROADCAST_REPEAT if repeated(ctx.session, reach, parts[1], ctx.now) else "",
                 minutes=minutes,
             )
         )

@@ -170,8 +170,9 @@ BROADCAST_NO_CHATS = "{org}还没有绑定任何群，发不出去。请先在�
 BROADCAST_PREVIEW = (
     "将发送到{chats}个群（{orgs}个组织），覆盖{people}名党员：\n"
     "————\n{text}\n————\n"
-    "{minutes}分钟内回复“确认发送”发出，回复“取消发送”作废。"
+    "{repeat}{minutes}分钟内回复“确认发送”发出，回复“取消发送”作废。"
 )
+BROADCAST_REPEAT = "⚠ 24小时内已向同一范围发过相同内容，确认仍要再发吗？\n"
 BROADCAST_QUEUED = "已排队发送到{chats}个群。稍后发送“发送情况”查看送达情况。"
 BROADCAST_NOTHING_PENDING = "没有待确认的通知。先发送“发布 通知内容”。"
 BROADCAST_EXPIRED = "确认已过期（{minutes}分钟内有效），通知没有发出。请重新“发布”。"

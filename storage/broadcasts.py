@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from bot.core.messages import Target
 from storage.models import Delivery, DeliveryStatus
 from storage.outbox import status_counts
 
@@ -35,6 +37,25 @@ def latest_batch(session: Session, *, org_ids: Sequence[int]) -> str | None:
         .limit(1)
     )
     return session.exec(query).first()
+
+
+def last_same(
+    session: Session, *, text: str, targets: Collection[Target], since: datetime
+) -> datetime | None:
+    """When the same notice text was last queued (not withdrawn) to any of ``targets`` since ``since``."""
+    query = (
+        select(Delivery)
+        .where(
+            Delivery.kind == BROADCAST_KIND,
+            Delivery.text == text,
+            Delivery.created_at >= since,
+            Delivery.status != DeliveryStatus.CANCELLED,
+        )
+        .order_by(col(Delivery.created_at).desc())
+    )
+    chats = {(t.channel, t.account, t.chat_id) for t in targets}
+    same = (row.created_at for row in session.exec(query) if (row.channel, row.account, row.chat_id) in chats)
+    return next(same, None)
 
 
 def batch_status(session: Session, *, batch: str) -> list[ChatStatus]:

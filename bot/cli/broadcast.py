@@ -7,11 +7,12 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 
 from bot.cli._common import EXIT_USAGE, console, engine, error_boundary, fail, settings
 from bot.core.clock import SystemClock
 from bot.core.messages import Reply
-from handlers.broadcast import new_batch, plan, queue
+from handlers.broadcast import new_batch, plan, queue, repeated
 from storage import broadcasts
 from storage.audit import record
 from storage.db import session_scope
@@ -32,6 +33,9 @@ def broadcast(
     org: str = typer.Option(..., "--org", help="发给哪个组织（含下级）/ organization (and everything below)"),
     file: Path = typer.Option(..., "--file", help="通知内容文件（.md 按 Markdown 发）/ message file"),
     yes: bool = typer.Option(False, "--yes", "-y", help="不再确认 / do not ask"),
+    force: bool = typer.Option(
+        False, "--force", help="24小时内发过相同内容也照发 / send even if sent to these chats within 24 h"
+    ),
     wait: int = typer.Option(0, "--wait", min=0, help="等待送达的秒数 / seconds to watch delivery"),
 ) -> None:
     """Broadcast a notice to every bound chat of an organization (发布通知)."""
@@ -47,7 +51,9 @@ def broadcast(
         )
         if not reach.targets:
             raise fail("没有绑定的群 / no bound chats", 1)
-        if not yes and not typer.confirm("发送？/ Send?", default=False):
+        if not force and repeated(session, reach, body, now):
+            _confirm_repeat(ask=not yes)
+        elif not yes and not typer.confirm("发送？/ Send?", default=False):
             raise typer.Exit(1)
         batch = new_batch(now)
         with Progress(
@@ -68,6 +74,18 @@ def broadcast(
     console.print(f"批次 / batch: {batch}")
     if wait:
         _watch(batch, len(reach.targets), wait)
+
+
+def _confirm_repeat(*, ask: bool) -> None:
+    """The same notice went to these chats within 24 hours: go on only when the user says so."""
+    warning = (
+        "24小时内已向同一范围发过相同内容 / the same notice went to these chats within the last 24 hours"
+    )
+    if not ask:
+        raise fail(f"{warning}；确需再发请加 --force / add --force to send it again", 1)
+    console.print(Text.assemble(("注意 / warning:", "bold yellow"), " ", warning))
+    if not typer.confirm("仍要再发？/ Send it again?", default=False):
+        raise typer.Exit(1)
 
 
 def _watch(batch: str, total: int, seconds: int) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -193,3 +193,35 @@ def _confirm_rounds(secretary: Chat, routers: list[Router], engine: Engine) -> N
         assert sum("已排队" in a for a in answers) == 1, answers
     batches = {d.batch for d in _deliveries(engine)}
     assert len(batches) == 4 and len(_deliveries(engine)) == 8
+
+
+def test_the_same_notice_twice_within_a_day_asks_again(
+    chat_as: Callable[..., Chat], engine: Engine, groups: None, clock: FakeClock
+) -> None:
+    secretary = chat_as("王书记")
+    secretary.say("发布 周五下午开党员大会")
+    secretary.say("确认发送")
+    again = secretary.say("发布 周五下午开党员大会")
+    assert "24小时内已向同一范围发过相同内容，确认仍要再发吗？" in again
+    assert "已排队发送到2个群" in secretary.say("确认发送")  # the secretary may still send it
+    assert len(_deliveries(engine)) == 4
+    assert "24小时内" not in secretary.say("发布 周五下午开党员大会，地点改在三楼")
+    assert "24小时内" not in chat_as("陈书记").say("发布 周五下午开党员大会")  # another branch's chats
+    with session_scope(engine) as session:  # both sends were the day before yesterday
+        session.execute(update(Delivery).values(created_at=clock.now() - timedelta(hours=25)))
+    assert "24小时内" not in secretary.say("发布 周五下午开党员大会")
+
+
+def test_cli_broadcast_of_the_same_file_twice_needs_force(cli_env: Path, engine: Engine, groups: None) -> None:
+    message = cli_env / "msg.txt"
+    message.write_text("周五开会。", encoding="utf-8")
+    command = ["broadcast", "--org", "第一党支部", "--file", str(message), "--yes"]
+    assert runner.invoke(app, command).exit_code == 0
+    refused = runner.invoke(app, command)
+    assert refused.exit_code == 1 and "24小时内已向同一范围发过相同内容" in refused.output
+    assert "--force" in refused.output and len(_deliveries(engine)) == 2
+    declined = runner.invoke(app, command[:-1], input="n\n")
+    assert declined.exit_code == 1 and "Send it again?" in declined.output
+    assert runner.invoke(app, command[:-1], input="y\n").exit_code == 0
+    assert runner.invoke(app, [*command, "--force"]).exit_code == 0
+    assert len(_deliveries(engine)) == 6
