@@ -46,6 +46,15 @@ _THIS_MONTH = r"(?:本月|这个月|这月|当月|本期|这期)"
 _DUES_WORDS = "党费|交多少|缴多少|工资|收入|月薪|薪水|薪资|退休金|养老金|退休费|离休费"
 _MEETINGS = "支部党员大会|党员大会|支部大会|支委会|支部委员会|党小组会|小组会|党课|主题党日|组织生活会|开会|会议|会"
 
+_NOT_SCHEDULING = (
+    "[?？吗呢嘛]|什么|几点|几号|哪天|哪里|在哪|怎么|如何|是否|有没有|要不要|能不能|多久|多长|谁"
+    "|下次|下一次|下回|最近一次|取消|改期|改到|推迟|延期|提前|不开|暂停|请假|签到|缺席"
+)
+_CLOCK = r"(?:\d{1,2}[:：]\d{2}|[\d零〇一二两三四五六七八九十]{1,3}[点时])"
+_SCHEDULING = re.compile(
+    rf"^(?!.*(?:{_NOT_SCHEDULING}))(?=.*(?:{meetings.KIND_PATTERN})).*{_CLOCK}", re.DOTALL
+)
+
 COMMANDS: tuple[Command, ...] = (
     Command("welcome", _words(SUBSCRIBE_COMMAND), help_handler.welcome, "关注时的欢迎语"),
     Command("help", _words("/help", "/start", "帮助", "help", "菜单", "?", "？"), help_handler.show, "用法说明"),
@@ -87,6 +96,8 @@ COMMANDS: tuple[Command, ...] = (
             live.month_guide, "本月组织生活清单"),
     Command("next-meeting", re.compile(rf"^.*(?:下次|下一次|下回|下一个|最近一次)的?(?:{_MEETINGS})"), live.next_meeting,
             "下次支委会 / 党课 / 主题党日"),
+    # A sentence naming a meeting and a clock time, and asking or changing nothing, is a 安排.
+    Command("schedule-sentence", _SCHEDULING, meetings.natural, "下周三下午三点在党员活动室开支委会（书记）"),
     # A reply made only of a date or time finishes a pending 安排/改期; otherwise it is answered as a question.
     Command("clarify", _TIME_ONLY, meetings.clarify, "（补充时间：下午 / 下周一 / 15:00）"),
 )

@@ -39,7 +39,8 @@ KIND_ALIASES = {
     "民主评议党员": MeetingKind.APPRAISAL,
     "民主评议": MeetingKind.APPRAISAL,
 }
-_KIND = re.compile("|".join(sorted(map(re.escape, KIND_ALIASES), key=len, reverse=True)))
+KIND_PATTERN = "|".join(sorted(map(re.escape, KIND_ALIASES), key=len, reverse=True))  # longest first
+_KIND = re.compile(KIND_PATTERN)
 _TOPIC = re.compile(r"(?:主题|议题|内容)\s*[:：]?\s*")
 _DRAFT = "meeting_draft"
 DRAFT_TTL = timedelta(minutes=10)
@@ -127,6 +128,30 @@ def schedule(ctx: HandlerContext) -> list[Reply]:
         return [_ask_back(ctx, moment, found, verb="安排", prefix="", body=body)]
     starts_at, ends_at = moment
     return [_create(ctx, org, kind, starts_at, ends_at, rest)]
+
+
+_VERBS = "召开|举行|举办|开展|组织|开|上|讲"
+_NATURAL_KIND = re.compile(rf"(?:{_VERBS})?(?:一次|一个|个)?(?:{KIND_PATTERN})(?:会议)?")
+_PLACE = re.compile(rf"在(?P<place>[^\s，,。；;！!]+?)(?=(?:{_VERBS})|[\s，,。；;！!]|$)")
+
+
+def natural(ctx: HandlerContext) -> list[Reply]:
+    """下周三下午三点在党员活动室开支委会: 安排 said as a sentence, for those who may 安排.
+
+    The kind, the time and a place after 在 (and a topic after 主题：) are taken out and
+    handed to ``schedule`` as a 安排 line, so questions back and the reply are the same.
+    """
+    if managed_org(ctx) is None:
+        return [Reply(texts.MEETING_NATURAL_NOT_ALLOWED)] if ctx.asker else answer(ctx)
+    kind, _ = _kind_in(ctx.text)
+    if kind is None:
+        return answer(ctx)
+    head, *topic = _TOPIC.split(_NATURAL_KIND.sub(" ", ctx.text, count=1), maxsplit=1)  # 主题党日 is no topic
+    moment = when.expression(head)
+    place = _PLACE.search(head.replace(moment, " ", 1))
+    line = " ".join(["安排", kind.value, moment, place.group("place") if place else ""])
+    line += f" 主题：{topic[0].strip()}" if topic else ""
+    return schedule(replace(ctx, inbound=replace(ctx.inbound, text=line)))
 
 
 def _create(

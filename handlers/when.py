@@ -128,6 +128,12 @@ def is_answer(text: str) -> bool:
     return match is not None and match.group(0).strip() == text.strip()
 
 
+def expression(text: str) -> str:
+    """The first date/time expression in ``text`` as written ("下周三下午三点"); "" when there is none."""
+    match = _first(text)
+    return match.group(0).strip() if match else ""
+
+
 def amend(text: str, answer: str) -> str | None:
     """``text`` with its date/time completed by ``answer``: "12月5日 3点" + "下午" → "12月5日 下午3点".
 
