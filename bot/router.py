@@ -10,9 +10,10 @@ queued as one batch: under load one thread hop and one commit serve many
 messages, which is most of what a webhook costs. Replies wait under the
 passive-reply deadline; one that misses it still finishes, its replies then go
 through the outbox instead. The request that hit the deadline gets an error
-(never "success" for a message not yet stored), so the platform retries; the
-retry gets "success" once the work is stored, or handles the message again
-if the work failed.
+(never "success" for a message not yet stored), so the platform retries; a
+retry while the work runs waits for it too and carries the passive reply if
+the work finishes in time, gets "success" once the work is stored, or handles
+the message again if the work failed.
 """
 
 from __future__ import annotations
@@ -56,24 +57,37 @@ RECENT_MAX = 20_000
 
 
 class _Race:
-    """Who speaks first: the handler with a passive reply, or the request giving up at the deadline."""
+    """Who speaks: a passive reply to a request still waiting for it, or the outbox once none waits.
+
+    The request that queued the message and every retry that joins it wait until their deadline.
+    The handler decides only once it can commit without waiting on the database: a passive reply
+    decided earlier could be committed after the last request left, and never be sent.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._waiting = 1  # the request that queued the job
         self._state = "open"
 
-    def _take(self, state: str) -> bool:
+    def join(self) -> None:
+        """A platform retry of the same message waits for its outcome too."""
         with self._lock:
-            if self._state != "open":
-                return False
-            self._state = state
-            return True
+            self._waiting += 1
 
     def answer_passively(self) -> bool:
-        return self._take("passive")
+        """True: a waiting request carries the first part; False: every part goes to the outbox."""
+        with self._lock:
+            if self._state == "open":
+                self._state = "passive" if self._waiting else "late"
+            return self._state == "passive"
 
     def give_up(self) -> bool:
-        return self._take("late")
+        """A request leaves at its deadline; False while the passive reply it would carry is committed."""
+        with self._lock:
+            if self._state == "passive":
+                return False
+            self._waiting -= 1
+            return True
 
 
 @dataclass(slots=True)
@@ -168,7 +182,9 @@ class Router:
         self.clock = clock
         self.deadline = deadline
         self._batches = _Batches(self._work, workers=workers, size=batch_size, stall=stall)
-        self._recent: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None]]] = OrderedDict()
+        # message → when it was queued, its outcome, and the requests waiting for it
+        self._recent: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None], _Race]]
+        self._recent = OrderedDict()
         self._recent_lock = threading.Lock()
         # Stalled batches run beside the others; taking turns for the final writes keeps them
         # off SQLite's busy-wait sleeps, which would otherwise dominate the tail latency.
@@ -198,15 +214,15 @@ class Router:
 
         Raises ``NotYetStored`` when nothing is stored by the deadline: "success" then could lose the
         message (if its handling later fails, say on a locked database), so the platform must retry.
-        A retry finds the work finished (its replies wait in the outbox), still running, or failed
-        and forgotten, in which case it is handled afresh.
+        A retry finds the work finished (its reply passive or in the outbox), still running (it waits
+        for it as the first request did), or failed and forgotten, in which case it is handled afresh.
         """
         job = _Job(inbound, limits, _Race())
-        future, fresh = self._outcome(job)
+        future, race = self._outcome(job)
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.deadline)
         except TimeoutError:
-            if fresh and not job.race.give_up():
+            if not race.give_up():
                 # It is committing its passive reply right now: wait as long as the platform still
                 # listens, not for a locked database's busy timeout. A retry then finds the reply.
                 with contextlib.suppress(TimeoutError):
@@ -216,24 +232,30 @@ class Router:
                 job.key[0], job.key[2],
             )
             raise NotYetStored(f"{job.key[0]} message {job.key[2]} not stored yet") from None
+        except asyncio.CancelledError:  # the connection is gone: its reply goes to the outbox
+            race.give_up()
+            raise
 
-    def _outcome(self, job: _Job) -> tuple[Future[Reply | None], bool]:
-        """The running or finished outcome for the job's message, queueing the job when this process has none."""
+    def _outcome(self, job: _Job) -> tuple[Future[Reply | None], _Race]:
+        """The running or finished outcome for the job's message, which the request joins, queueing
+        the job when this process has none."""
         key, now = job.key, time.monotonic()
         with self._recent_lock:
             while self._recent:
-                oldest_key, (started, _) = next(iter(self._recent.items()))
+                oldest_key, (started, *_) = next(iter(self._recent.items()))
                 if now - started < RECENT_TTL and len(self._recent) < RECENT_MAX:
                     break
                 del self._recent[oldest_key]
             if key[2] and key in self._recent:
-                return self._recent[key][1], False
+                _, future, race = self._recent[key]
+                race.join()
+                return future, race
             self._batches.submit(job)
             if key[2]:
-                self._recent[key] = (now, job.future)
+                self._recent[key] = (now, job.future, job.race)
         if key[2]:  # outside the lock: a future already done runs the callback here and now
             job.future.add_done_callback(lambda done: self._forget_failure(key, done))
-        return job.future, True
+        return job.future, job.race
 
     def _forget_failure(self, key: inbound_log.MessageKey, future: Future[Reply | None]) -> None:
         """A failed outcome is never served from the cache: the platform's next retry handles it again."""
@@ -282,6 +304,7 @@ class Router:
             waiting[job.key] = (job, parts)
             return
         with self._write_lock:
+            inbound_log.wait_for_writes(session)
             passive, later = self._settle(job, parts)
             self._queue(session, inbound, later)
             won = not inbound.message_id or inbound_log.claim(
@@ -300,8 +323,9 @@ class Router:
     ) -> None:
         try:
             with self._write_lock:
-                # decided only now, just before the commit: a reply held up behind a slow
-                # message in its batch goes out through the outbox if the platform gave up
+                inbound_log.wait_for_writes(session)
+                # decided only now, when nothing can hold up the commit: a reply held up behind a
+                # slow message in its batch, or a lock, goes out through the outbox if the platform gave up
                 settled = {key: (job, *self._settle(job, parts)) for key, (job, parts) in waiting.items()}
                 passive = {key: reply for key, (_, reply, _) in settled.items()}
                 won = inbound_log.claim_many(session, passive, received_at=self.clock.now())

@@ -12,13 +12,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from bot.core.messages import Reply
-from storage.models import InboundLog
+from storage.models import Delivery, InboundLog
 
 
 # Built once: this runs on every webhook, where building the expression costs more than the query.
@@ -32,6 +32,14 @@ _IDS = (_TABLE.c.channel, _TABLE.c.account, _TABLE.c.key)
 _CLAIM = {
     "postgresql": pg_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE).returning(*_IDS),
     "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=_UNIQUE).returning(*_IDS),
+}
+
+# Statements that write nothing but wait, as a claim and its outbox rows would, for a lock held elsewhere.
+_WAIT_FOR_WRITES = {
+    # one writer per SQLite database: any write statement takes its lock
+    "sqlite": text(f"DELETE FROM {_TABLE.name} WHERE 0"),
+    # the lock INSERT takes; it waits for another transaction's LOCK TABLE (EXCLUSIVE and above)
+    "postgresql": text(f"LOCK TABLE {_TABLE.name}, {Delivery.__tablename__} IN ROW EXCLUSIVE MODE"),
 }
 
 MessageKey = tuple[str, str, str]
@@ -50,6 +58,17 @@ def lookup(session: Session, *, channel: str, account: str, key: str) -> Handled
     if row is None:
         return None
     return Handled(decode_reply(row.reply))
+
+
+def wait_for_writes(session: Session) -> None:
+    """Wait until this transaction can claim messages and queue replies without waiting on anyone else.
+
+    Whether a reply goes back passively or through the outbox must be decided only after this: a
+    passive reply whose claim then waited on a lock (a backup, a migration) would be committed after
+    the platform stopped listening, and nobody would ever send it.
+    """
+    connection = session.connection()
+    connection.execute(_WAIT_FOR_WRITES[connection.dialect.name])
 
 
 def claim(
