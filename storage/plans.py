@@ -6,7 +6,7 @@ import re
 
 from sqlmodel import Session, col, select
 
-from storage.models import MeetingKind, MeetingPlan
+from storage.models import MeetingKind, MeetingPlan, Organization
 
 
 def add_plan(
@@ -34,3 +34,14 @@ def add_plan(
 
 def active_plans(session: Session) -> list[MeetingPlan]:
     return list(session.exec(select(MeetingPlan).where(MeetingPlan.active == True).order_by(col(MeetingPlan.id))))  # noqa: E712
+
+
+def active_plans_by_org(session: Session) -> list[tuple[MeetingPlan, str]]:
+    """Every active plan with its organization's name, for people who know branches by name, not id."""
+    query = (
+        select(MeetingPlan, Organization.name)
+        .join(Organization, col(Organization.id) == col(MeetingPlan.org_id))
+        .where(MeetingPlan.active == True)  # noqa: E712
+        .order_by(col(MeetingPlan.id))
+    )
+    return [(plan, name) for plan, name in session.exec(query)]

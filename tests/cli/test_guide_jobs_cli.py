@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.core.clock import SHANGHAI
+from handlers import texts
 from storage.db import session_scope
 from tests.schedules import world as demo
 
@@ -107,3 +110,37 @@ def test_a_past_month_is_stored_but_not_sent(district: Path) -> None:
     (district / "guide.md").write_text(MARKDOWN, encoding="utf-8")
     out = _ok("guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2020-01")
     assert "not sent" in out
+
+
+def test_adding_a_plan_says_what_it_created_and_what_comes_next(district: Path) -> None:
+    now = datetime.now(SHANGHAI)
+    day = f"{now.day}日"
+    added = _ok("plans", "add", "--org", "第一党支部", "--kind", "支委会", "--day", day, "--at", "23:59")
+    assert f"每月{now.day}日 23:59" in added
+    if now.time() < time(23, 59):  # today's meeting is still ahead: it is made now, and said so
+        assert "已创建1次会议" in added and "（今天 / today）" in added
+        assert texts.cn_datetime(now.date(), "23:59") in added
+    assert "之后 / then:" in added and "各提前21天创建" in added
+    listed = _ok("plans", "list")
+    assert "第一党支部" in listed and f"每月{now.day}日 23:59" in listed
+    _ok("plans", "add", "--org", "第一党支部", "--kind", "主题党日", "--day", "每月第一个周五")
+    assert "每月第一个周五 14:30" in _ok("plans", "list")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--day", "某天", "日期“某天”看不懂"),
+        ("--months", "13", "月份“13”看不懂"),
+        ("--at", "25:00", "时间“25:00”看不懂"),
+        ("--day", "31", "没有这一天"),
+        ("--kind", "年会", "没有“年会”这种会议"),
+    ],
+    ids=["day", "months", "at", "never", "kind"],
+)
+def test_a_bad_plan_is_refused_in_plain_words(district: Path, option: str, value: str, said: str) -> None:
+    args = {"--kind": "主题党日", "--day": "20", "--months": "2", "--at": "14:30", option: value}
+    options = [x for pair in args.items() for x in pair]
+    result = runner.invoke(app, ["plans", "add", "--org", "第一党支部", *options])
+    assert result.exit_code == 2 and said in result.output and " / " in result.output
+    assert "Unrecognized" not in result.output and "Error validating" not in result.output

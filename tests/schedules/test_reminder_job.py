@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select, update
@@ -90,3 +90,16 @@ def test_quiet_hours_never_hold_a_reminder_past_the_start(engine: Engine) -> Non
         assert ["1d@0900" in d.dedupe_key for d in rows] == [True, False]
         assert all("明天07:25召开党课" in d.text for d in rows)
         assert abs(rows[1].next_try_at - rows[1].created_at) < timedelta(seconds=5)  # at once, not at 08:00
+
+
+def test_a_plan_added_on_its_own_day_makes_todays_meeting_and_knows_the_next(engine: Engine) -> None:
+    friday = datetime(2026, 12, 4, 9, 0, tzinfo=SHANGHAI)  # the first Friday of December
+    with Session(engine) as session:
+        w = demo.build(session)
+        plan = add_plan(session, org_id=w.branch_a.id or 0, kind=MeetingKind.THEME_DAY, day="1st fri")
+        assert plans.describe(plan) == "每月第一个周五 14:30"
+        (today,) = plans.create_due(session, plan, friday)
+        assert today.starts_at == datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI)
+        assert plans.create_due(session, plan, friday) == []
+        next_ones = [m.date() for m in plans.later(plan, friday)]
+        assert next_ones == [date(2027, 1, 1), date(2027, 2, 5), date(2027, 3, 5)]
