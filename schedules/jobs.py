@@ -8,7 +8,8 @@ which tests and ``zhibu jobs run`` call directly.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import time
 
 from apscheduler.triggers.base import BaseTrigger
@@ -71,3 +72,25 @@ def job_table(settings: ScheduleSettings) -> tuple[JobSpec, ...]:
 
 def find(settings: ScheduleSettings, job_id: str) -> JobSpec | None:
     return next((spec for spec in job_table(settings) if spec.id == job_id), None)
+
+
+# Daily jobs whose run for a day waits until that day's time ("09:00" for greetings); the settings
+# under which today's run is due at once. meeting_plans is not here: it creates meetings whenever it runs.
+_DUE_AT_ONCE: dict[str, Callable[[ScheduleSettings], ScheduleSettings]] = {
+    "birthdays": lambda s: replace(s, birthdays_at=time(0, 0)),
+    "compliance": lambda s: replace(s, compliance=replace(s.compliance, at=time(0, 0))),
+}
+
+
+def waits_for_its_time(spec: JobSpec) -> bool:
+    """Whether a run before ``spec.daily_at`` leaves today's work for later."""
+    return spec.id in _DUE_AT_ONCE
+
+
+def due_at_once(settings: ScheduleSettings, spec: JobSpec) -> ScheduleSettings:
+    """``settings`` under which today's run of ``spec`` is due already (``zhibu jobs run --now``).
+
+    Only the time of day moves: the run still sees the real time, so quiet hours still hold its messages.
+    """
+    early = _DUE_AT_ONCE.get(spec.id)
+    return early(settings) if early else settings

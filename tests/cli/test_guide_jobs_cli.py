@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.core.clock import SHANGHAI
 from handlers import texts
 from storage.db import session_scope
+from storage.jobruns import mark_covered
+from storage.models import Organization
 from tests.schedules import world as demo
 
 runner = CliRunner()
@@ -144,3 +147,21 @@ def test_a_bad_plan_is_refused_in_plain_words(district: Path, option: str, value
     result = runner.invoke(app, ["plans", "add", "--org", "第一党支部", *options])
     assert result.exit_code == 2 and said in result.output and " / " in result.output
     assert "Unrecognized" not in result.output and "Error validating" not in result.output
+
+
+def test_running_birthdays_before_their_time_says_so_and_now_sends_them(
+    district: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZHIBU_SCHEDULES__BIRTHDAYS_AT", "23:59")
+    today = datetime.now(SHANGHAI).date()
+    with session_scope(engine) as session:  # the scheduler covered yesterday; one member joined on this day
+        mark_covered(session, job_id="birthdays", day=today - timedelta(days=1), now=datetime.now(SHANGHAI))
+        branch = session.exec(select(Organization).where(Organization.name == "第一党支部")).one()
+        world = demo.World(branch, branch, branch, branch)
+        demo.add_member(session, world, "周红", branch=branch, joined=today.replace(year=2000), bind=True)
+    if datetime.now(SHANGHAI).time() < time(23, 59):
+        early = _ok("jobs", "run", "birthdays")
+        assert "queued 0" in early and "今天的要到 23:59 才运行" in early and "--now" in early
+    sent = _ok("jobs", "run", "birthdays", "--now")
+    assert "queued 0" not in sent and "还没到时间" not in sent
+    assert "今天的已经运行过" in _ok("jobs", "run", "birthdays")
