@@ -44,6 +44,7 @@ def bind(ctx: HandlerContext) -> list[Reply]:
     if not words:
         return [Reply(texts.BIND_USAGE)]
     key = chat_key(ctx)
+    bindcodes.hold_guard(ctx.session)  # parallel attempts are checked and counted one after another
     if bindcodes.throttled(ctx.session, key=key, now=ctx.now):
         return [Reply(texts.BIND_THROTTLED)]
     if len(words) == 2 and not words[0].isascii():

@@ -3,23 +3,26 @@
 A member code proves "I am this roster member"; a chat code proves "this group chat belongs to that branch".
 Failed attempts are counted in the database, so throttling holds across processes: per identity for
 every method, and for 姓名+手机后四位 also per roster name and across everyone (see ``PER_NAME`` and
-``EVERYONE``; README "Security" states the numbers).
+``EVERYONE``; README "Security" states the numbers). A binding attempt first takes ``hold_guard``, so
+its checks and counts follow those of other threads and processes instead of overlapping with them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select, update
 
 from bot.core.errors import ZhibuError
 from storage import conversation
 from storage.conversation import ChatKey
-from storage.models import BindCode
+from storage.models import BindCode, Conversation
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -30,6 +33,7 @@ MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 _FAILURES = "bind_failures"
 _GUARD = "bind-guard"
+_GUARD_LOCK = zlib.crc32(b"zhibu-bind-guard")  # PostgreSQL advisory lock key
 
 
 class Purpose(StrEnum):
@@ -153,6 +157,22 @@ class Limit:
 PER_IDENTITY = Limit(MAX_FAILURES, FAILURE_WINDOW)  # one chat identity, any method
 PER_NAME = Limit(5, timedelta(hours=24))  # one roster name, from any number of identities
 EVERYONE = Limit(30, timedelta(hours=1))  # all 姓名+手机 misses together: beyond this only codes work
+
+
+def hold_guard(session: Session) -> None:
+    """Take the binding lock until this transaction ends, before any count is read.
+
+    Otherwise parallel guesses would each read "four misses" and each write five back, and go
+    uncounted. PostgreSQL: a transaction-scoped advisory lock; SQLite: the database's write lock,
+    which any write takes (here one to the overall counter's row, if it exists) and keeps until commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _GUARD_LOCK})
+        return
+    everyone = update(Conversation).where(
+        col(Conversation.channel) == _EVERYONE.channel, col(Conversation.sender_id) == _EVERYONE.sender_id
+    )
+    session.execute(everyone.values(kind=Conversation.kind).execution_options(synchronize_session=False))
 
 
 def throttled(session: Session, *, key: ChatKey, now: datetime) -> bool:

@@ -25,14 +25,18 @@ class ChatKey:
 
 
 def _row(session: Session, key: ChatKey, kind: str) -> Conversation | None:
+    # Read from the database even when the session already holds the row: a session kept across
+    # commits (the router's batches) would otherwise see it as it was, not as other processes left it.
     return session.exec(
-        select(Conversation).where(
+        select(Conversation)
+        .where(
             Conversation.channel == key.channel,
             Conversation.account == key.account,
             Conversation.chat_id == key.chat_id,
             Conversation.sender_id == key.sender_id,
             Conversation.kind == kind,
         )
+        .execution_options(populate_existing=True)
     ).first()
 
 
