@@ -86,12 +86,17 @@ async def callback(request: Request, channels: Mapping[str, CallbackChannel], ro
         body = await read_body(request)
         parsed = channel.parse(query, body)
         if parsed.inbound is not None and not parsed.encrypted:
-            await asyncio.to_thread(_refuse_reused_signature, router.engine, parsed, body)
+            # bounded, so a locked database leaves the reply most of the platform's 5 s, or a 503 to retry
+            check = asyncio.to_thread(_refuse_reused_signature, router.engine, parsed, body)
+            await asyncio.wait_for(check, router.deadline / 2)
     except BodyTooLarge:
         return PlainTextResponse("too large", status_code=413)
     except InboundRejected as exc:
         logger.warning("callback refused path=%s: %s", request.url.path, exc.reason)
         return PlainTextResponse("", status_code=exc.status)
+    except TimeoutError:
+        logger.warning("callback path=%s: the database is slow, the platform is asked to retry", request.url.path)
+        return PlainTextResponse("", status_code=503)
     try:
         reply = await router.respond(parsed.inbound, channel.limits) if parsed.inbound else None
     except NotYetStored:  # the platform retries on an error status (platforms.md)

@@ -224,3 +224,19 @@ async def test_a_retry_waiting_when_the_lock_clears_carries_the_reply_alone(
     assert reply is not None and reply.text == texts.HELP, "the waiting retry answers passively"
     logs, deliveries = _stored(engine)
     assert len(logs) == 1 and deliveries == [], "and nothing more goes out"
+
+
+async def test_a_plaintext_callback_under_the_lock_is_asked_to_retry_in_time(
+    make_runtime: MakeRuntime, clock: FakeClock, locker: Locker
+) -> None:
+    """Plaintext mode first records the used signature; a lock there must not eat WeChat's 5 s."""
+    runtime = make_runtime(reply_deadline=0.4)
+    now = clock.now()
+    signed = wechat_post(text_xml("o-member", "帮助", 8201, int(now.timestamp())), now, safe=False, nonce="82")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime))) as http:
+        with locker():
+            started = time.monotonic()
+            answer = await http.post("http://zhibu.test/wechat/plain", params=signed.params, content=signed.body)
+            assert answer.status_code == 503 and time.monotonic() - started < 5  # WeChat waits 5 s
+        retry = await http.post("http://zhibu.test/wechat/plain", params=signed.params, content=signed.body)
+    assert retry.status_code == 200 and "支部助手" in retry.text
