@@ -186,8 +186,8 @@ class Router:
         self._recent: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None], _Race]]
         self._recent = OrderedDict()
         self._recent_lock = threading.Lock()
-        # Stalled batches run beside the others; taking turns for the final writes keeps them
-        # off SQLite's busy-wait sleeps, which would otherwise dominate the tail latency.
+        # Stalled batches run beside the others; taking turns for their claims keeps them off
+        # SQLite's busy-wait sleeps, which would otherwise dominate the tail latency.
         self._write_lock = threading.Lock()
 
     def close(self) -> None:
@@ -303,18 +303,20 @@ class Router:
         if inbound.message_id and not has_written(session):
             waiting[job.key] = (job, parts)
             return
-        with self._write_lock:
-            inbound_log.wait_for_writes(session)
-            passive, later = self._settle(job, parts)
-            self._queue(session, inbound, later)
-            won = not inbound.message_id or inbound_log.claim(
-                session, channel=job.key[0], account=job.key[1], key=job.key[2], reply=passive,
-                received_at=self.clock.now(),
-            )
-            if won:
-                session.commit()
-                job.future.set_result(passive)
-                return
+        # Not under ``_write_lock``: on SQLite this transaction already holds the database's write lock,
+        # and a batch holding ``_write_lock`` may be waiting for exactly that: the two would deadlock
+        # until the busy timeout.
+        inbound_log.wait_for_writes(session)
+        passive, later = self._settle(job, parts)
+        self._queue(session, inbound, later)
+        won = not inbound.message_id or inbound_log.claim(
+            session, channel=job.key[0], account=job.key[1], key=job.key[2], reply=passive,
+            received_at=self.clock.now(),
+        )
+        if won:
+            session.commit()
+            job.future.set_result(passive)
+            return
         session.rollback()  # another process answered first: undo ours, give theirs
         job.future.set_result(self._winner(session, job.key))
 
