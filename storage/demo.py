@@ -1,10 +1,11 @@
 """The demo world behind `zhibu demo`: a fictional street 党工委, its branches and forty-odd members.
 
 Everything here is made up, phones included (139 0000 xxxx). Dates that must be
-interesting on the day the demo runs (a political birthday today, a 预备党员 near
-the end of 预备期) are computed from ``today``. The world is built by the steps in
-``STEPS``, in order; a capability that wants demo data (meetings, guides...) adds
-its own step there.
+interesting on the day the demo runs (a political birthday today and one tomorrow,
+a meeting tomorrow, this month's guide, a 预备党员 near the end of 预备期) are
+computed from ``today``, so a fast-forward to tomorrow morning shows the bot's own
+messages arriving. The world is built by the steps in ``STEPS``, in order; a
+capability that wants demo data adds its own step there.
 """
 
 from __future__ import annotations
@@ -16,8 +17,18 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import Session
 
 from bot.core.clock import SHANGHAI
+from storage.guides import GuideDraft, ItemDraft, store_guide
 from storage.meetings import create_meeting
-from storage.models import MeetingKind, MeetingStatus, Member, MemberStatus, Organization, OrgKind, Role
+from storage.models import (
+    ChatBinding,
+    MeetingKind,
+    MeetingStatus,
+    Member,
+    MemberStatus,
+    Organization,
+    OrgKind,
+    Role,
+)
 from storage.rules import add_months, anniversary_in, probation_end
 
 TOP = "幸福街道党工委"
@@ -26,6 +37,7 @@ COMMUNITY = "和平社区党委"
 GRID = "和平社区第一网格党支部"
 RETIRED = "离退休干部党支部"
 ACTING_AS = "林晓红"  # 街道机关党支部书记: the demo chat speaks as her by default
+BIRTHDAY_TOMORROW = "梁宇"  # 街道机关党支部: his political birthday is the day after the demo starts
 
 
 @dataclass(slots=True)
@@ -37,6 +49,7 @@ class Demo:
     groups: dict[str, list[Organization]] = field(default_factory=dict)  # branch name -> its 党小组
     members: dict[str, Member] = field(default_factory=dict)
     acting_as: str = ACTING_AS
+    chats: tuple[str, str] | None = None  # (channel, account) where each branch gets a bound group chat
 
     @property
     def top(self) -> Organization:
@@ -50,9 +63,9 @@ class Demo:
         return next(o for o in self.orgs.values() if o.id == member.org_id)
 
 
-def build_demo(session: Session, *, today: date) -> Demo:
-    """Fill an empty, migrated database with the demo world."""
-    demo = Demo(today=today)
+def build_demo(session: Session, *, today: date, chats: tuple[str, str] | None = None) -> Demo:
+    """Fill an empty, migrated database with the demo world; ``chats`` binds a group chat to every branch."""
+    demo = Demo(today=today, chats=chats)
     for step in STEPS:
         step(session, demo)
     session.flush()
@@ -105,7 +118,6 @@ PEOPLE: tuple[Person, ...] = (
     ("孙浩", "男", _D(1990, 7, 11), _D(2014, 6, 18), 0, Role.GROUP_LEADER, OFFICE, 2),
     ("高雪", "女", _D(1994, 1, 30), _D(2017, 12, 12), 21, Role.MEMBER, OFFICE, 2),
     ("马骏", "男", _D(1992, 5, 8), _D(2016, 10, 25), 0, Role.MEMBER, OFFICE, 2),
-    ("梁宇", "男", _D(1996, 11, 19), _D(2019, 5, 30), 0, Role.MEMBER, OFFICE, 2),
     ("宋雨晴", "女", _D(1998, 4, 4), _D(2021, 6, 29), 0, Role.MEMBER, OFFICE, 1),
     ("唐磊", "男", _D(1987, 8, 27), _D(2012, 3, 6), 30, Role.MEMBER, OFFICE, 1),
     ("黄建国", "男", _D(1969, 10, 1), _D(1992, 9, 15), 0, Role.SECRETARY, GRID, 1),
@@ -135,6 +147,7 @@ PEOPLE: tuple[Person, ...] = (
 def special_people(today: date) -> tuple[Person, ...]:
     """The members the demo is about, placed relative to ``today``."""
     y, probation_ends_soon = today.year, add_months(today, -12) + timedelta(days=20)
+    tomorrow = today + timedelta(days=1)
     # fmt: off
     return (
         # political birthday today (8 years back keeps 29 February valid)
@@ -146,6 +159,9 @@ def special_people(today: date) -> tuple[Person, ...]:
         ("陈国栋", "男", _D(1948, 2, 16), _D(y - 53, 3, 12), 0, Role.GROUP_LEADER, RETIRED, 1),  # 党龄50多年
         ("徐福生", "男", _D(1946, 7, 19), _D(y - 58, 10, 8), 0, Role.MEMBER, RETIRED, 1),  # 党龄五十多年
         ("赵永庆", "男", _D(1951, 4, 2), _D(y - 50, 6, 20), 0, Role.MEMBER, RETIRED, 1),  # 50年 next 6月
+        # political birthday tomorrow (12 years back keeps 29 February valid, like the 8 above)
+        (BIRTHDAY_TOMORROW, "男", _D(1993, 11, 19), anniversary_in(tomorrow.year - 12, tomorrow), 0,
+         Role.MEMBER, OFFICE, 2),
     )
     # fmt: on
 
@@ -176,6 +192,7 @@ def add_meetings(session: Session, demo: Demo) -> None:
     office, secretary = demo.orgs[OFFICE], demo.members[ACTING_AS]
     plans = (
         (-6, time(14, 30), MeetingKind.LECTURE, "党员活动室", "学习党章：党员的权利和义务"),
+        (1, time(15, 0), MeetingKind.GENERAL_ASSEMBLY, "党员活动室", "学习贯彻党的二十届四中全会精神"),
         (2, time(15, 0), MeetingKind.COMMITTEE, "街道办3楼会议室", "研究预备党员罗佳转正事宜"),
         (7, time(9, 0), MeetingKind.THEME_DAY, "和平社区党群服务中心", "“我为群众办实事”志愿服务"),
     )
@@ -194,5 +211,42 @@ def add_meetings(session: Session, demo: Demo) -> None:
             meeting.status = MeetingStatus.HELD
 
 
+def guide_for(month: date) -> GuideDraft:
+    """The street committee's 组织生活清单 for ``month``: generic items that fit any month of the year."""
+    m = month.month
+    return GuideDraft(
+        title=f"{m}月组织生活安排",
+        requirements="坚持“三会一课”，做到定时间、定地点、定内容，会后及时记录。",
+        items=(
+            ItemDraft("学习党的创新理论", "集中学习党的二十届四中全会精神，交流研讨", "支部党员大会",
+                      f"{m}月20日前"),
+            ItemDraft("开展主题党日", "围绕社区服务开展“我为群众办实事”志愿服务", "主题党日", f"{m}月底前"),
+            ItemDraft("党小组学习", "各党小组学习讨论，每人谈一点体会", "党小组会", f"{m}月25日前"),
+            ItemDraft("按月交纳党费", "按规定标准交纳党费，支部做好登记", "", f"{m}月底前"),
+        ),
+    )
+
+
+def add_guides(session: Session, demo: Demo) -> None:
+    """This month's and next month's guide of the street committee, for the job to send to every branch."""
+    next_month = add_months(demo.today.replace(day=1), 1)
+    published = datetime.combine(demo.today, time(8, 0), tzinfo=SHANGHAI)
+    for month in (demo.today, next_month):
+        top = demo.top.id
+        assert top is not None
+        store_guide(session, org_id=top, month=f"{month:%Y-%m}", draft=guide_for(month), now=published)
+
+
+def add_group_chats(session: Session, demo: Demo) -> None:
+    """One bound group chat per branch, so guides, greetings and reminders have somewhere to go."""
+    if demo.chats is None:
+        return
+    channel, account = demo.chats
+    for branch in demo.branches:
+        chat = ChatBinding(channel=channel, account=account, chat_id=f"group-{branch.id}", org_id=branch.id)  # type: ignore[arg-type]
+        session.add(chat)
+    session.flush()
+
+
 Step = Callable[[Session, Demo], None]
-STEPS: tuple[Step, ...] = (add_orgs, add_members, add_meetings)
+STEPS: tuple[Step, ...] = (add_orgs, add_members, add_meetings, add_guides, add_group_chats)

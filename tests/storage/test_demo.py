@@ -1,15 +1,25 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from storage.db import session_scope
-from storage.demo import ACTING_AS, OFFICE, build_demo
+from storage.demo import ACTING_AS, BIRTHDAY_TOMORROW, OFFICE, build_demo
+from storage.guides import effective
 from storage.members import in_org
-from storage.models import Meeting, Member, MemberStatus, Organization, OrgKind, Role
+from storage.models import (
+    ChatBinding,
+    Meeting,
+    MeetingKind,
+    Member,
+    MemberStatus,
+    Organization,
+    OrgKind,
+    Role,
+)
 from storage.orgs import ancestors, children, roots
 from storage.rules import latest_possible_full_date, next_anniversary, party_standing, probation_end
 
@@ -69,14 +79,49 @@ def test_every_date_obeys_the_roster_rules(world: Engine) -> None:
                 )
 
 
-def test_a_demo_on_29_february_still_has_a_birthday_today(engine: Engine) -> None:
+@pytest.mark.parametrize(
+    ("today", "name", "joined"),
+    [
+        (date(2028, 2, 29), ACTING_AS, date(2020, 2, 29)),  # a demo on 29 February still has a birthday today
+        (date(2028, 2, 28), BIRTHDAY_TOMORROW, date(2016, 2, 29)),  # and the day before, one tomorrow
+    ],
+)
+def test_29_february_birthdays_fall_on_the_day(engine: Engine, today: date, name: str, joined: date) -> None:
     with session_scope(engine) as session:
-        demo = build_demo(session, today=date(2028, 2, 29))
-        assert demo.members[ACTING_AS].joined_on == date(2020, 2, 29)
+        demo = build_demo(session, today=today)
+        assert demo.members[name].joined_on == joined
 
 
 def test_the_first_branch_has_meetings_around_today(world: Engine) -> None:
     with Session(world) as session:
         office = session.exec(select(Organization).where(Organization.name == OFFICE)).one()
         meetings = list(session.exec(select(Meeting).where(Meeting.org_id == office.id)))
-    assert len(meetings) == 3
+    assert len(meetings) == 4
+    tomorrow = [m for m in meetings if m.starts_at.date() == date(2026, 11, 24)]
+    assert [m.kind for m in tomorrow] == [MeetingKind.GENERAL_ASSEMBLY]  # the whole branch: its group hears
+
+
+def test_tomorrow_brings_a_political_birthday_and_this_month_has_a_guide(world: Engine) -> None:
+    today = date(2026, 11, 23)
+    with Session(world) as session:
+        member = session.exec(select(Member).where(Member.name == BIRTHDAY_TOMORROW)).one()
+        office = session.exec(select(Organization).where(Organization.name == OFFICE)).one()
+        assert next_anniversary(member.joined_on, today) == today + timedelta(days=1)
+        assert member.org_id == office.id and member.status == MemberStatus.FULL
+        for month in ("2026-11", "2026-12"):  # the demo's month, and the next for a longer fast-forward
+            (guide,) = effective(session, branch=office, month=month)
+            assert guide.items and guide.issuer.kind == OrgKind.WORKING_COMMITTEE
+
+
+def test_every_branch_gets_a_group_chat_on_the_given_channel(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        demo = build_demo(session, today=date(2026, 11, 23), chats=("console", "local"))
+        bound = list(session.exec(select(ChatBinding)))
+    assert sorted(b.org_id for b in bound) == sorted(b.id for b in demo.branches)
+    assert {(b.channel, b.account, b.is_group) for b in bound} == {("console", "local", True)}
+    assert len({b.chat_id for b in bound}) == 3
+
+
+def test_without_a_channel_no_chat_is_bound(world: Engine) -> None:
+    with Session(world) as session:
+        assert not list(session.exec(select(ChatBinding)))
