@@ -6,6 +6,10 @@ shared/platforms.md §0 #4 and are set a little under the published figures,
 because a bucket that starts full allows its burst plus a minute's refill in
 the first minute: WeCom robots drop past 20 messages a minute, Telegram
 answers 429 past ~1/s per chat, 20/min per group and ~30/s per bot.
+
+A bucket that has refilled and is not held is the same as a new one, so such
+buckets are forgotten from time to time: the limiter remembers the chats that
+sent lately, not every chat it ever served.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ DEFAULT_RATES: Mapping[str, ChannelRates] = {
 
 
 _EPSILON = 1e-6  # seconds; float refill must not leave a sender waiting a nanosecond at a time
+_SWEEP_AT_LEAST = 256  # buckets; below this many the limiter never looks for idle ones
 
 
 class TokenBucket:
@@ -94,6 +99,12 @@ class TokenBucket:
         self.tokens = min(self.tokens, 1.0)
         self.updated = max(self.updated, until)
 
+    def idle(self, now: float) -> bool:
+        """Full again and not held: indistinguishable from a bucket created at ``now``."""
+        if now < self.held_until or now < self.updated:
+            return False
+        return self.tokens + (now - self.updated) * self.per_second >= self.capacity
+
 
 class RateLimiter:
     """One bucket per (channel, account) and per (channel, account, chat), created on first use."""
@@ -101,9 +112,16 @@ class RateLimiter:
     def __init__(self, rates: Mapping[str, ChannelRates] = DEFAULT_RATES) -> None:
         self.rates = rates
         self._buckets: dict[tuple[str, ...], TokenBucket] = {}
+        self._sweep_at = _SWEEP_AT_LEAST
+
+    def __len__(self) -> int:
+        """How many buckets are remembered (accounts and chats that sent lately)."""
+        return len(self._buckets)
 
     def reserve(self, channel: str, account: str, chat_id: str, *, is_group: bool, now: float) -> float:
         """Take a token from every bucket that applies and return 0.0, or take none and return the wait."""
+        if len(self._buckets) >= self._sweep_at:
+            self._forget_idle(now)
         account_bucket, chat_buckets = self._buckets_for(channel, account, chat_id, is_group, now)
         buckets = [*account_bucket, *chat_buckets]
         wait = max((bucket.wait(now) for bucket in buckets), default=0.0)
@@ -118,6 +136,15 @@ class RateLimiter:
         account_bucket, chat_buckets = self._buckets_for(channel, account, chat_id, is_group, until)
         for bucket in chat_buckets or account_bucket:  # a robot's only bucket is the robot itself
             bucket.hold(until)
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop buckets that are full and not held; the next sweep waits until the map has doubled.
+
+        Doubling keeps the cost amortized to a constant per new bucket, and the map at most
+        twice the number of buckets that were still busy at the last sweep.
+        """
+        self._buckets = {key: bucket for key, bucket in self._buckets.items() if not bucket.idle(now)}
+        self._sweep_at = max(_SWEEP_AT_LEAST, 2 * len(self._buckets))
 
     def _buckets_for(
         self, channel: str, account: str, chat_id: str, is_group: bool, now: float

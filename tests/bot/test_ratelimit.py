@@ -73,3 +73,27 @@ def test_whatever_the_arrival_pattern_a_robot_gets_at_most_twenty_in_any_minute(
             now += wait
         sent.append(now)
     assert _most_in_window(sent, 60.0) <= 20
+
+
+def test_chats_that_went_quiet_are_forgotten_and_the_limits_still_hold() -> None:
+    """Months of reminders reach thousands of chats: the limiter keeps only those that sent lately."""
+    limiter, now, largest = RateLimiter(), 0.0, 0
+    steady: list[float] = []  # one private chat that keeps sending while 10,000 others come and go
+    for n in range(10_000):
+        for chat in (f"member{n}", "steady"):
+            while wait := limiter.reserve("telegram", "default", chat, is_group=False, now=now):
+                now += wait
+            if chat == "steady":
+                steady.append(now)
+        largest = max(largest, len(limiter))
+    assert largest < 600  # never more than a few hundred buckets, not one per chat ever served
+    assert _most_in_window(steady[-500:], 10.0) <= 12  # the busy chat was never forgotten mid-burst
+
+
+def test_a_held_chat_is_remembered_however_many_chats_pass() -> None:
+    limiter = RateLimiter()
+    limiter.hold("robot", "default", "branch1", is_group=True, until=3600.0)
+    for n in range(5_000):
+        limiter.reserve("wechat", "default", f"openid{n}", is_group=False, now=n / 2)
+    assert len(limiter) < 600
+    assert limiter.reserve("robot", "default", "branch1", is_group=True, now=3000.0) == 600.0
