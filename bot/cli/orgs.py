@@ -28,7 +28,12 @@ def tree_cmd() -> None:
     with Session(engine()) as session:
         top = roots(session)
         if not top:
-            console.print("还没有组织。先导入名册：zhibu members import 名册.xlsx / no organizations yet.")
+            console.print(
+                "还没有组织。先导入名册，第一次导入要用 --org 写上级党组织的名称（会自动创建）："
+                "zhibu members import 名册.xlsx --org 幸福街道党工委；或者运行 zhibu demo 看演示 / "
+                "no organizations yet: import a roster with `zhibu members import FILE --org NAME` "
+                "(the first import needs --org), or try `zhibu demo`"
+            )
             return
         tree = Tree("组织 / organizations")
         for org in top:

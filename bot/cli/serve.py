@@ -6,7 +6,7 @@ import typer
 import uvicorn
 
 from bot.app import create_app
-from bot.cli._common import error_boundary, settings
+from bot.cli._common import error_boundary, require_database, settings
 from bot.runtime import build_runtime
 
 
@@ -16,6 +16,7 @@ def serve(
 ) -> None:
     """运行回调服务和后台任务 / run the webhook server and the background services."""
     config = settings()
+    require_database(config.db_url)
     with error_boundary():
         runtime = build_runtime(config)
     uvicorn.run(create_app(runtime), host=host, port=port, log_level=config.log_level.lower())

@@ -50,12 +50,31 @@ def test_init_writes_a_commented_config_and_a_current_database(tmp_path: Path, m
 
 def test_commands_refuse_an_outdated_database_with_a_clear_message(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "old.db").touch()  # an empty SQLite file: no tables, every migration pending
     monkeypatch.setenv("ZHIBU_DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
     result = runner.invoke(app, ["orgs", "tree"])
     assert result.exit_code == 5
     assert "zhibu db upgrade" in result.output
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     assert runner.invoke(app, ["orgs", "tree"]).exit_code == 0
+
+
+def test_a_command_on_a_missing_database_file_says_so_and_creates_none(cli_env: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    missing = cli_env / "nowhere" / "zhibu.db"
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", f"sqlite:///{missing}")
+    for args in (["orgs", "tree"], ["members", "list"], ["chat"], ["serve"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 5, (args, result.output)
+        assert "no database at" in result.output
+        assert "zhibu init" in result.output and "zhibu demo" in result.output
+        assert "zhibu db upgrade" not in result.output
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_the_tree_of_an_empty_database_says_the_first_import_needs_org(cli_env: Path) -> None:
+    result = runner.invoke(app, ["orgs", "tree"])
+    assert result.exit_code == 0, result.output
+    assert "zhibu members import" in result.output and "--org" in result.output
 
 
 def test_tree_list_and_show(cli_env: Path, db_url: str) -> None:
