@@ -15,8 +15,8 @@ from storage.db import session_scope
 from storage.members import by_name, in_org, mask_phone
 from storage.models import Member, Organization
 from storage.orgs import resolve
-from storage.roster.cells import CellError
 from storage.roster.importer import ImportSummary, RosterInvalid, import_roster
+from storage.roster.problems import Problems
 from storage.rules import party_standing
 
 app = typer.Typer(help="党员名册 / the member roster.", no_args_is_help=True)
@@ -123,22 +123,21 @@ def _progress_bar() -> Progress:
     )
 
 
-SHOWN_PROBLEMS = 200  # enough to see what is wrong; a broken file of 300,000 rows need not print them all
-
-
-def _print_problems(problems: list[CellError], title: str, style: str) -> None:
+def _print_problems(problems: Problems, title: str, style: str) -> None:
+    """The problems the importer listed; a broken file of 50,000 rows is summed up after the first ones."""
     if not problems:
         return
-    table = Table(title=f"{title}: {len(problems)}", title_style=style, show_lines=False)
+    table = Table(title=f"{title}: {problems.total}", title_style=style, show_lines=False)
     table.add_column("行 / row", justify="right")
     table.add_column("列 / column")
     table.add_column("问题 / problem", style=style, overflow="fold")
-    for p in problems[:SHOWN_PROBLEMS]:
+    for p in problems:
         table.add_row(str(p.row), p.column, p.reason)
     err_console.print(table)
-    if len(problems) > SHOWN_PROBLEMS:
-        rest = len(problems) - SHOWN_PROBLEMS
-        err_console.print(f"……还有 {rest} 处未列出 / {rest} more not shown", style=style)
+    if rows := problems.unlisted_rows:
+        err_console.print(
+            f"……另有 {rows} 行也有问题，未列出 / {rows} more rows with problems not shown", style=style
+        )
 
 
 def _print_summary(summary: ImportSummary, dry_run: bool) -> None:

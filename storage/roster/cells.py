@@ -18,6 +18,18 @@ from storage.models import Role
 # A leading character that makes a spreadsheet program read the text as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+
+class Formula(str):
+    """A workbook cell that holds a formula, as its text ("=VLOOKUP(...)").
+
+    Excel saves the result it last computed beside the formula; that result may be stale (the sheet
+    it looked up is not in the file) or missing (files written by other programs), so the importer
+    reports such a cell and asks for values instead of guessing either.
+    """
+
+    __slots__ = ()
+
+
 Cell = str | int | float | date | datetime | None
 
 

@@ -21,6 +21,7 @@ from storage.models import Member, MemberStatus, Role
 from storage.roster.cells import CellError
 from storage.roster.columns import Columns, map_columns
 from storage.roster.places import Placer, import_parent
+from storage.roster.problems import Problems
 from storage.roster.read import RosterUnreadable, open_sheet
 from storage.roster.validate import PROGRESS_EVERY, Progress, RosterRow, check_rows
 
@@ -35,11 +36,11 @@ Known = Row[Any]
 
 
 class RosterInvalid(ZhibuError):
-    """The file has errors; nothing was imported. ``errors`` lists every one of them."""
+    """The file has errors; nothing was imported. ``errors`` lists the first of them and counts them all."""
 
-    def __init__(self, errors: list[CellError], warnings: list[CellError]) -> None:
+    def __init__(self, errors: Problems, warnings: Problems) -> None:
         super().__init__(
-            f"名册有 {len(errors)} 处错误，没有导入任何数据 / {len(errors)} error(s), nothing imported"
+            f"名册有 {errors.total} 处错误，没有导入任何数据 / {errors.total} error(s), nothing imported"
         )
         self.errors = errors
         self.warnings = warnings
@@ -52,7 +53,7 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     orgs_created: list[str] = field(default_factory=list)
-    warnings: list[CellError] = field(default_factory=list)
+    warnings: Problems = field(default_factory=Problems)
 
 
 def import_roster(
@@ -65,11 +66,16 @@ def import_roster(
 ) -> ImportSummary:
     """Import ``path`` below ``org_ref`` (default: the only top-level organization)."""
     sheet = open_sheet(path)
-    columns, errors, warnings = map_columns(sheet.header, sheet.header_row)
-    if errors:
+    columns, header_errors, header_warnings = map_columns(sheet.header, sheet.header_row)
+    warnings = Problems()
+    warnings.extend(header_warnings)
+    if header_errors:
+        errors = Problems()
+        errors.extend(header_errors)
         raise RosterInvalid(errors, warnings)
-    checked = check_rows(sheet.rows, columns, today=now.date(), total=sheet.total, progress=progress)
-    warnings += checked.warnings
+    checked = check_rows(
+        sheet.rows, columns, today=now.date(), total=sheet.total, progress=progress, warnings=warnings
+    )
     if checked.errors:
         raise RosterInvalid(checked.errors, warnings)
     if not checked.rows:
@@ -87,7 +93,7 @@ def import_roster(
 
 def _match(
     session: Session, rows: list[RosterRow], placer: Placer, columns: Columns
-) -> tuple[list[tuple[RosterRow, Known | None]], list[CellError]]:
+) -> tuple[list[tuple[RosterRow, Known | None]], Problems]:
     """Pair each row with the member it updates (None: a new member), and list the conflicts."""
     by_phone: dict[str, Known] = {}
     by_person: dict[tuple[str, date], Known] = {}
@@ -96,7 +102,7 @@ def _match(
             by_phone[member.phone] = member
         by_person.setdefault((member.name, member.joined_on), member)
     pairs: list[tuple[RosterRow, Known | None]] = []
-    errors: list[CellError] = []
+    errors = Problems()
     claimed: dict[int | None, int] = {}
     for row in rows:
         owner = by_phone.get(row.phone) if row.phone else None
@@ -113,7 +119,7 @@ def _match(
                 SAME_MEMBER.format(other=claimed[member.id], name=member.name),
             )
         if problem is not None:
-            errors.append(problem)
+            errors.add(problem)
         if member is not None:
             claimed.setdefault(member.id, row.row)
         pairs.append((row, member))

@@ -1,5 +1,10 @@
 """Where imported members go: the branch and 党小组 named in each row, found or created under a parent.
 
+"/" (or "／") separates levels, in the 所在党支部 column as in ``--org`` (``storage.orgs.resolve``):
+"和平社区党委/第一网格党支部" is a branch inside a community committee. So no organization's name can
+contain "/": a new level above the branch must look like a committee (党委, 党工委, 党总支), or the
+"/" was part of one name ("机关第一/第二联合党支部") and the row is refused rather than split in two.
+
 The organization tree is loaded once, so a 20,000-row roster costs a handful of queries.
 """
 
@@ -23,6 +28,21 @@ NO_ORGS = (
 )
 SEVERAL_ROOTS = (
     "有多个顶层组织（{names}），请用 --org 指定导入到哪个 / several top-level organizations: pass --org"
+)
+SLASH_IN_NAME = (
+    "“/”表示上下级，但“{upper}”既不是已有的组织，也不像党委、党总支的名称；"
+    "组织名称里不能有“/”，请换成别的符号"
+)
+NEW_ROOT_WITH_SLASH = (
+    "还没有组织，--org 只能写一个名称（“/”用来分隔上下级）：{ref}"
+    " / no organizations yet: pass one name, without /"
+)
+# the kinds a new level above a branch may be
+_HOLDS_BRANCHES = (
+    OrgKind.COMMITTEE,
+    OrgKind.WORKING_COMMITTEE,
+    OrgKind.GENERAL_BRANCH,
+    OrgKind.COMMUNITY_COMMITTEE,
 )
 
 # longest suffix first, so that 网格党支部 wins over 党支部
@@ -54,6 +74,8 @@ def import_parent(session: Session, ref: str | None) -> Organization:
         except OrgNotFound:
             if top:
                 raise
+        if "/" in ref.replace("／", "/"):
+            raise ZhibuError(NEW_ROOT_WITH_SLASH.format(ref=ref.strip())) from None
         root = Organization(name=ref.strip(), kind=kind_for(ref.strip(), OrgKind.COMMITTEE))
         session.add(root)
         session.flush()
@@ -86,13 +108,32 @@ class Placer:
 
     def problem(self, row: RosterRow, branch_header: str) -> CellError | None:
         """Why this row cannot be placed, found before anything is written."""
-        first = row.branch.replace("／", "/").split("/")[0].strip()
+        parts = self._levels(row.branch)
+        first = parts[0] if parts else ""
         if not row.branch and not OrgKind(self.parent.kind).is_branch:
             return CellError(row.row, branch_header, NEEDS_BRANCH.format(parent=self.parent.name))
         if first and first != self.parent.name and len(self._below.get(first, [])) > 1:
             paths = "；".join(self._path(org) for org in self._below[first])
             reason = AMBIGUOUS_BRANCH.format(name=first, parent=self.parent.name, paths=paths)
             return CellError(row.row, branch_header, reason)
+        upper = self._unlikely_upper(parts)
+        if upper is not None:
+            return CellError(row.row, branch_header, SLASH_IN_NAME.format(upper=upper))
+        return None
+
+    def _levels(self, text: str) -> list[str]:
+        """The names a 所在党支部 cell lists, top first; a path may start at the parent itself."""
+        parts = [p.strip() for p in text.replace("／", "/").split("/") if p.strip()]
+        return parts[1:] if len(parts) > 1 and parts[0] == self.parent.name else parts
+
+    def _unlikely_upper(self, parts: list[str]) -> str | None:
+        """The first level above the last that is new and not named like a committee, if any."""
+        node: Organization | None = self._below.get(parts[0], [None])[0] if parts else None
+        for depth, name in enumerate(parts[:-1]):
+            if depth:
+                node = self._children.get((node.id, name)) if node is not None else None  # type: ignore[arg-type]
+            if node is None and kind_for(name, OrgKind.BRANCH) not in _HOLDS_BRANCHES:
+                return name
         return None
 
     def _path(self, org: Organization) -> str:
@@ -112,7 +153,7 @@ class Placer:
         return self._cache[key]
 
     def _branch(self, text: str) -> Organization:
-        parts = [p.strip() for p in text.replace("／", "/").split("/") if p.strip()]
+        parts = self._levels(text)
         if not parts or parts == [self.parent.name]:
             return self.parent
         node = self._first(parts[0])

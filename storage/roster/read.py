@@ -9,21 +9,26 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.cell.read_only import EmptyCell, ReadOnlyCell
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from bot.core.errors import ZhibuError
-from storage.roster.cells import Cell, text_of
+from storage.roster.cells import Cell, Formula, text_of
+from storage.xlsx_limits import MAX_FILE_BYTES, WorkbookRefused, check_archive
 
 HEADER_SEARCH_ROWS = 10  # a title line such as "某某党支部党员名册" may sit above the header
-# A district's whole roster is tens of thousands of rows and a few MB unpacked; far past these, the file
-# is a mistake or a zip bomb, refused before it can fill the memory.
-MAX_ROWS = 100_000
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# A district's whole roster is some tens of thousands of rows and a few dozen columns; past these the file
+# is a mistake or an attack. Rows count as Excel numbers them (title and header included); a sheet that
+# declares more rows is refused before any row is read, one that hides them when the count passes the
+# limit. Columns past MAX_COLUMNS are not read: a cell at column XFD would otherwise make every row
+# 16,384 cells wide (a 500 KB file cost a minute of CPU).
+MAX_ROWS = 50_000
+MAX_COLUMNS = 200
 
 
 class RosterUnreadable(ZhibuError):
@@ -56,39 +61,62 @@ def open_sheet(path: Path) -> Sheet:
 
 
 def _xlsx_sheet(path: Path) -> Sheet:
-    _check_unpacked_size(path)
+    data = _limited_bytes(path)
     try:
-        # from memory, so a sheet that fails half-way leaves no file handle open behind it
-        book = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+        check_archive(data, path.name)
+        # from memory, so a sheet that fails half-way leaves no file handle open behind it; formulas are
+        # kept (not their cached results) so that a formula cell can be reported rather than guessed
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except WorkbookRefused as exc:
+        raise RosterUnreadable(str(exc)) from exc
     except Exception as exc:  # openpyxl raises zipfile, KeyError and XML errors for damaged files
         raise _damaged(path, exc) from exc
     sheet = book.active
     if sheet is None:
         raise RosterUnreadable(f"Excel 文件里没有工作表 / no worksheet in {path.name}")
-    numbered = _guarded(enumerate(sheet.iter_rows(values_only=True), start=1), path)
+    if (sheet.max_row or 0) > MAX_ROWS:
+        book.close()
+        raise _too_many_rows(path)
     try:
-        header_row, header = _find_header(numbered, path)
+        header_row, header = _find_header(_xlsx_rows(sheet, path, max_row=HEADER_SEARCH_ROWS), path)
     except RosterUnreadable:
         book.close()
         raise
+    named = max((i + 1 for i, text in enumerate(header) if text), default=1)
+    numbered = _xlsx_rows(sheet, path, min_row=header_row + 1, width=named)
     total = max((sheet.max_row or 0) - header_row, 0)
-    return Sheet(header, header_row, _closing(_non_empty(numbered), book), total)
+    return Sheet(header[:named], header_row, _closing(_non_empty(numbered), book), total)
 
 
-def _check_unpacked_size(path: Path) -> None:
-    """Read the zip's directory only: a 1.5 MB file may unpack to gigabytes."""
-    if path.stat().st_size > MAX_UNPACKED_BYTES:
-        raise RosterUnreadable(f"{path.name} 超过 {MAX_UNPACKED_BYTES // 2**20} MB / file too large, refused")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise _damaged(path, exc) from exc
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise RosterUnreadable(
-            f"{path.name} 解压后超过 {MAX_UNPACKED_BYTES // 2**20} MB，不像名册 / unpacks to more than "
-            f"{MAX_UNPACKED_BYTES // 2**20} MB, refused"
-        )
+def _xlsx_rows(
+    sheet: ReadOnlyWorksheet,
+    path: Path,
+    *,
+    min_row: int = 1,
+    max_row: int | None = None,
+    width: int = MAX_COLUMNS,
+) -> Iterator[tuple[int, tuple[Cell, ...]]]:
+    """Rows numbered as Excel numbers them, cut at ``width`` columns (data rows: the header's width)."""
+    width = min(sheet.max_column or width, width)
+    rows = sheet.iter_rows(min_row=min_row, max_row=max_row, max_col=width)
+    return _guarded(enumerate(map(_values, rows), start=min_row), path)
+
+
+def _values(row: Iterable[ReadOnlyCell | EmptyCell]) -> tuple[Cell, ...]:
+    """A row's values; a formula cell becomes its ``Formula`` text, never a result Excel cached."""
+    return tuple(Formula(str(cell.value)) if cell.data_type == "f" else cell.value for cell in row)
+
+
+def _limited_bytes(path: Path) -> bytes:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise RosterUnreadable(f"{path.name} 超过 {MAX_FILE_BYTES // 2**20} MB / file too large, refused")
+    return path.read_bytes()
+
+
+def _too_many_rows(path: Path) -> RosterUnreadable:
+    return RosterUnreadable(
+        f"{path.name} 超过 {MAX_ROWS} 行，请分成几个文件导入 / more than {MAX_ROWS} rows, refused"
+    )
 
 
 def _damaged(path: Path, exc: Exception) -> RosterUnreadable:
@@ -103,7 +131,7 @@ def _guarded(
     try:
         for number, values in rows:
             if number > MAX_ROWS:
-                raise RosterUnreadable(f"{path.name} 超过 {MAX_ROWS} 行 / more than {MAX_ROWS} rows, refused")
+                raise _too_many_rows(path)
             yield number, values
     except RosterUnreadable:
         raise
@@ -122,9 +150,7 @@ def _closing(
 
 
 def _csv_sheet(path: Path) -> Sheet:
-    if path.stat().st_size > MAX_UNPACKED_BYTES:
-        raise RosterUnreadable(f"{path.name} 超过 {MAX_UNPACKED_BYTES // 2**20} MB / file too large, refused")
-    text = decode(path.read_bytes(), path.name)
+    text = decode(_limited_bytes(path), path.name)
     lines = text.splitlines()
     dialect = _dialect(lines[0] if lines else "")
     numbered = _guarded(enumerate(_csv_records(text, dialect, path.name), start=1), path)
@@ -153,7 +179,8 @@ def decode(raw: bytes, name: str) -> str:
 def _csv_records(text: str, dialect: type[csv.Dialect], name: str) -> Iterator[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
-        yield from reader
+        for record in reader:
+            yield record[:MAX_COLUMNS]
     except csv.Error as exc:
         line = reader.line_num
         reason = f"{name} 第{line}行不是正常的 CSV 格式 / malformed CSV at line {line}: {exc}"

@@ -14,6 +14,7 @@ from storage.roster.cells import (
     FORMULA_STARTS,
     Cell,
     CellError,
+    Formula,
     parse_date,
     parse_gender,
     parse_name,
@@ -22,6 +23,7 @@ from storage.roster.cells import (
     text_of,
 )
 from storage.roster.columns import HEADERS, Columns
+from storage.roster.problems import Problems
 from storage.rules import latest_possible_full_date, probation_end, usual_latest_full_date, whole_years
 
 Progress = Callable[[str, int, int], None]
@@ -43,6 +45,8 @@ SAME_PERSON = "和第{other}行姓名、入党日期都相同，像是同一个�
 ORG_NAME_TOO_LONG = "组织名称太长（{length}个字），最多{limit}个字"
 ORG_NAME_LIMIT = 100  # Organization.name's column width
 NAME_LOOKS_LIKE_FORMULA = "姓名不能以 = + - @ 开头（像是公式，不像人名），请核对"
+FORMULA_CELL = "这一格是公式，请先把公式转成数值（复制后“选择性粘贴 → 数值”）再导入"
+SLASH_IN_GROUP = "党小组名称里不能有“/”（“/”用来分隔上下级组织），请换成别的符号"
 
 
 @dataclass(slots=True)
@@ -64,8 +68,8 @@ class RosterRow:
 @dataclass(slots=True)
 class Checked:
     rows: list[RosterRow] = field(default_factory=list)
-    errors: list[CellError] = field(default_factory=list)
-    warnings: list[CellError] = field(default_factory=list)
+    errors: Problems = field(default_factory=Problems)
+    warnings: Problems = field(default_factory=Problems)
 
 
 class _Row:
@@ -73,8 +77,13 @@ class _Row:
 
     def __init__(self, number: int, values: tuple[Cell, ...], columns: Columns, out: Checked) -> None:
         self.number, self.values, self.columns, self.out = number, values, columns, out
+        self.formulas = {key for key in columns.index if isinstance(self._cell(key), Formula)}
 
     def raw(self, key: str) -> Cell:
+        """The cell's value; a formula cell reads as empty (it is reported once, by ``_parse``)."""
+        return None if key in self.formulas else self._cell(key)
+
+    def _cell(self, key: str) -> Cell:
         position = self.columns.index.get(key)
         return self.values[position] if position is not None and position < len(self.values) else None
 
@@ -86,10 +95,10 @@ class _Row:
             return None
 
     def error(self, key: str, reason: str) -> None:
-        self.out.errors.append(CellError(self.number, self._header(key), reason))
+        self.out.errors.add(CellError(self.number, self._header(key), reason))
 
     def warn(self, key: str, reason: str) -> None:
-        self.out.warnings.append(CellError(self.number, self._header(key), reason))
+        self.out.warnings.add(CellError(self.number, self._header(key), reason))
 
     def _header(self, key: str) -> str:
         return self.columns.header.get(key, HEADERS[key][0])
@@ -102,8 +111,10 @@ def check_rows(
     today: date,
     total: int = 0,
     progress: Progress | None = None,
+    warnings: Problems | None = None,
 ) -> Checked:
-    out = Checked()
+    """Every row parsed and checked; ``warnings`` may carry the header's, so all are counted in one place."""
+    out = Checked(warnings=warnings if warnings is not None else Problems())
     seen_phone: dict[str, int] = {}
     seen_person: dict[tuple[str, date], int] = {}
     for count, (number, values) in enumerate(rows, start=1):
@@ -119,7 +130,9 @@ def check_rows(
 
 
 def _parse(cells: _Row, today: date) -> RosterRow | None:
-    before = len(cells.out.errors)
+    before = cells.out.errors.total
+    for key in sorted(cells.formulas, key=cells.columns.index.__getitem__):
+        cells.error(key, FORMULA_CELL)
     name = cells.get("name", parse_name)
     joined = cells.get("joined_on", parse_date)
     full = cells.get("full_on", parse_date)
@@ -130,7 +143,7 @@ def _parse(cells: _Row, today: date) -> RosterRow | None:
     if not known:
         cells.warn("role", UNKNOWN_ROLE.format(role=role))
     for key, value in (("name", name), ("joined_on", joined)):
-        if value is None and text_of(cells.raw(key)) == "":
+        if value is None and key not in cells.formulas and text_of(cells.raw(key)) == "":
             cells.error(key, REQUIRED_VALUE)
     if isinstance(name, str) and name.startswith(FORMULA_STARTS):
         cells.error("name", NAME_LOOKS_LIKE_FORMULA)
@@ -138,6 +151,8 @@ def _parse(cells: _Row, today: date) -> RosterRow | None:
     for key, value in (("branch", branch), ("group", group)):
         if len(value) > ORG_NAME_LIMIT:
             cells.error(key, ORG_NAME_TOO_LONG.format(length=len(value), limit=ORG_NAME_LIMIT))
+    if "/" in group or "／" in group:
+        cells.error("group", SLASH_IN_GROUP)
     if isinstance(joined, date):
         _check_dates(
             cells,
@@ -146,7 +161,7 @@ def _parse(cells: _Row, today: date) -> RosterRow | None:
             full if isinstance(full, date) else None,
             birth if isinstance(birth, date) else None,
         )
-    if len(cells.out.errors) > before or not isinstance(name, str) or not isinstance(joined, date):
+    if cells.out.errors.total > before or not isinstance(name, str) or not isinstance(joined, date):
         return None
     return RosterRow(
         row=cells.number,

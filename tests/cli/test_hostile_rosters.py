@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from bot.cli import app
-from storage.roster.read import MAX_UNPACKED_BYTES
+from storage.xlsx_limits import MAX_UNPACKED_BYTES
 from tests.roster_files import SAMPLE, write_csv, write_xlsx
 
 runner = CliRunner()
@@ -28,9 +28,10 @@ def test_a_name_that_is_a_formula_is_an_error_naming_row_and_column(cli_env: Pat
 
 
 def test_names_with_markup_characters_print_as_typed(cli_env: Path) -> None:
-    rows = [("[/x]", "男", "", "2001-07-01", "", "第一党支部", "", "", "13900000009"), SAMPLE[0]]
+    rows = [("[/x]", "男", "", "2001-07-01", "", "[b]第一党支部", "", "", "13900000009"), SAMPLE[0]]
     code, output = _import(write_xlsx(cli_env / "名册.xlsx", rows))
     assert code == 0, output
+    assert "[b]第一党支部" in runner.invoke(app, ["orgs", "tree"]).output
     for command in (["members", "list"], ["members", "show", "[/x]"], ["members", "invite", "[/x]"]):
         result = runner.invoke(app, command)
         assert result.exit_code == 0 and "[/x]" in result.output, (command, result.output)
@@ -72,5 +73,5 @@ def test_a_huge_broken_csv_lists_the_first_errors_and_counts_the_rest(cli_env: P
     rows = [("王五", "男", "", "不是日期", "", "第一党支部", "", "", "") for _ in range(500)]
     code, output = _import(write_csv(cli_env / "名册.csv", rows))
     assert code == 3 and "500 处错误" in output
-    assert "还有 300 处未列出" in output
+    assert "另有 300 行也有问题，未列出" in output
     assert output.count("不是日期") <= 200 + 1

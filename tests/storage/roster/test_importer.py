@@ -1,19 +1,22 @@
 from __future__ import annotations
 
+import zipfile
 from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 from openpyxl.utils.datetime import to_excel
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.core.errors import ZhibuError
 from storage.db import session_scope
 from storage.models import Member, MemberStatus, Organization, OrgKind
 from storage.roster.importer import ImportSummary, RosterInvalid, import_roster
 from tests.fakes.clock import FakeClock
+from tests.roster_files import HEADER, write_csv, write_xlsx
 from tests.roster_files import SAMPLE as ROWS
-from tests.roster_files import write_csv, write_xlsx
 
 TOP = "幸福街道党工委"
 
@@ -310,3 +313,101 @@ def test_a_branch_name_used_twice_below_the_parent_must_be_written_as_a_path(
     reason = error.errors[0].reason
     assert "和平社区党委/第一党支部" in reason and "幸福社区党委/第一党支部" in reason
     assert run(engine, write_csv(tmp_path / "c.csv", [rows[0]]), clock).unchanged == 1
+
+
+def _patch_sheet(path: Path, old: str, new: str) -> Path:
+    """Rewrite one piece of the sheet's XML, for cells openpyxl will not write (a formula with its result)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert parts[sheet].count(old.encode()) == 1, parts[sheet]
+    parts[sheet] = parts[sheet].replace(old.encode(), new.encode())
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_formula_cell_is_an_error_naming_row_and_column_not_its_cached_result(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    rows = [list(row) for row in ROWS]
+    rows[1][0] = "=TRIM(K3)"  # Excel kept "李秀英" beside it: read as that, a stale lookup would go unseen
+    rows[2][3] = "=DATE(2026,3,10)"  # no cached result at all, as openpyxl and many programs write it
+    path = _patch_sheet(
+        write_xlsx(tmp_path / "名册.xlsx", rows),
+        '<c r="A3"><f>TRIM(K3)</f><v /></c>',
+        '<c r="A3" t="str"><f>TRIM(K3)</f><v>李秀英</v></c>',
+    )
+    error = failing(engine, path, clock)
+    found = [(e.row, e.column) for e in error.errors]
+    assert found == [(3, "姓名"), (4, "入党日期")] and all("公式" in e.reason for e in error.errors)
+    assert snapshot(engine) == []
+
+
+def test_text_that_only_looks_like_a_formula_is_kept_as_text_outside_the_name(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (HEADER, *ROWS):
+        sheet.append(list(row))
+    sheet["G4"] = "=第三党小组"  # a string cell, as Excel writes text typed after a leading apostrophe
+    sheet["G4"].data_type = "s"
+    book.save(tmp_path / "名册.xlsx")
+    run(engine, tmp_path / "名册.xlsx", clock)
+    with Session(engine) as session:
+        group = session.get(Organization, members(engine)["王小明"].group_id)
+        assert group is not None and group.name == "=第三党小组"
+
+
+def test_the_first_errors_are_listed_and_the_rest_only_counted(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    rows = [(f"党员{n}", "男", "", "不是日期", "", "第一党支部", "", "", "1390000") for n in range(500)]
+    error = failing(engine, write_csv(tmp_path / "名册.csv", rows), clock)
+    assert len(error.errors) == 200 and error.errors[-1].row == 101  # two errors a row
+    assert (error.errors.total, error.errors.unlisted_rows) == (1000, 400)
+    assert "1000 处错误" in str(error)
+
+
+def _placed(name: str, branch: str, group: str = "") -> tuple[str, ...]:
+    """A full member (入党 2012, 转正 2013) with only the cells that place them filled in."""
+    return (name, "男", "", "2012-07-01", "2013-07-01", branch, group, "", "")
+
+
+def test_a_slash_separates_levels_so_a_name_with_one_is_refused_not_split(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    rows = [_placed("甲一", "机关第一/第二联合党支部"), _placed("乙一", "第一党支部", "一/二组")]
+    error = failing(engine, write_csv(tmp_path / "a.csv", rows[1:]), clock)
+    assert [(e.row, e.column) for e in error.errors] == [(2, "党小组")] and "/" in error.errors[0].reason
+    error = failing(engine, write_csv(tmp_path / "b.csv", rows[:1]), clock)
+    assert [(e.row, e.column) for e in error.errors] == [(2, "所在党支部")]
+    assert "机关第一" in error.errors[0].reason and snapshot(engine) == []
+
+
+def test_a_path_may_start_at_the_parent_and_new_committees_are_built_as_levels(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    rows = [
+        _placed("甲一", f"{TOP}/第一党支部"),
+        _placed("乙一", "第一党支部"),
+        _placed("丙一", f"{TOP}/机关党总支/第二党支部"),
+    ]
+    run(engine, write_csv(tmp_path / "a.csv", rows), clock)
+    with Session(engine) as session:
+        every = list(session.exec(select(Organization)))
+    orgs = {o.name: o for o in every}
+    assert sorted(o.name for o in every) == sorted([TOP, "第一党支部", "机关党总支", "第二党支部"])
+    assert orgs["第一党支部"].parent_id == orgs["机关党总支"].parent_id == orgs[TOP].id
+    assert orgs["机关党总支"].kind == OrgKind.GENERAL_BRANCH
+
+
+def test_a_new_top_level_organization_cannot_have_a_slash_in_its_name(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    with pytest.raises(ZhibuError, match="/"):
+        run(engine, write_csv(tmp_path / "a.csv", ROWS), clock, org="幸福街道/党工委")
+    assert snapshot(engine) == []
