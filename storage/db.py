@@ -2,11 +2,13 @@
 
 SQLite (the default) gets WAL, foreign keys and a busy timeout so the web
 process, the sender and the CLI can share one file; PostgreSQL comes in through
-``ZHIBU_DATABASE_URL``.
+``ZHIBU_DATABASE_URL``. The SQLite file holds members' names, phones and dates,
+so it is created readable by its owner only.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -31,9 +33,11 @@ class SchemaOutdated(ZhibuError):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        if parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            event.listen(engine, "do_connect", lambda *_: _create_private(path))
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -41,6 +45,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     event.listen(engine, "before_cursor_execute", _note_writes)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create a missing SQLite file with mode 0600 before SQLite would create it 0644 (umask 022).
+
+    SQLite gives the -wal and -shm files the database file's mode, so they are private too.
+    An existing file keeps the mode its owner gave it.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def display_url(url: str) -> str:
+    """The database URL with its password masked, for anything printed or logged."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 _WROTE = "zhibu.wrote"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import typer
 
 from bot.cli._common import console, engine, settings
 from bot.settings import CONFIG_TEMPLATE, config_path
-from storage.db import pending_migrations, upgrade
+from storage.db import display_url, pending_migrations, upgrade
 
 app = typer.Typer(help="数据库 / database schema.", no_args_is_help=True)
 
@@ -36,8 +39,14 @@ def init() -> None:
     if path.exists():
         console.print(f"已有配置文件 / keeping existing config: {path}")
     else:
-        path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        write_private(path, CONFIG_TEMPLATE)
         console.print(f"已写入配置文件 / wrote config: {path}")
     eng = engine(current=False)
     upgrade(eng)
-    console.print(f"数据库就绪 / database ready: {settings().db_url}")
+    console.print(f"数据库就绪 / database ready: {display_url(settings().db_url)}")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a new file readable by its owner only: zhibu.toml is where account secrets may end up."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as file:
+        file.write(text)
