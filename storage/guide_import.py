@@ -6,7 +6,9 @@ unless the whole file reads cleanly.
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,19 @@ from openpyxl import load_workbook
 
 from bot.core.errors import ZhibuError
 from storage.guides import GuideDraft, ItemDraft
+from storage.xlsx_limits import WorkbookRefused, check_archive
 
 FIELDS = {"主题": "topic", "内容": "content", "形式": "form", "时间要求": "due",
           "topic": "topic", "content": "content", "form": "form", "due": "due", "text": "content"}
 REQUIREMENT_HEADINGS = ("总体要求", "工作要求", "要求", "general requirements")
 TITLE_KEYS = ("标题", "title", "theme")
 REQUIREMENT_KEYS = ("总体要求", "requirements", "要求", "notes", "participants")
+
+
+# A guide is a few dozen rows of a handful of columns. Past these the file is not a guide; and a cell
+# far to the right would otherwise make every row 16,384 cells wide.
+GUIDE_ROWS = 2000
+GUIDE_COLUMNS = 50
 
 
 class GuideFormatError(ZhibuError):
@@ -125,13 +134,9 @@ def parse_markdown(text: str) -> GuideDraft:
 
 def parse_xlsx(path: Path) -> GuideDraft:
     """Key/value rows (标题, 总体要求) above a header row with 主题, 内容, 形式, 时间要求; one item per row after."""
-    try:
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise GuideFormatError(f"无法读取 Excel 文件 / cannot read the workbook: {exc}") from exc
     title, requirements, items = "", "", []
     header: list[str] | None = None
-    for rowno, row in enumerate(sheet.iter_rows(values_only=True), 1):
+    for rowno, row in enumerate(_xlsx_rows(path), 1):
         cells = ["" if c is None else str(c).strip() for c in row]
         if not any(cells):
             continue
@@ -146,3 +151,22 @@ def parse_xlsx(path: Path) -> GuideDraft:
     if header is None:
         raise GuideFormatError("没有找到表头行（需包含“主题”列） / no header row with a 主题 column")
     return _finish(title, requirements, items)
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[object, ...]]:
+    """The first sheet's rows; a file too big, too tightly packed or damaged is a ``GuideFormatError``."""
+    try:
+        data = path.read_bytes()
+        check_archive(data, path.name)  # before openpyxl unpacks anything: a small zip may unpack to GBs
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        # rows are parsed lazily, so a hostile sheet (entities, bad XML) fails here, not on open
+        for rowno, row in enumerate(sheet.iter_rows(values_only=True, max_col=GUIDE_COLUMNS), 1):
+            if rowno > GUIDE_ROWS:
+                raise GuideFormatError(f"{path.name} 超过 {GUIDE_ROWS} 行，不像组织生活清单 / too many rows")
+            yield row
+    except GuideFormatError:
+        raise
+    except WorkbookRefused as exc:
+        raise GuideFormatError(str(exc)) from exc
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise GuideFormatError(f"无法读取 Excel 文件 / cannot read the workbook: {exc}") from exc

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 
@@ -42,4 +44,16 @@ def write_xlsx(path: Path, rows: Iterable[Row], *, header: Row = HEADER, title: 
     for row in rows:
         sheet.append(list(row))
     book.save(path)
+    return path
+
+
+def with_part(path: Path, name: str, data: bytes | Callable[[BinaryIO], None]) -> Path:
+    """Add (or replace) one part of a workbook, packed as Excel packs it; ``data`` may write it in pieces."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist() if n != name}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for n, d in parts.items():
+            archive.writestr(n, d)
+        with archive.open(name, "w") as part:
+            part.write(data) if isinstance(data, bytes) else data(part)
     return path

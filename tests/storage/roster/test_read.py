@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
 
 from storage.roster.read import MAX_COLUMNS, MAX_ROWS, RosterUnreadable, open_sheet
-from tests.roster_files import SAMPLE, write_xlsx
+from tests.roster_files import SAMPLE, with_part, write_xlsx
 
 
 def test_unicode_text_exported_by_excel_is_tab_separated_utf16(tmp_path: Path) -> None:
@@ -40,18 +39,6 @@ def test_a_damaged_workbook_is_a_clear_error(tmp_path: Path) -> None:
         open_sheet(path)
 
 
-def _with_part(path: Path, name: str, data: bytes | Callable[[BinaryIO], None]) -> Path:
-    """Add (or replace) one part of a workbook, packed as Excel packs it."""
-    with zipfile.ZipFile(path) as archive:
-        parts = {n: archive.read(n) for n in archive.namelist() if n != name}
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for n, d in parts.items():
-            archive.writestr(n, d)
-        with archive.open(name, "w") as part:
-            part.write(data) if isinstance(data, bytes) else data(part)
-    return path
-
-
 def test_a_part_packed_far_tighter_than_any_table_is_refused_unread(tmp_path: Path) -> None:
     def strings(part: BinaryIO) -> None:
         # a shared-string table that openpyxl would hold whole in memory: 20 MB packed to about 60 KB,
@@ -59,7 +46,7 @@ def test_a_part_packed_far_tighter_than_any_table_is_refused_unread(tmp_path: Pa
         for _ in range(20):
             part.write(b"<si><t>ab</t></si>" * (2**20 // 17))
 
-    path = _with_part(write_xlsx(tmp_path / "名册.xlsx", SAMPLE), "xl/sharedStrings.xml", strings)
+    path = with_part(write_xlsx(tmp_path / "名册.xlsx", SAMPLE), "xl/sharedStrings.xml", strings)
     with pytest.raises(RosterUnreadable, match="压缩炸弹"):
         open_sheet(path)
 
@@ -70,7 +57,7 @@ def test_a_sheet_that_declares_too_many_rows_is_refused_before_any_is_read(tmp_p
         sheet = archive.read("xl/worksheets/sheet1.xml")
     declared = sheet.replace(b"<sheetData>", f'<dimension ref="A1:I{MAX_ROWS + 1}"/><sheetData>'.encode(), 1)
     with pytest.raises(RosterUnreadable, match=f"超过 {MAX_ROWS} 行"):
-        open_sheet(_with_part(path, "xl/worksheets/sheet1.xml", declared))
+        open_sheet(with_part(path, "xl/worksheets/sheet1.xml", declared))
 
 
 def test_a_cell_far_to_the_right_does_not_widen_every_row(tmp_path: Path) -> None:
@@ -81,7 +68,7 @@ def test_a_cell_far_to_the_right_does_not_widen_every_row(tmp_path: Path) -> Non
         far = f'<c r="XFD{row}" t="n"><v>1</v></c></row><row r="{row + 1}"'.encode()
         sheet = sheet.replace(f'</row><row r="{row + 1}"'.encode(), far, 1)
     assert b"XFD2" in sheet
-    read = open_sheet(_with_part(path, "xl/worksheets/sheet1.xml", sheet))
+    read = open_sheet(with_part(path, "xl/worksheets/sheet1.xml", sheet))
     rows = list(read.rows)
     assert len(read.header) <= MAX_COLUMNS and read.header[0] == "姓名"
     assert len(rows) == len(SAMPLE) and all(len(values) <= MAX_COLUMNS for _, values in rows)
