@@ -1,4 +1,4 @@
-"""The ASGI application: platform webhooks and a health check, nothing else.
+"""The ASGI application: platform webhooks, nothing else (/healthz and /metrics: bot/monitoring.py).
 
 Each route translates HTTP to one channel call and one router call and back.
 A forged or stale callback gets 403 before anything is stored or answered.
@@ -16,9 +16,10 @@ from typing import Protocol
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import metrics
 from bot.channels._callback import Callback
 from bot.core.channel import ChannelLimits
 from bot.core.errors import InboundRejected, NotYetStored
@@ -76,8 +77,10 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 
 async def callback(request: Request, channels: Mapping[str, CallbackChannel], router: Router) -> Response:
     """GET: the URL handshake. POST: verify, parse, dedupe and answer one message."""
+    platform = request.url.path.split("/")[1]  # the route's first segment: wechat or wecom
     channel = channels.get(request.path_params["account"])
     if channel is None:
+        metrics.CALLBACKS.labels(platform, "rejected").inc()
         return PlainTextResponse("unknown account", status_code=404)
     query = dict(request.query_params)
     try:
@@ -90,16 +93,20 @@ async def callback(request: Request, channels: Mapping[str, CallbackChannel], ro
             check = asyncio.to_thread(_refuse_reused_signature, router.engine, parsed, body)
             await asyncio.wait_for(check, router.deadline / 2)
     except BodyTooLarge:
+        metrics.CALLBACKS.labels(platform, "rejected").inc()
         return PlainTextResponse("too large", status_code=413)
     except InboundRejected as exc:
+        metrics.CALLBACKS.labels(platform, "rejected").inc()
         logger.warning("callback refused path=%s: %s", request.url.path, exc.reason)
         return PlainTextResponse("", status_code=exc.status)
     except TimeoutError:
+        metrics.CALLBACKS.labels(platform, "error").inc()
         logger.warning("callback path=%s: the database is slow, the platform is asked to retry", request.url.path)
         return PlainTextResponse("", status_code=503)
     try:
         reply = await router.respond(parsed.inbound, channel.limits) if parsed.inbound else None
     except NotYetStored:  # the platform retries on an error status (platforms.md)
+        metrics.CALLBACKS.labels(platform, "error").inc()
         return PlainTextResponse("", status_code=503)
     content, media_type = channel.render(parsed, reply)
     return Response(content, media_type=media_type)
@@ -129,9 +136,6 @@ def create_app(runtime: AppRuntime) -> Starlette:
     async def wecom(request: Request) -> Response:
         return await callback(request, runtime.wecom, runtime.router)
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
@@ -141,7 +145,6 @@ def create_app(runtime: AppRuntime) -> Starlette:
             await runtime.stop()
 
     routes = [
-        Route("/healthz", healthz),
         Route("/wechat/{account}", wechat, methods=["GET", "POST"]),
         Route("/wecom/{account}", wecom, methods=["GET", "POST"]),
         *runtime.routes,

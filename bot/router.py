@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import metrics
 from bot.channels._split import split_message
 from bot.core.channel import ChannelLimits
 from bot.core.clock import Clock
@@ -249,6 +250,7 @@ class Router:
             if key[2] and key in self._recent:
                 _, future, race = self._recent[key]
                 race.join()
+                metrics.CALLBACKS.labels(key[0], "duplicate").inc()
                 return future, race
             self._batches.submit(job)
             if key[2]:
@@ -296,10 +298,13 @@ class Router:
         inbound = job.inbound
         arrived = self._arrival(session, inbound)
         if arrived.handled is not None:
+            metrics.CALLBACKS.labels(inbound.channel, "duplicate").inc()
             job.future.set_result(arrived.handled.reply)
             return
         start_watching_writes(session)
-        parts = self._answer(session, self._context(session, inbound, arrived), job.limits)
+        with metrics.HANDLER_SECONDS.labels(inbound.channel).time():
+            parts = self._answer(session, self._context(session, inbound, arrived), job.limits)
+        metrics.CALLBACKS.labels(inbound.channel, "handled").inc()
         if inbound.message_id and not has_written(session):
             waiting[job.key] = (job, parts)
             return

@@ -18,6 +18,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 from starlette.routing import BaseRoute
 
+from bot import metrics, monitoring
 from bot.channels._callback import load_accounts
 from bot.channels.robot import RobotAccount, RobotChannel
 from bot.channels.telegram import TelegramAccount, TelegramChannel, TelegramPoller
@@ -26,6 +27,7 @@ from bot.channels.wecom import WeComAccount, WeComChannel
 from bot.core.channel import OutboundChannel, TokenStore
 from bot.core.clock import Clock, SystemClock
 from bot.feeds import routes as feed_routes
+from bot.health import HealthCheck
 from bot.housekeeping import Housekeeping
 from bot.router import Router
 from bot.sender import Sender
@@ -131,9 +133,12 @@ def build_runtime(
         routes=[*feed_routes(engine, clock)],  # GET /calendar/{token}.ics: branch calendars for phones
         services=[checkpointer],  # SQLite: checkpoints in a thread, not inside a callback's commit
     )
+    scheduler: SchedulerService | None = None
     if settings.schedules.enabled:  # guides, birthdays, reminders, nudges: only in the leading process
-        runtime.services.append(SchedulerService(engine, settings.schedules.to_settings(), clock))
+        scheduler = SchedulerService(engine, settings.schedules.to_settings(), clock, observe=metrics.job_ran)
+        runtime.services.append(scheduler)
     _add_delivery(runtime)
+    _add_monitoring(runtime, scheduler)
     return runtime
 
 
@@ -162,3 +167,14 @@ def _add_delivery(runtime: Runtime) -> None:
     lease = timedelta(seconds=runtime.settings.sender_lease_seconds)
     runtime.services.append(Sender(runtime.engine, runtime.outbound(), runtime.clock, lease=lease))
     runtime.services.append(Housekeeping(runtime.engine, runtime.clock))  # old inbound log and chat state
+
+
+def _add_monitoring(runtime: Runtime, scheduler: SchedulerService | None) -> None:
+    """GET /healthz and /metrics; the scheduler, when this process has one, says whether it leads."""
+
+    def leading() -> bool | None:
+        return scheduler.election.is_leader if scheduler is not None else None
+
+    max_backlog = timedelta(minutes=runtime.settings.health_backlog_minutes)
+    check = HealthCheck(runtime.engine, runtime.clock, leading=leading, max_backlog=max_backlog)
+    runtime.routes += monitoring.routes(check)

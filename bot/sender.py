@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from bot import metrics
 from bot.channels._split import split_message
 from bot.core.channel import ChannelLimits, OutboundChannel
 from bot.core.clock import Clock
@@ -165,6 +166,7 @@ class Sender:
             now=self.clock.now(),
             platform_id=platform_id,
         )
+        metrics.DELIVERIES.labels(row.channel, row.kind, "sent").inc()
 
     async def _wait_for_rate(self, row: Delivery) -> bool:
         """Wait for the chat's and account's buckets; False when the wait is long and the row was put back."""
@@ -187,6 +189,7 @@ class Sender:
                 else f"gave up after {row.attempts}: {exc}"
             )
             logger.warning("%s failed: %s", where, error)
+            metrics.DELIVERIES.labels(row.channel, row.kind, "failed").inc()
             await self._db(outbox.mark_failed, delivery_id=row.id, worker=self.worker, error=error)
             return
         retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
@@ -200,6 +203,7 @@ class Sender:
                 until=self._seconds() + retry_after,
             )
         logger.info("%s will retry in %.0f s: %s", where, delay, exc)
+        metrics.DELIVERIES.labels(row.channel, row.kind, "retried").inc()
         at = self.clock.now() + timedelta(seconds=delay)
         await self._db(outbox.mark_retry, delivery_id=row.id, worker=self.worker, at=at, error=str(exc))
 

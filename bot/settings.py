@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     # How long a claimed delivery stays with its sender: when a process dies mid-send, the rows it
     # had claimed go to another process after this many seconds.
     sender_lease_seconds: int = Field(default=300, ge=5, le=3600)
+    # /healthz answers 503 once a due delivery has waited longer than this (no sender is getting through).
+    health_backlog_minutes: float = Field(default=15, gt=0)
 
     schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
 

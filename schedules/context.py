@@ -7,6 +7,7 @@ job function cannot carry objects; ``start_scheduler`` installs this context fir
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from storage.db import session_scope
 logger = logging.getLogger(__name__)
 
 RunFn = Callable[..., int]
+# told after every scheduled run: job id, whether it failed, seconds taken (bot/metrics.py counts them)
+JobObserver = Callable[[str, bool, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,7 @@ class JobContext:
     engine: Engine
     settings: ScheduleSettings
     clock: Clock
+    observe: JobObserver | None = None
 
 
 class NoJobContext(ZhibuError):
@@ -54,10 +58,19 @@ def run_now(run: RunFn, context: JobContext) -> int:
 
 def run_job(name: str, run: RunFn) -> int:
     """The body of every ``job()``: log and swallow errors so one bad run never stops the scheduler."""
+    started = time.monotonic()
     try:
         queued = run_now(run, current())
     except Exception:
         logger.exception("job failed job=%s", name)
+        _observed(name, True, started)
         return 0
+    _observed(name, False, started)
     logger.info("job done job=%s queued=%d", name, queued)
     return queued
+
+
+def _observed(name: str, failed: bool, started: float) -> None:
+    observe = _current[0].observe if _current else None
+    if observe is not None:
+        observe(name, failed, time.monotonic() - started)

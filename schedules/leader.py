@@ -154,3 +154,23 @@ class LeaderElection:
             except Exception:  # a dead connection holds no lock any more
                 log.debug("leader election: releasing the lock failed", exc_info=True)
             self._conn = None
+
+
+def lock_held(conn: Connection, key: int = SCHEDULER_LOCK) -> bool:
+    """Whether some process holds the scheduler lock now (PostgreSQL; False elsewhere), for /healthz.
+
+    pg_locks shows a bigint advisory key as its high half in ``classid``, its low half in
+    ``objid`` and ``objsubid`` 1 (PostgreSQL manual, "pg_locks").
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    unsigned = key & 0xFFFFFFFFFFFFFFFF
+    held = conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid = CAST(:high AS oid) AND objid = CAST(:low AS oid) AND objsubid = 1)"
+        ),
+        {"high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF},
+    ).scalar()
+    return bool(held)

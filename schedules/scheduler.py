@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from bot.core.clock import SHANGHAI, Clock, SystemClock
-from schedules.context import JobContext, install
+from schedules.context import JobContext, JobObserver, install
 from schedules.daily import last_due_day
 from schedules.jobs import JobSpec, job_table
 from schedules.settings import ScheduleSettings
@@ -96,9 +96,10 @@ def start_scheduler(
     *,
     clock: Clock | None = None,
     listener: tuple[Callable[[JobEvent], None], int] | None = None,
+    observe: JobObserver | None = None,
 ) -> BackgroundScheduler:
     """Install the job context, bring the stored jobs in line with the table, catch up, and start firing."""
-    context = JobContext(engine=engine, settings=settings, clock=clock or SystemClock())
+    context = JobContext(engine=engine, settings=settings, clock=clock or SystemClock(), observe=observe)
     install(context)
     scheduler = build_scheduler(engine, settings)
     if listener is not None:

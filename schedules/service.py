@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from bot.core.clock import Clock
+from schedules.context import JobObserver
 from schedules.leader import LeaderElection
 from schedules.scheduler import start_scheduler
 from schedules.settings import ScheduleSettings
@@ -21,15 +22,18 @@ logger = logging.getLogger(__name__)
 
 
 class SchedulerService:
-    def __init__(self, engine: Engine, settings: ScheduleSettings, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, settings: ScheduleSettings, clock: Clock, *, observe: JobObserver | None = None
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock
+        self.observe = observe
         self.scheduler: BackgroundScheduler | None = None
         self.election = LeaderElection(engine, on_elected=self._lead, on_deposed=self._step_down)
 
     def _lead(self) -> None:
-        self.scheduler = start_scheduler(self.engine, self.settings, clock=self.clock)
+        self.scheduler = start_scheduler(self.engine, self.settings, clock=self.clock, observe=self.observe)
 
     def _step_down(self) -> None:
         scheduler, self.scheduler = self.scheduler, None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(files("storage") / "migrations"))
     cfg.attributes["engine"] = engine
@@ -119,13 +120,23 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+@cache
+def _migrations() -> ScriptDirectory:
+    """The migrations shipped with this code: read once, since /healthz asks often."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def pending_migrations(engine: Engine) -> list[str]:
     """Revisions the code knows that the database has not applied, oldest first."""
-    script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
+        return pending_on(conn)
+
+
+def pending_on(conn: Connection) -> list[str]:
+    """``pending_migrations`` over a connection the caller already holds (one query)."""
+    current = set(MigrationContext.configure(conn).get_current_heads())
     pending: list[str] = []
-    for rev in script.walk_revisions():
+    for rev in _migrations().walk_revisions():
         if rev.revision in current:
             break
         pending.append(rev.revision)

@@ -202,3 +202,18 @@ def due_count(session: Session, *, now: datetime) -> int:
         Delivery.next_try_at <= now,
     )
     return int(session.exec(query).one())
+
+
+def backlog(session: Session, *, now: datetime) -> tuple[int, datetime | None]:
+    """How many deliveries are due and since when the oldest has been due (/healthz, /metrics).
+
+    One range scan of the (status, next_try_at) index. A row "sending" past its lease counts:
+    its sender died and nobody has claimed it again.
+    """
+    query = select(func.count(), func.min(Delivery.next_try_at)).where(
+        col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+        Delivery.next_try_at <= now,
+    )
+    count, oldest = session.exec(query).one()
+    return int(count), oldest
+

@@ -20,6 +20,7 @@ from wechatpy import WeChatClient
 from wechatpy.enterprise import WeChatClient as WorkClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot import metrics
 from bot.core.channel import TokenStore
 from bot.core.clock import Clock
 from bot.core.errors import PermanentFailure, RetryLater, SendError, TokenExpired
@@ -54,6 +55,16 @@ class _SharedTokenMixin:
         return self.tokens.refresh(self.token_name, self._fetch_token)
 
     def _fetch_token(self) -> tuple[str, int]:
+        channel = self.token_name.split(":")[0]
+        try:
+            token = self._get_token()
+        except Exception:
+            metrics.TOKEN_REFRESHES.labels(channel, "failed").inc()
+            raise
+        metrics.TOKEN_REFRESHES.labels(channel, "ok").inc()
+        return token
+
+    def _get_token(self) -> tuple[str, int]:
         res = self._http.get(self.base_url + self.token_path, params=self._token_params(), timeout=self.timeout)
         if res.status_code != 200:
             raise WeChatClientException(None, f"HTTP {res.status_code}", client=self, response=res)
