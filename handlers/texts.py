@@ -215,8 +215,47 @@ NAME_REASON = "{name}（{reason}）"
 # --- zhibu demo (roster) ---
 DEMO_INTRO = (
     "演示数据：{top}，人物均为虚构。你现在是{branch}{role}{name}。\n"
-    "可以试试：我的政治生日 · 本月安排 · 邀请 朱婷（输入“帮助”看全部用法）"
+    "可以试试：我的政治生日 · 本月安排 · 邀请 朱婷（输入“帮助”看全部用法）\n"
+    "支部助手自己发的消息（清单、政治生日祝福、会议提醒）也会显示在这里：输入 /快进 明天09:00 看看明早会收到什么；"
+    "/群 进入本支部的群，/私聊 回到私聊。"
 )
+
+# --- the console chat's own commands (zhibu chat / zhibu demo), not messages to the bot ---
+CONSOLE_GROUP = "/群"
+CONSOLE_PRIVATE = "/私聊"
+CONSOLE_FAST_FORWARD = "/快进"
+CONSOLE_IN_GROUP = "已进入“{org}”群，在群里说的话群里的人都看得到。发 /私聊 回到和支部助手的私聊。"
+CONSOLE_IN_PRIVATE = "已回到和支部助手的私聊。"
+CONSOLE_GROUP_UNKNOWN = "没有“{name}”的群。可以进入：{names}"
+CONSOLE_GROUP_NONE = "这里还没有绑定任何群。"
+CONSOLE_GROUP_WHICH = "请写上支部名称，例如：/群 {example}"
+CONSOLE_FAST_FORWARD_USAGE = "请写上要快进到的时间，例如：/快进 明天09:00"
+CONSOLE_FAST_FORWARD_DEMO_ONLY = "只有演示（zhibu demo）里可以快进。"
+CONSOLE_FAST_FORWARD_PAST = "只能往后快进，现在是{now}。"
+CONSOLE_FAST_FORWARD_TOO_FAR = "一次最多快进{days}天，请分几次快进。"
+CONSOLE_FAST_FORWARDING = "快进中：{now}"
+CONSOLE_FAST_FORWARD_DONE = "已快进到{now}。"
+CONSOLE_FAST_FORWARD_QUIET = "已快进到{now}，这段时间没有新消息。"
+CONSOLE_OTHER_CHATS = "另有{count}条消息发到了其他群或党员，这里不显示。"
+CONSOLE_GROUP_TITLE = "群消息 · {kind}"
+CONSOLE_PRIVATE_TITLE = "私聊 · {kind}"
+CONSOLE_ARRIVAL_WHERE = "{chat} · {at}"
+# What the console calls each kind of message the bot sends by itself (the outbox row's kind).
+DELIVERY_KINDS = {
+    "guide": "组织生活清单",
+    "birthday": "政治生日祝福",
+    "birthday_digest": "本月政治生日",
+    "glory50": "光荣在党50年",
+    "meeting_reminder": "会议提醒",
+    "meeting_change": "会议变更",
+    "nudge": "工作提醒",
+    "probation_member": "转正提醒",
+    "broadcast": "通知",
+    "reply": "回复",
+    "bind_lock": "绑定提醒",
+    "chat_moved": "群绑定变更",
+}
+DELIVERY_KIND_OTHER = "消息"
 
 # Ledger (三会一课台账) and calendar feed headings (handlers/ledger.py, handlers/calendar_feed.py).
 LEDGER_COLUMNS = ("日期", "时间", "主题", "地点", "状态", "应到", "实到", "出席人员", "请假人员（原因）", "缺席人员（原因）", "备注")

@@ -1,15 +1,26 @@
-"""A chat that changed its id: Telegram gives a group a new id when it becomes a supergroup.
+"""Bound group chats: which organization each speaks for, and moving one that changed its id.
 
-The binding (which organization the chat speaks for) and the messages still
-waiting for it move to the new id. The caller owns the transaction.
+Telegram gives a group a new id when it becomes a supergroup: the binding and the
+messages still waiting for it move to the new id. The caller owns the transaction.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from storage.models import ChatBinding, Delivery, DeliveryStatus
+from storage.models import ChatBinding, Delivery, DeliveryStatus, Organization
+
+
+def bound_groups(session: Session, *, channel: str, account: str) -> list[tuple[str, Organization]]:
+    """The group chats bound on one account, each with the organization it speaks for, oldest first."""
+    query = (
+        select(ChatBinding.chat_id, Organization)
+        .join(Organization, col(Organization.id) == ChatBinding.org_id)
+        .where(ChatBinding.channel == channel, ChatBinding.account == account, col(ChatBinding.is_group))
+        .order_by(col(ChatBinding.id))
+    )
+    return [(chat_id, org) for chat_id, org in session.exec(query)]
 
 
 def move_chat(session: Session, *, channel: str, account: str, old_id: str, new_id: str) -> int:

@@ -7,41 +7,12 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.text import Text
-from sqlalchemy import Engine
 
-from bot.channels.console import ACCOUNT, CHANNEL, ConsoleChannel
-from bot.cli._common import console, engine, fail, settings
+from bot.channels.console import ConsoleChannel
+from bot.cli._common import engine, fail, settings
+from bot.cli.console_chat import ConsoleChat, console_member, print_replies, sender_id_of
 from bot.core.clock import SystemClock
-from bot.core.messages import Reply
 from bot.router import Router
-from storage.db import session_scope
-from storage.members import bind_identity, by_name
-
-STRANGER = "console-guest"
-
-
-def console_identity(eng: Engine, name: str | None) -> str:
-    """The console sender id acting as ``name``; binds it on first use, as a member would in chat."""
-    if not name:
-        return STRANGER
-    with session_scope(eng) as session:
-        found = by_name(session, name)
-        if not found:
-            raise fail(f"名册里没有“{name}” / no member named {name!r}", 1)
-        if len(found) > 1:
-            raise fail(f"名册里有{len(found)}位“{name}”，请用 zhibu members show 区分 / ambiguous name", 1)
-        sender_id = f"member-{found[0].id}"
-        bind_identity(session, member=found[0], channel=CHANNEL, account=ACCOUNT, external_id=sender_id)
-        return sender_id
-
-
-def print_replies(replies: list[Reply]) -> None:
-    for reply in replies:
-        body = Markdown(reply.markdown) if reply.markdown else reply.text
-        console.print(Panel(body, title="支部助手", title_align="left", border_style="red"))
 
 
 def ask(
@@ -57,7 +28,7 @@ def ask(
         raise fail("请给出一个问题或 --batch 文件 / give a question or --batch FILE", 2)
     eng = engine()
     router = Router(eng, SystemClock(settings().tz))
-    channel = ConsoleChannel(console_identity(eng, as_name))
+    channel = ConsoleChannel(sender_id_of(console_member(eng, as_name)))
     if batch is not None:
         run_batch(router, channel, batch)
         return
@@ -77,26 +48,10 @@ def run_batch(router: Router, channel: ConsoleChannel, path: Path) -> None:
     sys.stdout.flush()
 
 
-def run_chat(eng: Engine, as_name: str | None) -> None:
-    router = Router(eng, SystemClock(settings().tz))
-    channel = ConsoleChannel(console_identity(eng, as_name))
-    who = as_name or "访客 / guest"
-    console.print(Text.assemble(("支部助手", "bold"), f" 控制台聊天，身份：{who}。输入“帮助”看用法，输入 q 或按 Ctrl-D 退出。"))
-    while True:
-        try:
-            text = console.input(Text("你> ", style="bold green")).strip()
-        except (EOFError, KeyboardInterrupt):
-            console.print()
-            return
-        if text.lower() in {"q", "quit", "exit", "退出"}:
-            return
-        if text:
-            print_replies(router.handle(channel.inbound(text, router.clock.now())))
-
-
 def chat(
     as_name: str = typer.Option(None, "--as", help="以哪位党员的身份聊天 / chat as this member"),
 ) -> None:
-    """Interactive console chat (控制台聊天)."""
-    run_chat(engine(), as_name)
+    """Interactive console chat (控制台聊天); /群 and /私聊 switch between a bound group and private chat."""
+    eng = engine()
+    ConsoleChat(eng, Router(eng, SystemClock(settings().tz)), console_member(eng, as_name)).run()
 

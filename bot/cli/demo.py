@@ -1,20 +1,27 @@
-"""`zhibu demo`: a throw-away database full of fictional members, then the console chat."""
+"""`zhibu demo`: a throw-away database full of fictional members, then the console chat.
+
+Each branch of the demo world has a console group chat, and the demo runs the scheduler and the
+sender between prompts (bot/cli/foreground.py), so the bot's own messages show up in the chat;
+``/快进`` or ``--at`` moves the demo's clock on to see a morning's messages at once.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from sqlalchemy import Engine
 
-from bot.cli._common import console, fail, settings
-from bot.cli.chat import run_chat
-from bot.core.clock import SystemClock
+from bot.channels.console import ACCOUNT, CHANNEL
+from bot.cli._common import DEMO_FILE, console, fail, settings, use_database_line
+from bot.cli.console_chat import FAST_FORWARD_MAX, ConsoleChat, console_member, note
+from bot.cli.foreground import Foreground
+from bot.core.clock import ShiftedClock
+from bot.router import Router
 from handlers import texts
 from storage.db import make_engine, session_scope, upgrade
 from storage.demo import Demo, build_demo
-
-DEMO_FILE = "zhibu-demo.db"
 
 
 def demo(
@@ -25,21 +32,58 @@ def demo(
     as_name: str = typer.Option(
         None, "--as", help="以哪位党员的身份聊天（默认第一支部书记）/ chat as this member"
     ),
+    group: bool = typer.Option(
+        False, "--group", help="从本支部的群聊开始 / start in the branch's group chat"
+    ),
+    at: str = typer.Option(
+        None, "--at", metavar="'YYYY-MM-DD HH:MM'",
+        help="先快进到这个时间，显示这段时间支部助手发的消息 / fast-forward to this time first",
+    ),
 ) -> None:
     """Build a demo database of fictional members and chat with it (演示)."""
-    path = (db or settings().data_dir / DEMO_FILE).resolve()
+    cfg = settings()
+    clock = ShiftedClock(cfg.tz)
+    until = _later(at, clock) if at else None
+    path = (db or cfg.data_dir / DEMO_FILE).resolve()
     eng = fresh_database(path)
     with session_scope(eng) as session:
-        world = build_demo(session, today=SystemClock(settings().tz).now().date())
+        world = build_demo(session, today=clock.now().date(), chats=(CHANNEL, ACCOUNT))
     console.print(f"演示数据库已建好 / demo database ready: {path}（{_counts(world)}）")
+    use_later(path)
+    if no_chat and until is None:
+        return
+    member = console_member(eng, as_name or world.acting_as)
+    chat = ConsoleChat(eng, Router(eng, clock), member, Foreground(eng, cfg.schedules.to_settings(), clock))
+    if not no_chat and member is not None:
+        home, name = world.home(member).name, member.name
+        console.print(texts.DEMO_INTRO.format(top=world.top.name, branch=home, name=name, role=member.role))
+    if group:
+        chat.enter_group("")
+    if until is not None:
+        chat.advance(until)
     if no_chat:
         return
-    name = as_name or world.acting_as
-    member = world.members.get(name)
-    if member is not None:
-        home = world.home(member).name
-        console.print(texts.DEMO_INTRO.format(top=world.top.name, branch=home, name=name, role=member.role))
-    run_chat(eng, name)
+    chat.run()
+    use_later(path)
+
+
+def use_later(path: Path) -> None:
+    """The line that points later commands (zhibu chat, zhibu members list…) at the demo database."""
+    note("之后的命令要用这个演示数据库，先运行 / for later commands, first run:")
+    console.print(f"  {use_database_line(path)}", soft_wrap=True)
+
+
+def _later(at: str, clock: ShiftedClock) -> datetime:
+    try:
+        moment = datetime.strptime(at.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=clock.tz)
+    except ValueError:
+        raise fail(f"--at {at!r}：请写成 2026-12-05 09:00 / use 'YYYY-MM-DD HH:MM'", 2) from None
+    if moment <= clock.now():
+        raise fail(f"--at {at}：只能往后快进 / must be later than now ({clock.tz.key})", 2)
+    if moment - clock.now() > FAST_FORWARD_MAX:
+        days = FAST_FORWARD_MAX.days
+        raise fail(f"--at {at}：最多快进{days}天 / at most {days} days ahead", 2)
+    return moment
 
 
 def fresh_database(path: Path) -> Engine:

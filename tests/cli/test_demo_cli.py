@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.core.clock import SHANGHAI
 
 runner = CliRunner()
 
@@ -24,6 +26,50 @@ def test_demo_builds_a_fresh_database_and_chats_as_the_first_secretary(cli_env: 
     assert "会议安排" in text and "支委会" in text
     again = runner.invoke(app, ["demo", "--db", str(db), "--no-chat"])
     assert again.exit_code == 0 and "41名虚构党员" in flat(again.output)  # rebuilt, not doubled
+
+
+def test_fast_forward_shows_what_the_bot_sends_into_the_branch_group(cli_env: Path) -> None:
+    result = runner.invoke(app, ["demo", "--group"], input="/快进 明天09:00\nq\n")
+    assert result.exit_code == 0, result.output
+    text = flat(result.output)
+    guide = text.index("群消息·组织生活清单")  # this month's, or next month's on a month's last evening
+    reminder = text.index("群消息·会议提醒【会议提醒】明天15:00召开支部党员大会")
+    greeting = text.index("群消息·政治生日祝福【政治生日】今天是梁宇同志的政治生日")
+    assert guide < greeting and reminder < greeting  # in the order they went out: the greeting at 09:00
+    assert "私聊·会议提醒【会议提醒】明天15:00召开支委会" in text  # committee members hear privately
+    assert "另有2条消息发到了其他群或党员" in text  # the other two branches' groups got their guide
+    assert "已快进到" in text and "09:00" in text
+
+
+def test_a_broadcast_confirmed_in_chat_arrives_in_the_group(cli_env: Path) -> None:
+    said = "发布 周五下午3点开支部党员大会，请准时参加。\n确认发送\n/群\n/私聊\n"
+    result = runner.invoke(app, ["demo"], input=said)
+    assert result.exit_code == 0, result.output
+    text = flat(result.output)
+    assert text.index("已排队发送到1个群") < text.index("群消息·通知周五下午3点开支部党员大会")
+    assert "已进入“街道机关党支部”群" in text and "你（街道机关党支部群）>" in text
+    assert "已回到和支部助手的私聊" in text
+
+
+def test_at_fast_forwards_before_the_chat_and_refuses_the_past(cli_env: Path) -> None:
+    tomorrow = datetime.now(SHANGHAI) + timedelta(days=1)
+    result = runner.invoke(app, ["demo", "--no-chat", "--at", f"{tomorrow:%Y-%m-%d} 09:30"])
+    assert result.exit_code == 0, result.output
+    assert "群消息·政治生日祝福" in flat(result.output) and "梁宇" in result.output
+    past = runner.invoke(app, ["demo", "--no-chat", "--at", "2020-01-01 09:00"])
+    assert past.exit_code == 2 and "只能往后快进" in past.output
+
+
+def test_the_demo_says_how_later_commands_find_it(cli_env: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("ZHIBU_DATABASE_URL")
+    built = runner.invoke(app, ["demo", "--no-chat"])
+    line = next(row.strip() for row in built.output.splitlines() if "export ZHIBU_DATABASE_URL=" in row)
+    lost = runner.invoke(app, ["members", "list"])
+    assert lost.exit_code == 5 and "no database at" in lost.output and flat(line) in flat(lost.output)
+    assert not (cli_env / "zhibu.db").exists()
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", line.removeprefix("export ZHIBU_DATABASE_URL="))
+    found = runner.invoke(app, ["members", "list", "--org", "街道机关党支部"])
+    assert found.exit_code == 0 and "林晓红" in found.output
 
 
 def test_demo_can_act_as_another_member_and_ends_on_quit(cli_env: Path) -> None:
