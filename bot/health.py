@@ -52,7 +52,10 @@ class Health:
             "ok": not failing,
             "failing": failing,
             "database": {"ok": known, **({"error": self.database_error} if self.database_error else {})},
-            "migrations": {"ok": "migrations" not in failing if known else None, "pending": self.pending_migrations},
+            "migrations": {
+                "ok": "migrations" not in failing if known else None,
+                "pending": self.pending_migrations,
+            },
             "scheduler": {"role": self.role},
             "outbox": {
                 "ok": "outbox" not in failing if known else None,

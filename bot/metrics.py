@@ -49,9 +49,7 @@ JOB_SECONDS = Histogram(
     buckets=(0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0),
     registry=REGISTRY,
 )
-LEADER = Gauge(
-    "zhibu_scheduler_leader", "1 while this process runs the scheduler, else 0", registry=REGISTRY
-)
+LEADER = Gauge("zhibu_scheduler_leader", "1 while this process runs the scheduler, else 0", registry=REGISTRY)
 OUTBOX_DUE = Gauge(
     "zhibu_outbox_due", "Deliveries due now and not yet sent (all processes)", registry=REGISTRY
 )

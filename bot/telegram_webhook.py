@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.app import BodyTooLarge, read_body
 from bot.channels.telegram import TelegramChannel
 from bot.core.errors import InboundRejected, NotYetStored, SendError
@@ -54,19 +55,23 @@ class TelegramGateway:
     async def webhook(self, request: Request) -> Response:
         channel = self.channels.get(request.path_params["account"])
         if channel is None or channel.account.webhook_secret is None:
+            metrics.CALLBACKS.labels("telegram", "rejected").inc()
             return PlainTextResponse("unknown account", status_code=404)
         try:
             channel.check_secret(request.headers)
             inbound = channel.parse(await read_body(request))
         except BodyTooLarge:
+            metrics.CALLBACKS.labels("telegram", "rejected").inc()
             return PlainTextResponse("too large", status_code=413)
         except InboundRejected as exc:
+            metrics.CALLBACKS.labels("telegram", "rejected").inc()
             logger.warning("telegram update refused path=%s: %s", request.url.path, exc.reason)
             return PlainTextResponse("", status_code=exc.status)
         if inbound is not None:
             try:
                 await self.answer(inbound)
             except NotYetStored:  # Telegram sends the update again after an error status
+                metrics.CALLBACKS.labels("telegram", "error").inc()
                 return PlainTextResponse("", status_code=503)
         return Response(status_code=200)
 

@@ -217,3 +217,44 @@ def backlog(session: Session, *, now: datetime) -> tuple[int, datetime | None]:
     count, oldest = session.exec(query).one()
     return int(count), oldest
 
+
+
+def newest(
+    session: Session,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    chat_id: str | None = None,
+    limit: int = 50,
+) -> list[Delivery]:
+    """The latest deliveries, newest first, optionally of one status, kind or chat (`zhibu outbox list`)."""
+    query = select(Delivery).order_by(col(Delivery.id).desc()).limit(limit)
+    for column, value in ((Delivery.status, status), (Delivery.kind, kind), (Delivery.chat_id, chat_id)):
+        if value is not None:
+            query = query.where(col(column) == value)
+    return list(session.exec(query))
+
+
+def retry_failed(session: Session, *, now: datetime, ids: Sequence[int] | None = None) -> int:
+    """Put failed deliveries (all, or those in ``ids``) back in the queue, due at ``now``; how many.
+
+    Their attempts start again from zero, so a delivery that failed after the last attempt is
+    not given up at once, and the last error stays visible until the next attempt settles.
+    """
+    stmt = (
+        update(Delivery)
+        .where(col(Delivery.status) == DeliveryStatus.FAILED)
+        .values(status=DeliveryStatus.PENDING, next_try_at=now, attempts=0, claimed_by="")
+    )
+    if ids is not None:
+        stmt = stmt.where(col(Delivery.id).in_(list(ids)))
+    return int(session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0)
+
+
+def failed_summary(session: Session) -> tuple[int, datetime | None]:
+    """How many deliveries failed for good, and when the oldest of them was queued."""
+    query = select(func.count(), func.min(Delivery.created_at)).where(
+        col(Delivery.status) == DeliveryStatus.FAILED
+    )
+    count, oldest = session.exec(query).one()
+    return int(count), oldest

@@ -13,7 +13,7 @@ from bot.cli._common import EXIT_USAGE, console, engine, error_boundary, fail, s
 from bot.core.clock import SystemClock
 from bot.core.messages import Reply
 from handlers.broadcast import new_batch, plan, queue, repeated
-from storage import broadcasts
+from storage import broadcasts, senders
 from storage.audit import record
 from storage.db import session_scope
 from storage.orgs import resolve
@@ -89,18 +89,25 @@ def _confirm_repeat(*, ask: bool) -> None:
 
 
 def _watch(batch: str, total: int, seconds: int) -> None:
-    """Follow the sender's progress on this batch until everything settled or time is up."""
+    """Follow the sender's progress on this batch until everything settled, time is up or no sender runs."""
     eng = engine()
+    clock = SystemClock()
     deadline = time.monotonic() + seconds
     with Progress(TextColumn("送达 / delivered"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         task = bar.add_task("deliver", total=total)
         while True:
             with session_scope(eng) as session:
                 counts = broadcasts.totals(session, batch=batch)
+                running = senders.alive(session, now=clock.now()) > 0
             bar.update(task, completed=counts["sent"] + counts["failed"])
-            if counts["pending"] == 0 or time.monotonic() > deadline:
+            if counts["pending"] == 0 or time.monotonic() > deadline or not running:
                 break
             time.sleep(1)
     console.print(
         f"已送达 / sent {counts['sent']}, 失败 / failed {counts['failed']}, 待发送 / pending {counts['pending']}"
     )
+    if counts["pending"] and not running:
+        raise fail(
+            "没有发送进程在运行（zhibu serve 启动了吗？）；通知已排队，发送进程一启动就会发出 / no sender is "
+            "running (is `zhibu serve` up?): the notices are queued and go out as soon as one runs"
+        )

@@ -6,7 +6,9 @@ import logging
 
 import typer
 
-from bot.cli import audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, plans, robots, serve
+from bot.cli import (
+    audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, outbox, plans, robots, serve,
+)
 
 app = typer.Typer(
     name="zhibu",
@@ -38,3 +40,4 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(guide.app, name="guide")
 app.add_typer(plans.app, name="plans")
 app.add_typer(robots.app, name="robots")
+app.add_typer(outbox.app, name="outbox")

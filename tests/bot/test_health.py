@@ -62,7 +62,10 @@ async def test_a_backlog_older_than_the_limit_is_a_503_naming_the_outbox(
     fresh = await client.get("/healthz")
     assert fresh.status_code == 200
     assert fresh.json()["outbox"] | {"max_seconds": 0} == {
-        "ok": True, "due": 2, "oldest_due_seconds": 60.0, "max_seconds": 0
+        "ok": True,
+        "due": 2,
+        "oldest_due_seconds": 60.0,
+        "max_seconds": 0,
     }
     clock.advance(timedelta(minutes=15))  # nobody sent them: no sender is getting through
     stale = await client.get("/healthz")
@@ -70,7 +73,9 @@ async def test_a_backlog_older_than_the_limit_is_a_503_naming_the_outbox(
     assert stale.json()["failing"] == ["outbox"] and stale.json()["outbox"]["oldest_due_seconds"] == 960.0
 
 
-async def test_the_backlog_limit_is_a_setting(make_runtime: MakeRuntime, engine: Engine, clock: FakeClock) -> None:
+async def test_the_backlog_limit_is_a_setting(
+    make_runtime: MakeRuntime, engine: Engine, clock: FakeClock
+) -> None:
     queue_due(engine, clock, "late", ago=timedelta(minutes=3))
     async with app_of(make_runtime(health_backlog_minutes=2)) as http:
         assert (await http.get("/healthz")).status_code == 503
@@ -90,7 +95,9 @@ def breakable_engine(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, Call
     url = make_url(db_url)
     if url.get_backend_name() == "postgresql":
         with tcp_proxy(url.port or 5432) as proxy:
-            engine = make_engine(url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
+            engine = make_engine(
+                url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+            )
             yield engine, lambda down: _cut(proxy, down)
             engine.dispose()
         return

@@ -21,6 +21,7 @@ from storage.outbox import enqueue
 from tests.bot.callbacks import text_xml, wechat_post, wechat_table
 from tests.bot.conftest import MakeRuntime
 from tests.bot.outbox_world import sleeper
+from tests.bot.test_telegram import SECRET, TOKEN, update
 from tests.fakes.clock import FakeClock
 from tests.fakes.robot_api import RobotApi
 from tests.fakes.serve import serve
@@ -65,7 +66,9 @@ async def test_a_scrape_after_callbacks_and_sends_shows_what_happened(
         now = clock.now()
         signed = wechat_post(text_xml("o-member", "帮助", 7001, int(now.timestamp())), now, safe=False)
         for _ in range(2):  # the platform's retry of the same message
-            assert (await http.post("/wechat/plain", params=signed.params, content=signed.body)).status_code == 200
+            assert (
+                await http.post("/wechat/plain", params=signed.params, content=signed.body)
+            ).status_code == 200
         forged = {**signed.params, "signature": "0" * 40}
         assert (await http.post("/wechat/plain", params=forged, content=signed.body)).status_code == 403
 
@@ -75,10 +78,22 @@ async def test_a_scrape_after_callbacks_and_sends_shows_what_happened(
                 ("ok", Target("wechat", "plain", "o-member")),
                 ("bad-key", Target("robot", "gone", "gone", is_group=True)),
             ]:
-                enqueue(session, target=target, reply=Reply("明天支委会"), dedupe_key=key, kind="reminder",
-                        not_before=now - timedelta(minutes=2))
-            enqueue(session, target=Target("wechat", "plain", "o-later"), reply=Reply("下周"), dedupe_key="later",
-                    kind="reminder", not_before=now + timedelta(days=1))
+                enqueue(
+                    session,
+                    target=target,
+                    reply=Reply("明天支委会"),
+                    dedupe_key=key,
+                    kind="reminder",
+                    not_before=now - timedelta(minutes=2),
+                )
+            enqueue(
+                session,
+                target=Target("wechat", "plain", "o-later"),
+                reply=Reply("下周"),
+                dedupe_key="later",
+                kind="reminder",
+                not_before=now + timedelta(days=1),
+            )
         wechat.fail_next(-1, path="message/custom/send")  # system busy: the first send comes back later
         sender = Sender(engine, runtime.outbound(), clock, sleep=sleeper(clock), rng=random.Random(1))
         try:
@@ -100,7 +115,9 @@ async def test_a_scrape_after_callbacks_and_sends_shows_what_happened(
     assert moved("zhibu_deliveries_total", channel="wechat", kind="reminder", outcome="sent") == 1
     assert moved("zhibu_deliveries_total", channel="robot", kind="reminder", outcome="failed") == 1
     assert moved("zhibu_token_refreshes_total", channel="wechat", outcome="ok") == 1
-    assert value(after, "zhibu_outbox_due") == 0  # the retried one waits for its backoff, "later" for tomorrow
+    assert (
+        value(after, "zhibu_outbox_due") == 0
+    )  # the retried one waits for its backoff, "later" for tomorrow
     assert value(after, "zhibu_scheduler_leader") == 0
     assert "zhibu_job_runs_total" in response.text and "zhibu_process_cpu_seconds_total" in response.text
 
@@ -110,8 +127,13 @@ async def test_the_outbox_gauges_are_read_from_the_database_when_scraped(
 ) -> None:
     with session_scope(engine) as session:
         for n in range(3):
-            enqueue(session, target=Target("wecom", "default", f"u{n}"), reply=Reply("提醒"), dedupe_key=f"k{n}",
-                    not_before=clock.now() - timedelta(seconds=30 * n))
+            enqueue(
+                session,
+                target=Target("wecom", "default", f"u{n}"),
+                reply=Reply("提醒"),
+                dedupe_key=f"k{n}",
+                not_before=clock.now() - timedelta(seconds=30 * n),
+            )
     found = samples((await client.get("/metrics")).text)
     assert value(found, "zhibu_outbox_due") == 3 and value(found, "zhibu_outbox_oldest_due_seconds") == 60
 
@@ -133,3 +155,21 @@ async def test_the_leader_counts_its_job_runs(make_runtime: MakeRuntime) -> None
     timed = value(after, "zhibu_job_seconds_count", job="birthdays")
     assert timed - value(before, "zhibu_job_seconds_count", job="birthdays") == 1
     assert value(before, "zhibu_scheduler_leader") == 0 and value(after, "zhibu_scheduler_leader") == 1
+
+
+async def test_a_refused_telegram_update_counts_as_rejected(make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(telegram={"default": {"bot_token": TOKEN, "webhook_secret": SECRET}})
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://zhibu.test") as http:
+        before = samples((await http.get("/metrics")).text)
+        guessed = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+        assert (
+            await http.post("/telegram/default", json=update(1, "/help"), headers=guessed)
+        ).status_code == 403
+        after = samples((await http.get("/metrics")).text)
+    await runtime.stop()  # closes the channel's connection pool
+    rejected = {"channel": "telegram", "outcome": "rejected"}
+    assert (
+        value(after, "zhibu_callbacks_total", **rejected) - value(before, "zhibu_callbacks_total", **rejected)
+        == 1
+    )

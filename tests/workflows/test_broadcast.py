@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,8 +14,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select, update
 from typer.testing import CliRunner
 
+from bot.channels.console import ConsoleChannel
 from bot.cli import app
+from bot.core.clock import SystemClock
 from bot.router import Router
+from bot.sender import Sender
+from storage import senders
 from storage.db import session_scope
 from storage.models import AuditLog, ChatBinding, Delivery
 from storage.outbox import claim_due, mark_failed, mark_sent
@@ -225,3 +230,47 @@ def test_cli_broadcast_of_the_same_file_twice_needs_force(cli_env: Path, engine:
     assert runner.invoke(app, command[:-1], input="y\n").exit_code == 0
     assert runner.invoke(app, [*command, "--force"]).exit_code == 0
     assert len(_deliveries(engine)) == 6
+
+
+def test_cli_broadcast_wait_says_when_no_sender_runs_instead_of_waiting(
+    cli_env: Path, engine: Engine, groups: None
+) -> None:
+    message = cli_env / "msg.txt"
+    message.write_text("周五开会。", encoding="utf-8")
+    command = ["broadcast", "--org", "第一党支部", "--file", str(message), "--yes", "--wait", "600"]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    assert "没有发送进程在运行" in result.output and "zhibu serve" in result.output
+    assert "待发送 / pending 2" in result.output
+    assert [row.status for row in _deliveries(engine)] == ["pending", "pending"]  # still queued, not lost
+
+
+def test_cli_broadcast_wait_follows_a_running_sender(cli_env: Path, engine: Engine, groups: None) -> None:
+    outbound = ConsoleChannel("sender")
+    sender = Sender(engine, {("console", "local"): outbound}, SystemClock(), idle_seconds=0.05)
+    ready, done = threading.Event(), threading.Event()
+
+    async def serve_outbox() -> None:
+        await sender.run_once()  # nothing to send yet; says that it runs
+        ready.set()
+        await sender.start()
+        while not done.is_set():
+            await asyncio.sleep(0.02)
+        await sender.stop()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve_outbox(),))
+    thread.start()
+    try:
+        assert ready.wait(30)
+        message = cli_env / "msg.txt"
+        message.write_text("周五开会。", encoding="utf-8")
+        command = ["broadcast", "--org", "第一党支部", "--file", str(message), "--yes", "--wait", "600"]
+        result = runner.invoke(app, command)
+    finally:
+        done.set()
+        thread.join(30)
+    assert result.exit_code == 0, result.output
+    assert "已送达 / sent 2" in result.output and "没有发送进程" not in result.output
+    assert sorted(sent.target.chat_id for sent in outbound.take()) == ["grp-1a", "grp-1b"]
+    with Session(engine) as session:
+        assert senders.alive(session, now=datetime.now(UTC)) == 0  # a stopped sender says so at once
