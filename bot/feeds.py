@@ -1,7 +1,8 @@
 """The per-branch calendar feed over HTTP: GET /calendar/{token}.ics, for phone calendar subscriptions.
 
 The token (storage/calendar_feeds.py) is the only credential, so an unknown token
-gets the same bare 404 as a missing page, and tokens never reach the logs.
+gets the same bare 404 as a missing page, and tokens never reach the logs (bot/redact.py masks
+them in every line, the access log shows ``/calendar/***.ics``).
 bot/runtime.py adds ``routes(...)`` to the app that `zhibu serve` runs.
 """
 

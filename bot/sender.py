@@ -17,9 +17,10 @@ import os
 import random
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -31,7 +32,7 @@ from bot.core.clock import Clock
 from bot.core.errors import Misconfigured, PermanentFailure, RetryLater, SendError
 from bot.core.messages import Reply, Target
 from bot.ratelimit import RateLimiter
-from storage import outbox, senders
+from storage import outbox
 from storage.db import session_scope
 from storage.models import Delivery
 
@@ -39,9 +40,6 @@ logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 ChannelKey = tuple[str, str]  # (channel, account)
-# How often a running sender says so (storage/senders.py); its word holds for three beats, which is
-# longer than one row can take (the rate-limit wait is capped by ``max_wait``, sends time out).
-HEARTBEAT_EVERY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,19 +108,19 @@ class Sender:
         self.rng = rng or random.Random()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._beaten_at: datetime | None = None
+        self._tally: Counter[str] = Counter()  # outcomes of the batch in hand, for its log line
 
     async def run_once(self) -> int:
         """Claim one batch and work through it; the number of deliveries claimed."""
-        await self._beat()
+        self._tally = Counter()
         claimed_at = self.clock.now()
         rows = await self._db(
             outbox.claim_due, now=claimed_at, limit=self.batch_size, worker=self.worker, lease=self.lease
         )
         for row in rows:
-            await self._beat()
             if self.clock.now() - claimed_at > self.lease / 2:
                 await self._db(outbox.defer, delivery_id=row.id, worker=self.worker, at=self.clock.now())
+                self._tally["put back"] += 1
                 continue
             try:
                 await self._deliver(row)
@@ -137,6 +135,12 @@ class Sender:
                     row.chat_id,
                 )
                 await self._after_failure(row, RetryLater(f"unexpected {type(exc).__name__}"))
+        if rows:  # one line a batch, never one per message
+            tally = self._tally
+            logger.info(
+                "delivery batch: %d claimed, %d sent, %d to retry, %d failed, %d put back",
+                len(rows), tally["sent"], tally["retry"], tally["failed"], tally["put back"],
+            )
         return len(rows)
 
     async def _deliver(self, row: Delivery) -> None:
@@ -172,6 +176,7 @@ class Sender:
             now=self.clock.now(),
             platform_id=platform_id,
         )
+        self._tally["sent"] += 1
         metrics.DELIVERIES.labels(row.channel, row.kind, "sent").inc()
 
     async def _wait_for_rate(self, row: Delivery) -> bool:
@@ -182,6 +187,7 @@ class Sender:
             if wait > self.max_wait:
                 later = self.clock.now() + timedelta(seconds=wait)
                 await self._db(outbox.defer, delivery_id=row.id, worker=self.worker, at=later)
+                self._tally["put back"] += 1
                 return False
             await self.sleep(wait)
         return True
@@ -197,6 +203,7 @@ class Sender:
             logger.warning("%s failed: %s", where, error)
             metrics.DELIVERIES.labels(row.channel, row.kind, "failed").inc()
             await self._db(outbox.mark_failed, delivery_id=row.id, worker=self.worker, error=error)
+            self._tally["failed"] += 1
             return
         retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
         delay = self.policy.delay(row.attempts, retry_after, self.rng)
@@ -212,17 +219,7 @@ class Sender:
         metrics.DELIVERIES.labels(row.channel, row.kind, "retried").inc()
         at = self.clock.now() + timedelta(seconds=delay)
         await self._db(outbox.mark_retry, delivery_id=row.id, worker=self.worker, at=at, error=str(exc))
-
-    async def _beat(self) -> None:
-        """Say that this sender runs, at most every HEARTBEAT_EVERY (`zhibu broadcast --wait` asks)."""
-        now = self.clock.now()
-        if self._beaten_at is not None and timedelta(0) <= now - self._beaten_at < HEARTBEAT_EVERY:
-            return
-        self._beaten_at = now  # also after a failure: the next try waits its turn, sending does not
-        try:
-            await self._db(senders.beat, worker=self.worker, now=now, ttl=3 * HEARTBEAT_EVERY)
-        except Exception as exc:  # only advisory: a claimed row must not wait for it
-            logger.warning("sender heartbeat not recorded: %s", type(exc).__name__)
+        self._tally["retry"] += 1
 
     def _seconds(self) -> float:
         return self.clock.now().timestamp()
@@ -266,7 +263,3 @@ class Sender:
         except TimeoutError:
             logger.warning("sender did not stop within %.0f s; unsent rows return after their lease", grace)
         self._task = None
-        try:
-            await self._db(senders.stopped, worker=self.worker)
-        except Exception:  # the database is gone: the heartbeat expires by itself
-            logger.warning("sender could not withdraw its heartbeat; it expires in %s", 3 * HEARTBEAT_EVERY)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -33,6 +33,26 @@ def config_path() -> Path:
 
 def _hhmm(value: str) -> time:
     return time.fromisoformat(value.strip().zfill(5))
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.strip().upper() not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+    return value.strip().upper()
+
+
+class LoggingConfig(BaseModel):
+    """[logging] in zhibu.toml: what `zhibu serve` writes to stderr (bot/logs.py)."""
+
+    level: str | None = None  # unset: the top-level log_level (ZHIBU_LOG_LEVEL), INFO by default
+    format: Literal["text", "json"] = "text"  # json: one object per line, for journald / ELK
+
+    _level = field_validator("level")(_log_level)
 
 
 class ScheduleConfig(BaseModel):
@@ -108,7 +128,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("."), description="where the SQLite file and caches live")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir")
     timezone: str = "Asia/Shanghai"
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # older name of [logging] level, still honoured
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     # Channel accounts, one table each: [wechat.NAME], [wecom.NAME], [telegram.NAME], [robot.NAME].
     # Kept as raw tables here; the gateway validates each into its channel's typed config.
@@ -137,6 +158,13 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         ZoneInfo(value)  # raises for an unknown zone name
         return value
+
+    _log_level = field_validator("log_level")(_log_level)
+
+    @property
+    def serve_log_level(self) -> str:
+        """The level of `zhibu serve`'s own loggers: [logging] level, else log_level."""
+        return self.logging.level or self.log_level
 
     @property
     def tz(self) -> ZoneInfo:
@@ -178,6 +206,11 @@ CONFIG_TEMPLATE = """\
 
 # All dates and reminders use this time zone.
 # timezone = "Asia/Shanghai"
+
+# What `zhibu serve` logs to stderr (journald keeps it). Secrets are masked in every line.
+# [logging]
+# level = "INFO"              # DEBUG, INFO, WARNING, ERROR (ZHIBU_LOG_LEVEL works too)
+# format = "text"             # "json": one JSON object per line (time, level, logger, message)
 
 # --- Chat accounts (one table per account; see README "Channels") ---
 # [wechat.default]            # 公众号, callback URL /wechat/default

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
-from bot.cli import (
-    audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, outbox, plans, robots, serve,
-)
+from bot import logs
+from bot.cli import audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, plans, robots, serve
+from bot.redact import secrets_of
+from bot.settings import load_settings
 
 app = typer.Typer(
     name="zhibu",
@@ -20,8 +19,19 @@ app = typer.Typer(
 
 
 @app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="详细日志 / debug logging")) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+def main(
+    ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v", help="详细日志 / debug logging")
+) -> None:
+    ctx.obj = {"verbose": verbose}  # `zhibu serve` sets its own levels and keeps this
+    logs.setup(verbose=verbose, secrets=_configured_secrets())
+
+
+def _configured_secrets() -> set[str]:
+    """The secrets to mask in what -v shows; a broken configuration is the command's to report."""
+    try:
+        return secrets_of(load_settings())
+    except Exception:
+        return set()
 
 
 app.command("init")(db.init)
@@ -40,4 +50,3 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(guide.app, name="guide")
 app.add_typer(plans.app, name="plans")
 app.add_typer(robots.app, name="robots")
-app.add_typer(outbox.app, name="outbox")

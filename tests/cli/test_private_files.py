@@ -30,14 +30,18 @@ def _modes(*paths: Path) -> dict[str, int]:
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="the SQLite file of a fresh installation")
-def test_init_writes_config_and_database_for_the_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_writes_config_and_database_for_the_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ZHIBU_DATABASE_URL", raising=False)
     monkeypatch.delenv("ZHIBU_CONFIG", raising=False)
     monkeypatch.setenv("ZHIBU_DATA_DIR", str(tmp_path))
     result = runner.invoke(app, ["init"])
     assert result.exit_code == 0, result.output
-    created = _modes(tmp_path / "zhibu.toml", tmp_path / "zhibu.db", tmp_path / "zhibu.db-wal", tmp_path / "zhibu.db-shm")
+    created = _modes(
+        tmp_path / "zhibu.toml", tmp_path / "zhibu.db", tmp_path / "zhibu.db-wal", tmp_path / "zhibu.db-shm"
+    )
     assert {"zhibu.toml", "zhibu.db"} <= created.keys()
     assert created == {name: 0o600 for name in created}
 

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -31,8 +31,9 @@ def free_port() -> int:
 class ServeProcess:
     """One ``zhibu serve`` on 127.0.0.1; ``kill()`` is SIGKILL, ``stop()`` a polite SIGTERM."""
 
-    def __init__(self, name: str, env: Mapping[str, str], workdir: Path) -> None:
+    def __init__(self, name: str, env: Mapping[str, str], workdir: Path, options: Sequence[str] = ()) -> None:
         self.name = name
+        self.options = list(options)  # before the command, e.g. ["-v"]
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
@@ -42,7 +43,8 @@ class ServeProcess:
 
     def start(self) -> ServeProcess:
         log = self.log_path.open("ab")
-        cmd = [str(Path(sys.executable).parent / "zhibu"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        zhibu = str(Path(sys.executable).parent / "zhibu")
+        cmd = [zhibu, *self.options, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, env=self._env, cwd=self._workdir, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self
