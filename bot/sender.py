@@ -20,7 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -32,7 +32,7 @@ from bot.core.clock import Clock
 from bot.core.errors import Misconfigured, PermanentFailure, RetryLater, SendError
 from bot.core.messages import Reply, Target
 from bot.ratelimit import RateLimiter
-from storage import outbox
+from storage import outbox, senders
 from storage.db import session_scope
 from storage.models import Delivery
 
@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 ChannelKey = tuple[str, str]  # (channel, account)
+# How often a running sender says so (storage/senders.py); its word holds for three beats, which is
+# longer than one row can take (the rate-limit wait is capped by ``max_wait``, sends time out).
+HEARTBEAT_EVERY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,15 +112,18 @@ class Sender:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._tally: Counter[str] = Counter()  # outcomes of the batch in hand, for its log line
+        self._beaten_at: datetime | None = None
 
     async def run_once(self) -> int:
         """Claim one batch and work through it; the number of deliveries claimed."""
         self._tally = Counter()
+        await self._beat()
         claimed_at = self.clock.now()
         rows = await self._db(
             outbox.claim_due, now=claimed_at, limit=self.batch_size, worker=self.worker, lease=self.lease
         )
         for row in rows:
+            await self._beat()
             if self.clock.now() - claimed_at > self.lease / 2:
                 await self._db(outbox.defer, delivery_id=row.id, worker=self.worker, at=self.clock.now())
                 self._tally["put back"] += 1
@@ -221,6 +227,17 @@ class Sender:
         await self._db(outbox.mark_retry, delivery_id=row.id, worker=self.worker, at=at, error=str(exc))
         self._tally["retry"] += 1
 
+    async def _beat(self) -> None:
+        """Say that this sender runs, at most every HEARTBEAT_EVERY (`zhibu broadcast --wait` asks)."""
+        now = self.clock.now()
+        if self._beaten_at is not None and timedelta(0) <= now - self._beaten_at < HEARTBEAT_EVERY:
+            return
+        self._beaten_at = now  # also after a failure: the next try waits its turn, sending does not
+        try:
+            await self._db(senders.beat, worker=self.worker, now=now, ttl=3 * HEARTBEAT_EVERY)
+        except Exception as exc:  # only advisory: a claimed row must not wait for it
+            logger.warning("sender heartbeat not recorded: %s", type(exc).__name__)
+
     def _seconds(self) -> float:
         return self.clock.now().timestamp()
 
@@ -263,3 +280,7 @@ class Sender:
         except TimeoutError:
             logger.warning("sender did not stop within %.0f s; unsent rows return after their lease", grace)
         self._task = None
+        try:
+            await self._db(senders.stopped, worker=self.worker)
+        except Exception:  # the database is gone: the heartbeat expires by itself
+            logger.warning("sender could not withdraw its heartbeat; it expires in %s", 3 * HEARTBEAT_EVERY)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from bot import logs
-from bot.cli import audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, plans, robots, serve
+from bot.cli import (
+    audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, outbox, plans, robots, serve,
+)
 from bot.redact import secrets_of
 from bot.settings import load_settings
 
@@ -50,3 +52,4 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(guide.app, name="guide")
 app.add_typer(plans.app, name="plans")
 app.add_typer(robots.app, name="robots")
+app.add_typer(outbox.app, name="outbox")
