@@ -24,7 +24,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -118,10 +118,12 @@ class TelegramChannel:
         chat, sender = message.get("chat"), message.get("from")
         if not isinstance(chat, Mapping) or not isinstance(sender, Mapping):
             return _skipped(update, "message without a chat or a sender")
-        if "id" not in chat or "id" not in sender or chat.get("type") == "channel":
-            return None
-        if not all(isinstance(x, int | str) and not isinstance(x, bool) for x in (chat["id"], sender["id"])):
+        if not all(_is_id(x) for x in (chat.get("id"), sender.get("id"))):
             return _skipped(update, "chat or sender id is not a number")
+        if not isinstance(chat.get("type"), str):
+            return _skipped(update, "chat type is not a string")
+        if chat["type"] == "channel":
+            return None
         names = (sender.get("first_name"), sender.get("last_name"))
         return Inbound(
             channel=CHANNEL,
@@ -247,8 +249,13 @@ def markdown_to_html(markdown: str) -> str:
     return re.sub(r"&lt;font\b.*?&gt;|&lt;/font&gt;", "", text)  # WeCom colour tags mean nothing here
 
 
+def _is_id(value: object) -> TypeGuard[int]:
+    """Bot API ids are integers (JSON numbers); True is an int to Python but no id."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _skipped(update: Mapping[str, Any], why: str) -> None:
-    logger.warning("telegram update %s skipped: %s", update.get("update_id"), why)
+    logger.warning("telegram update %.40r skipped: %s", update.get("update_id"), why)
     return None
 
 
@@ -276,10 +283,14 @@ class TelegramPoller:
         """One getUpdates round; the number of updates seen."""
         updates = await self.channel.get_updates(self.offset)
         for update in updates:
+            update_id = update.get("update_id")
+            if not _is_id(update_id):  # no offset can confirm it; the next valid id moves past it
+                _skipped(update, "update_id is not a number")
+                continue
             inbound = self.channel.inbound(update)
             if inbound is not None:
                 await self.handle(inbound)
-            self.offset = max(self.offset or 0, int(update.get("update_id", 0)) + 1)
+            self.offset = max(self.offset or 0, update_id + 1)
         return len(updates)
 
     async def run(self) -> None:

@@ -231,18 +231,23 @@ def _malformed() -> list[dict[str, Any]]:
     no_chat["message"]["chat"] = ["x"]
     odd_id = update(303, "/help")
     odd_id["message"]["from"]["id"] = {"id": 1}
-    return [names, no_chat, odd_id]
+    odd_type = update(305, "/help")
+    odd_type["message"]["chat"]["type"] = ["group"]  # unhashable: "in GROUP_TYPES" raised TypeError
+    return [names, no_chat, odd_id, odd_type]
 
 
 async def test_a_malformed_webhook_update_is_skipped_not_a_server_error(
-    client: httpx.AsyncClient, engine: Engine
+    client: httpx.AsyncClient, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    names, no_chat, odd_id = _malformed()
+    names, *bad_ones = _malformed()
     assert await post(client, names) == 200  # a name of the wrong type is just left out
     assert [r.chat_id for r in outbox(engine)] == ["42"]
-    for bad in (no_chat, odd_id):
+    for bad in bad_ones:
         assert await post(client, bad) == 200  # acknowledged, so Telegram does not resend it forever
     assert len(outbox(engine)) == 1
+    skipped = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "skipped" in r.getMessage()]
+    assert [m.split()[2] for m in skipped] == ["302", "303", "305"]
+    assert not any(TOKEN in r.getMessage() for r in caplog.records)
 
 
 async def test_polling_skips_a_malformed_update_and_goes_on(
@@ -250,7 +255,9 @@ async def test_polling_skips_a_malformed_update_and_goes_on(
 ) -> None:
     fake = api[0]
     [poller] = [s for s in stopping.services if isinstance(s, TelegramPoller)]
-    fake.updates = [*_malformed()[1:], update(304, "/start")]
-    assert await poller.poll_once() == 3
+    no_number = {**update(306, "/help"), "update_id": "306"}  # int() of it worked; of "x" it would not
+    fake.updates = [*_malformed()[1:], {**update(307, "/help"), "update_id": [307]}, no_number, update(308, "/start")]
+    assert await poller.poll_once() == 6
+    assert poller.offset == 309
     assert await poller.poll_once() == 0  # the bad ones were confirmed too, not fetched again
     assert [r.chat_id for r in outbox(engine)] == ["42"]

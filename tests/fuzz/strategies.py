@@ -92,3 +92,38 @@ query_values = st.one_of(
     st.sampled_from(["aes", "0", "-1", "99999999999999999999", "1e10", " ", "9" * 5000, "²" * 3]),
 )
 junk_queries = st.dictionaries(query_keys, query_values, max_size=6)
+
+# A well-formed Telegram text update with one field replaced by a value of the wrong type, or removed.
+TELEGRAM_UPDATE = {
+    "update_id": 500,
+    "message": {
+        "message_id": 5000,
+        "date": 1795000500,
+        "chat": {"id": 42, "type": "private"},
+        "from": {"id": 42, "is_bot": False, "first_name": "小", "last_name": "王"},
+        "text": "/help",
+    },
+}
+UPDATE_PATHS = [("update_id",), ("message",), ("message", "date"), ("message", "text"), ("message", "chat"),
+                ("message", "chat", "id"), ("message", "chat", "type"), ("message", "from"),
+                ("message", "from", "id"), ("message", "from", "first_name"), ("message", "from", "last_name")]
+REMOVED = object()
+wrong_values = st.one_of(
+    st.just(REMOVED), st.none(), st.booleans(), st.integers(), st.just(10**400), st.floats(allow_nan=False),
+    st.text(max_size=20), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+)
+
+
+def mangle(path: tuple[str, ...], value: object) -> dict[str, object]:
+    update = json.loads(json.dumps(TELEGRAM_UPDATE))
+    parent = update
+    for key in path[:-1]:
+        parent = parent[key]
+    if value is REMOVED:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return update
+
+
+mangled_updates = st.builds(mangle, st.sampled_from(UPDATE_PATHS), wrong_values)

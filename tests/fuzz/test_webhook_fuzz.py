@@ -8,11 +8,12 @@ ones are encrypted with wechatpy's own crypto) must still be refused when hostil
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
@@ -26,7 +27,15 @@ from storage.models import Delivery, InboundLog
 from tests.bot.callbacks import OA_TOKEN, sign, text_xml, wechat_post, wechat_table, wecom_post, wecom_table
 from tests.fakes.clock import FakeClock
 from tests.fakes.serve import serve
-from tests.fuzz.strategies import FUZZ, XINCLUDE, hostile_bodies, hostile_xml, junk_queries
+from tests.fuzz.strategies import (
+    FUZZ,
+    XINCLUDE,
+    mangle,
+    hostile_bodies,
+    hostile_xml,
+    junk_queries,
+    mangled_updates,
+)
 
 REFUSED = {400, 403, 404, 405, 413}
 TG_TOKEN, TG_SECRET = "123456:" + "A" * 30, "tg-secret-0123456789"
@@ -96,6 +105,16 @@ def test_telegram_updates_without_the_secret_are_refused_and_junk_with_it_never_
     response = gateway.post("/telegram/default", headers={SECRET_HEADER: TG_SECRET}, content=body)
     assert response.status_code in REFUSED | {200}, response.text[:200]  # 200: an update that is not a text message
     assert stored(engine) == (0, 0)
+
+
+@FUZZ
+@given(update=mangled_updates)
+@example(update=mangle(("message", "chat", "type"), ["group"]))
+@example(update=mangle(("message", "from", "first_name"), ["a", "list"]))
+def test_a_mangled_telegram_update_is_acknowledged_never_a_server_error(gateway: httpx.Client, update: dict) -> None:  # type: ignore[type-arg]
+    """A 500 would make Telegram send the same update again and again; a skipped one is acknowledged."""
+    response = gateway.post("/telegram/default", headers={SECRET_HEADER: TG_SECRET}, content=json.dumps(update))
+    assert response.status_code == 200, response.text[:200]
 
 
 def test_xinclude_is_never_followed(gateway: httpx.Client, engine: Engine, clock: FakeClock) -> None:
