@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Protocol
 
-from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -78,7 +77,8 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 async def callback(request: Request, channels: Mapping[str, CallbackChannel], router: Router) -> Response:
     """GET: the URL handshake. POST: verify, parse, dedupe and answer one message."""
     platform = request.url.path.split("/")[1]  # the route's first segment: wechat or wecom
-    channel = channels.get(request.path_params["account"])
+    account = request.path_params["account"]
+    channel = channels.get(account)
     if channel is None:
         metrics.CALLBACKS.labels(platform, "rejected").inc()
         return PlainTextResponse("unknown account", status_code=404)
@@ -88,9 +88,9 @@ async def callback(request: Request, channels: Mapping[str, CallbackChannel], ro
             return PlainTextResponse(channel.verify_url(query))
         body = await read_body(request)
         parsed = channel.parse(query, body)
-        if parsed.inbound is not None and not parsed.encrypted:
+        if not parsed.encrypted:  # every body, answered or not: any signed query string seen is used up
             # bounded, so a locked database leaves the reply most of the platform's 5 s, or a 503 to retry
-            check = asyncio.to_thread(_refuse_reused_signature, router.engine, parsed, body)
+            check = asyncio.to_thread(_refuse_reused_signature, router, platform, account, parsed, body)
             await asyncio.wait_for(check, router.deadline / 2)
     except BodyTooLarge:
         metrics.CALLBACKS.labels(platform, "rejected").inc()
@@ -112,18 +112,17 @@ async def callback(request: Request, channels: Mapping[str, CallbackChannel], ro
     return Response(content, media_type=media_type)
 
 
-def _refuse_reused_signature(engine: Engine, parsed: Callback, body: bytes) -> None:
+def _refuse_reused_signature(router: Router, channel: str, account: str, parsed: Callback, body: bytes) -> None:
     """Plaintext mode signs only token, timestamp and nonce: one signed query string must carry one body."""
-    assert parsed.inbound is not None
-    with session_scope(engine) as session:
+    with session_scope(router.engine) as session:
         fresh = inbound_log.signature_fresh(
             session,
-            channel=parsed.inbound.channel,
-            account=parsed.inbound.account,
+            channel=channel,
+            account=account,
             timestamp=parsed.timestamp,
             nonce=parsed.nonce,
             body_digest=hashlib.sha256(body).hexdigest(),
-            received_at=parsed.inbound.received_at,
+            received_at=router.clock.now(),
         )
     if not fresh:
         raise InboundRejected("signature already used with another body")

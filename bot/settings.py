@@ -216,7 +216,8 @@ CONFIG_TEMPLATE = """\
 # [wechat.default]            # 公众号, callback URL /wechat/default
 # app_id = "wx..."
 # token = "..."
-# encoding_aes_key = "..."    # set for safe mode
+# encoding_aes_key = "..."    # set it and choose 安全模式 in the console: in 明文模式 the signature covers the
+#                             # URL but not the message, so a leaked callback URL could carry other messages
 # app_secret = "..."
 
 # [wecom.default]             # 企业微信自建应用, callback URL /wecom/default

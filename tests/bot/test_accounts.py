@@ -58,3 +58,15 @@ def test_accounts_come_from_the_environment_too(monkeypatch: pytest.MonkeyPatch,
     account = load_accounts("wechat", settings.wechat, WeChatAccount)["default"]
     assert account.token.get_secret_value() == "fromEnv42"
     assert settings.wecom["branch"] == {"agent_id": "1000002"}
+
+
+def test_start_up_warns_about_each_plaintext_account_and_recommends_safe_mode(
+    db_url: str, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    tables = {"branch1": wechat_table(safe=False), "branch2": wechat_table(safe=True), "branch3": wechat_table(safe=False)}
+    runtime = build_runtime(Settings(database_url=db_url, wechat=tables), engine=engine)
+    runtime.router.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "plaintext" in r.getMessage()]
+    assert [w.split()[1].rstrip(":") for w in warnings] == ["branch1", "branch3"]
+    assert all("安全模式" in w and "encoding_aes_key" in w for w in warnings)
+    assert not any("oa-secret" in r.getMessage() or "zhibuToken1" in r.getMessage() for r in caplog.records)

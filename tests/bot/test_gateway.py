@@ -101,6 +101,44 @@ async def test_a_stale_or_future_timestamp_is_refused(client: httpx.AsyncClient,
     assert count(engine, InboundLog) == 0
 
 
+async def test_a_plaintext_query_string_from_a_callback_not_answered_carries_no_question(
+    client: httpx.AsyncClient, clock: FakeClock, engine: Engine
+) -> None:
+    """A picture gets "success" and no answer, but its signed query string (say, in an access log)
+    is used up all the same: it cannot then carry a question asked in someone else's name."""
+    now = clock.now()
+    picture = text_xml("o-member", "x", 1010, int(now.timestamp())).replace("<MsgType>text</MsgType>", "<MsgType>image</MsgType>")
+    signed = wechat_post(picture, now, safe=False, nonce="1010")
+    assert (await client.post("/wechat/plain", params=signed.params, content=signed.body)).text == "success"
+    forged = text_xml("o-secretary", "本月政治生日", 1011, int(now.timestamp()))
+    assert (await client.post("/wechat/plain", params=signed.params, content=forged)).status_code == 403
+    assert (await client.post("/wechat/plain", params=signed.params, content=signed.body)).text == "success"
+    assert count(engine, Delivery) == 0
+
+
+@pytest.mark.parametrize("path", ["/wechat/safe", "/wecom/default"])
+async def test_a_signed_encrypted_query_string_carries_its_own_body_only(
+    client: httpx.AsyncClient, clock: FakeClock, engine: Engine, path: str
+) -> None:
+    """Where the signature covers the encrypted body, a replay of the same body is a platform retry
+    (answered again, handled once) and any other body under the same query string fails the signature."""
+    now = clock.now()
+
+    def post(sender: str, text: str, msg_id: int):  # type: ignore[no-untyped-def]
+        if path == "/wecom/default":
+            return wecom_post(text_xml(sender, text, msg_id, int(now.timestamp()), to=CORP_ID, agent=AGENT_ID), now)
+        return wechat_post(text_xml(sender, text, msg_id, int(now.timestamp())), now, safe=True)
+
+    def content(response: httpx.Response) -> str:
+        return (wecom_reply(response.text) if path == "/wecom/default" else wechat_reply(response.text, safe=True))["Content"]
+
+    first, other = post("o-member", "帮助", 1020), post("o-secretary", "本月政治生日", 1021)
+    answers = [await client.post(path, params=first.params, content=first.body) for _ in range(2)]
+    assert [content(r) for r in answers] == [texts.HELP, texts.HELP]
+    assert (await client.post(path, params=first.params, content=other.body)).status_code == 403
+    assert count(engine, InboundLog) == 1
+
+
 async def test_plaintext_posts_to_a_safe_mode_account_are_refused(client: httpx.AsyncClient, clock: FakeClock) -> None:
     now = clock.now()
     signed = wechat_post(text_xml("o-member", "帮助", 1004, int(now.timestamp())), now, safe=False)
