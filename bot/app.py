@@ -1,7 +1,8 @@
 """The ASGI application: platform webhooks, nothing else (/healthz and /metrics: bot/monitoring.py).
 
 Each route translates HTTP to one channel call and one router call and back.
-A forged or stale callback gets 403 before anything is stored or answered.
+A forged or stale callback gets 403 before anything is stored or answered, and
+before its body is read when the query string alone shows it.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from bot.channels._callback import Callback
 from bot.core.channel import ChannelLimits
 from bot.core.errors import InboundRejected, NotYetStored
 from bot.core.messages import Reply
+from bot.request_body import BODY_SECONDS, BodyRefused, read_body
 from bot.router import Router
 from storage import inbound as inbound_log
 from storage.db import session_scope
 
 logger = logging.getLogger(__name__)
-
-MAX_BODY = 64 * 1024  # real callbacks are a few hundred bytes
 
 
 class CallbackChannel(Protocol):
@@ -38,6 +38,8 @@ class CallbackChannel(Protocol):
     limits: ChannelLimits
 
     def verify_url(self, query: Mapping[str, str]) -> str: ...
+
+    def check_query(self, query: Mapping[str, str]) -> None: ...
 
     def parse(self, query: Mapping[str, str], body: bytes) -> Callback: ...
 
@@ -57,24 +59,12 @@ class AppRuntime(Protocol):
     async def stop(self) -> None: ...
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
-async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
-    """The request body, refusing anything past ``limit`` bytes without reading it all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return bytes(body)
-
-
-async def callback(request: Request, channels: Mapping[str, CallbackChannel], router: Router) -> Response:
+async def callback(
+    request: Request,
+    channels: Mapping[str, CallbackChannel],
+    router: Router,
+    body_seconds: float = BODY_SECONDS,
+) -> Response:
     """GET: the URL handshake. POST: verify, parse, dedupe and answer one message."""
     platform = request.url.path.split("/")[1]  # the route's first segment: wechat or wecom
     account = request.path_params["account"]
@@ -86,15 +76,17 @@ async def callback(request: Request, channels: Mapping[str, CallbackChannel], ro
     try:
         if request.method == "GET":
             return PlainTextResponse(channel.verify_url(query))
-        body = await read_body(request)
+        channel.check_query(query)  # a stale or forged query string costs no body read
+        body = await read_body(request, seconds=body_seconds)
         parsed = channel.parse(query, body)
         if not parsed.encrypted:  # every body, answered or not: any signed query string seen is used up
             # bounded, so a locked database leaves the reply most of the platform's 5 s, or a 503 to retry
             check = asyncio.to_thread(_refuse_reused_signature, router, platform, account, parsed, body)
             await asyncio.wait_for(check, router.deadline / 2)
-    except BodyTooLarge:
+    except BodyRefused as exc:
         metrics.CALLBACKS.labels(platform, "rejected").inc()
-        return PlainTextResponse("too large", status_code=413)
+        logger.warning("callback refused path=%s: %s", request.url.path, exc.reason)
+        return exc.response()
     except InboundRejected as exc:
         metrics.CALLBACKS.labels(platform, "rejected").inc()
         logger.warning("callback refused path=%s: %s", request.url.path, exc.reason)
@@ -112,7 +104,9 @@ async def callback(request: Request, channels: Mapping[str, CallbackChannel], ro
     return Response(content, media_type=media_type)
 
 
-def _refuse_reused_signature(router: Router, channel: str, account: str, parsed: Callback, body: bytes) -> None:
+def _refuse_reused_signature(
+    router: Router, channel: str, account: str, parsed: Callback, body: bytes
+) -> None:
     """Plaintext mode signs only token, timestamp and nonce: one signed query string must carry one body."""
     with session_scope(router.engine) as session:
         fresh = inbound_log.signature_fresh(
@@ -128,12 +122,14 @@ def _refuse_reused_signature(router: Router, channel: str, account: str, parsed:
         raise InboundRejected("signature already used with another body")
 
 
-def create_app(runtime: AppRuntime) -> Starlette:
+def create_app(runtime: AppRuntime, *, body_seconds: float = BODY_SECONDS) -> Starlette:
+    """The webhook app; ``body_seconds`` is how long a callback's body may take to arrive."""
+
     async def wechat(request: Request) -> Response:
-        return await callback(request, runtime.wechat, runtime.router)
+        return await callback(request, runtime.wechat, runtime.router, body_seconds)
 
     async def wecom(request: Request) -> Response:
-        return await callback(request, runtime.wecom, runtime.router)
+        return await callback(request, runtime.wecom, runtime.router, body_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

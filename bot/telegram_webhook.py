@@ -21,10 +21,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
-from bot.app import BodyTooLarge, read_body
 from bot.channels.telegram import TelegramChannel
 from bot.core.errors import InboundRejected, NotYetStored, SendError
 from bot.core.messages import Inbound, Reply, Target
+from bot.request_body import BODY_SECONDS, BodyRefused, read_body
 from bot.router import Router
 from storage.db import session_scope
 from storage.outbox import enqueue
@@ -33,10 +33,18 @@ logger = logging.getLogger(__name__)
 
 
 class TelegramGateway:
-    def __init__(self, channels: Mapping[str, TelegramChannel], router: Router, engine: Engine) -> None:
+    def __init__(
+        self,
+        channels: Mapping[str, TelegramChannel],
+        router: Router,
+        engine: Engine,
+        *,
+        body_seconds: float = BODY_SECONDS,
+    ) -> None:
         self.channels = channels
         self.router = router
         self.engine = engine
+        self.body_seconds = body_seconds  # how long an update's body may take to arrive
 
     async def answer(self, inbound: Inbound) -> None:
         """Handle one message; its replies go to the outbox."""
@@ -58,11 +66,12 @@ class TelegramGateway:
             metrics.CALLBACKS.labels("telegram", "rejected").inc()
             return PlainTextResponse("unknown account", status_code=404)
         try:
-            channel.check_secret(request.headers)
-            inbound = channel.parse(await read_body(request))
-        except BodyTooLarge:
+            channel.check_secret(request.headers)  # before the body: without the secret it is never read
+            inbound = channel.parse(await read_body(request, seconds=self.body_seconds))
+        except BodyRefused as exc:
             metrics.CALLBACKS.labels("telegram", "rejected").inc()
-            return PlainTextResponse("too large", status_code=413)
+            logger.warning("telegram update refused path=%s: %s", request.url.path, exc.reason)
+            return exc.response()
         except InboundRejected as exc:
             metrics.CALLBACKS.labels("telegram", "rejected").inc()
             logger.warning("telegram update refused path=%s: %s", request.url.path, exc.reason)

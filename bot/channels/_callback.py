@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from string import hexdigits
 from typing import Annotated, Any, Literal, TypeVar
 
 from xml.etree.ElementTree import fromstring
@@ -75,6 +76,14 @@ def check_fresh(timestamp: str, now: datetime, window: int) -> None:
         raise InboundRejected("timestamp is not a number of seconds", status=400)
     if abs(now.timestamp() - int(timestamp)) > window:
         raise InboundRejected("timestamp outside the allowed window")
+
+
+def signature_param(query: Mapping[str, str], name: str) -> str:
+    """A SHA1 signature from the query string: 40 hex digits, else refused like a wrong one."""
+    value = param(query, name)
+    if not (len(value) == 40 and value.isascii() and all(c in hexdigits for c in value)):
+        raise InboundRejected("bad signature")
+    return value
 
 
 def sha1_signature(*parts: str) -> str:

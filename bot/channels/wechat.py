@@ -28,6 +28,7 @@ from bot.channels._callback import (
     check_signature,
     param,
     parse_fields,
+    signature_param,
     to_inbound,
 )
 from bot.channels._split import split_message
@@ -100,12 +101,25 @@ class WeChatChannel:
         check_signature(param(query, "signature"), self._token, timestamp, nonce)
         return param(query, "echostr", limit=None)
 
-    def parse(self, query: Mapping[str, str], body: bytes) -> Callback:
+    def check_query(self, query: Mapping[str, str]) -> None:
+        """What the query string shows on its own, checked before the body is read.
+
+        A fresh timestamp and a well-formed signature; in plaintext mode the whole signature,
+        which covers nothing but the query string anyway.
+        """
         timestamp, nonce = param(query, "timestamp"), param(query, "nonce")
-        now = self.clock.now()
-        check_fresh(timestamp, now, self.account.timestamp_window)
+        check_fresh(timestamp, self.clock.now(), self.account.timestamp_window)
         if self._envelope is None:
-            check_signature(param(query, "signature"), self._token, timestamp, nonce)
+            check_signature(signature_param(query, "signature"), self._token, timestamp, nonce)
+        elif query.get("encrypt_type") != "aes":
+            raise InboundRejected("plaintext callback to a safe-mode account")
+        else:
+            signature_param(query, "msg_signature")
+
+    def parse(self, query: Mapping[str, str], body: bytes) -> Callback:
+        self.check_query(query)
+        timestamp, nonce, now = query["timestamp"], query["nonce"], self.clock.now()
+        if self._envelope is None:
             fields, fmt = parse_fields(body)
         else:
             fields, fmt = self._decrypt(self._envelope, query, body, timestamp, nonce)
@@ -117,8 +131,6 @@ class WeChatChannel:
     def _decrypt(
         self, envelope: Envelope, query: Mapping[str, str], body: bytes, timestamp: str, nonce: str
     ) -> tuple[dict[str, str], Format]:
-        if query.get("encrypt_type") != "aes":
-            raise InboundRejected("plaintext callback to a safe-mode account")
         outer, fmt = parse_fields(body)
         encrypt = outer.get("Encrypt") or ""
         check_signature(param(query, "msg_signature"), self._token, timestamp, nonce, encrypt)

@@ -23,6 +23,7 @@ from bot.channels._callback import (
     check_signature,
     param,
     parse_fields,
+    signature_param,
     to_inbound,
 )
 from bot.channels._split import split_message
@@ -81,10 +82,16 @@ class WeComChannel:
         check_signature(param(query, "msg_signature"), self._token, timestamp, nonce, echostr)
         return self._envelope.open(echostr)
 
+    def check_query(self, query: Mapping[str, str]) -> None:
+        """A fresh timestamp and a well-formed msg_signature, checked before the body is read."""
+        timestamp = param(query, "timestamp")
+        param(query, "nonce")
+        check_fresh(timestamp, self.clock.now(), self.account.timestamp_window)
+        signature_param(query, "msg_signature")
+
     def parse(self, query: Mapping[str, str], body: bytes) -> Callback:
-        timestamp, nonce = param(query, "timestamp"), param(query, "nonce")
-        now = self.clock.now()
-        check_fresh(timestamp, now, self.account.timestamp_window)
+        self.check_query(query)
+        timestamp, nonce, now = query["timestamp"], query["nonce"], self.clock.now()
         outer, fmt = parse_fields(body)
         encrypt = outer.get("Encrypt") or ""
         check_signature(param(query, "msg_signature"), self._token, timestamp, nonce, encrypt)

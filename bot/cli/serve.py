@@ -10,6 +10,7 @@ import uvicorn
 from bot import logs
 from bot.app import create_app
 from bot.cli._common import error_boundary, require_database, settings
+from bot.http_server import uvicorn_options
 from bot.runtime import build_runtime
 from storage.db import display_url
 
@@ -29,4 +30,5 @@ def serve(
         runtime = build_runtime(config)
     logger.info("database %s", display_url(config.db_url))
     # log_config=None: uvicorn's loggers go through the root handler of bot/logs.py (format, masking)
-    uvicorn.run(create_app(runtime), host=host, port=port, log_config=None)
+    # uvicorn_options: deadlines and size limits for request heads and idle connections
+    uvicorn.run(create_app(runtime), host=host, port=port, log_config=None, **uvicorn_options())

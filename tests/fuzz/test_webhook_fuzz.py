@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 import httpx
 
-from bot.app import MAX_BODY, create_app
+from bot.app import create_app
+from bot.request_body import MAX_BODY
 from bot.runtime import build_runtime
 from bot.channels.telegram import SECRET_HEADER
 from bot.settings import Settings
