@@ -136,11 +136,19 @@ def event_key(fields: Mapping[str, str]) -> str:
     return f"{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:{fields.get('Event', '').lower()}"
 
 
+# The database's sizes for a chat id and a message key (storage/models.py); an openid has 28 characters,
+# a WeCom user id at most 64, a MsgId 20 digits, so only a forged or broken body comes near them.
+MAX_SENDER = 128
+MAX_KEY = 200
+
+
 def to_inbound(channel: str, account: str, fields: Mapping[str, str], now: datetime) -> Inbound | None:
     """A text message or a follow event as the router sees it; None for what the bot does not answer."""
     sender = fields.get("FromUserName", "")
     if not sender:
         raise InboundRejected("message without a sender", status=400)
+    if len(sender) > MAX_SENDER:
+        raise InboundRejected("sender id too long", status=400)
     msg_type = fields.get("MsgType", "").lower()
     if msg_type == "text":
         text = fields.get("Content", "")
@@ -148,6 +156,9 @@ def to_inbound(channel: str, account: str, fields: Mapping[str, str], now: datet
         text = SUBSCRIBE_COMMAND
     else:
         return None
+    key = event_key(fields)
+    if len(key) > MAX_KEY:
+        raise InboundRejected("message id too long", status=400)
     return Inbound(
         channel=channel,
         account=account,
@@ -155,7 +166,7 @@ def to_inbound(channel: str, account: str, fields: Mapping[str, str], now: datet
         sender_id=sender,
         text=text,
         received_at=now,
-        message_id=event_key(fields),
+        message_id=key,
     )
 
 

@@ -115,6 +115,8 @@ class TelegramChannel:
         message = update.get("message")
         if not isinstance(message, Mapping) or not isinstance(message.get("text"), str):
             return None
+        if not (_is_id(update.get("update_id")) and _is_id(message.get("date"))):
+            return _skipped(update, "update_id or date is not a number")
         chat, sender = message.get("chat"), message.get("from")
         if not isinstance(chat, Mapping) or not isinstance(sender, Mapping):
             return _skipped(update, "message without a chat or a sender")
@@ -133,7 +135,7 @@ class TelegramChannel:
             text=_without_bot_name(message["text"]),
             received_at=self.clock.now(),
             is_group=chat.get("type") in GROUP_TYPES,
-            message_id=f"{update.get('update_id')}:{message.get('date', '')}",
+            message_id=f"{update['update_id']}:{message['date']}",
             sender_name=" ".join(part for part in names if isinstance(part, str) and part),
         )
 
@@ -250,8 +252,11 @@ def markdown_to_html(markdown: str) -> str:
 
 
 def _is_id(value: object) -> TypeGuard[int]:
-    """Bot API ids are integers (JSON numbers); True is an int to Python but no id."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """Bot API ids and dates are integers of at most 52 significant bits (True is an int to Python).
+
+    The bound also keeps a hostile id from overflowing the database's chat id and message key columns.
+    """
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**52) < value < 2**52
 
 
 def _skipped(update: Mapping[str, Any], why: str) -> None:

@@ -233,7 +233,10 @@ def _malformed() -> list[dict[str, Any]]:
     odd_id["message"]["from"]["id"] = {"id": 1}
     odd_type = update(305, "/help")
     odd_type["message"]["chat"]["type"] = ["group"]  # unhashable: "in GROUP_TYPES" raised TypeError
-    return [names, no_chat, odd_id, odd_type]
+    huge_id = update(309, "/help", chat=10**200)  # longer than the chat id column: a 500 on PostgreSQL
+    odd_date = update(310, "/help")
+    odd_date["message"]["date"] = "1" * 300  # longer than the message key column
+    return [names, no_chat, odd_id, odd_type, huge_id, odd_date]
 
 
 async def test_a_malformed_webhook_update_is_skipped_not_a_server_error(
@@ -245,8 +248,9 @@ async def test_a_malformed_webhook_update_is_skipped_not_a_server_error(
     for bad in bad_ones:
         assert await post(client, bad) == 200  # acknowledged, so Telegram does not resend it forever
     assert len(outbox(engine)) == 1
-    skipped = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "skipped" in r.getMessage()]
-    assert [m.split()[2] for m in skipped] == ["302", "303", "305"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    skipped = [m for m in warnings if "skipped" in m]
+    assert [m.split()[2] for m in skipped] == ["302", "303", "305", "309", "310"]
     assert not any(TOKEN in r.getMessage() for r in caplog.records)
 
 
@@ -256,8 +260,9 @@ async def test_polling_skips_a_malformed_update_and_goes_on(
     fake = api[0]
     [poller] = [s for s in stopping.services if isinstance(s, TelegramPoller)]
     no_number = {**update(306, "/help"), "update_id": "306"}  # int() of it worked; of "x" it would not
-    fake.updates = [*_malformed()[1:], {**update(307, "/help"), "update_id": [307]}, no_number, update(308, "/start")]
-    assert await poller.poll_once() == 6
-    assert poller.offset == 309
+    listed = {**update(307, "/help"), "update_id": [307]}
+    fake.updates = [*_malformed()[1:], listed, no_number, update(308, "/start")]
+    assert await poller.poll_once() == 8
+    assert poller.offset == 311
     assert await poller.poll_once() == 0  # the bad ones were confirmed too, not fetched again
     assert [r.chat_id for r in outbox(engine)] == ["42"]

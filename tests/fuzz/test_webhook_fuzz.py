@@ -186,6 +186,26 @@ def test_a_plaintext_signature_carries_one_body_only(gateway: httpx.Client, engi
 
 
 @pytest.mark.parametrize("path", ["/wechat/plain", "/wechat/safe", "/wecom/default"])
+def test_absurd_ids_in_a_signed_body_are_a_bad_request(
+    gateway: httpx.Client, engine: Engine, clock: FakeClock, path: str
+) -> None:
+    """Found by the fuzzer on PostgreSQL: ids longer than the chat id and message key columns were a 500 there
+    (and stored on SQLite, which does not check lengths)."""
+    now = int(clock.now().timestamp())
+    agent = 1000002 if "wecom" in path else None
+    long_sender = text_xml("o" * 300, "帮助", 9201, now, agent=agent)
+    long_msg_id = text_xml("o-long", "帮助", int("9" * 300), now, agent=agent)
+    for xml in (long_sender, long_msg_id):
+        if "wecom" in path:
+            signed = wecom_post(xml, clock.now())
+        else:
+            signed = wechat_post(xml, clock.now(), safe="safe" in path)
+        response = gateway.post(path, params=signed.params, content=signed.body)
+        assert response.status_code == 400, response.text[:200]
+    assert stored(engine) == (0, 0)
+
+
+@pytest.mark.parametrize("path", ["/wechat/plain", "/wechat/safe", "/wecom/default"])
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_absurd_query_values_are_a_bad_request_not_a_crash(
     gateway: httpx.Client, engine: Engine, clock: FakeClock, path: str, method: str
