@@ -175,7 +175,7 @@ async def test_work_that_failed_on_the_lock_is_handled_again_by_the_next_retry(
         try:
             with pytest.raises(NotYetStored):
                 await router.respond(_message(clock), LIMITS)
-            time.sleep(1.2)  # the work has given up on the lock by now
+            time.sleep(3.0)  # well past the 1.5 s busy timeout: the work has given up on the lock
             assert _stored(engine) == ([], [])
         finally:
             lock.release()
