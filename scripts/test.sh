@@ -15,6 +15,12 @@ fi
 echo "== import contracts"
 "$VENV/bin/lint-imports"
 
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  echo "== container: a Docker engine runs here, so the tests build the image"
+else
+  echo "== container: no Docker engine here, so the tests lint the Dockerfile (hadolint) and check compose.yaml"
+fi
+
 echo "== tests (SQLite)"
 "$VENV/bin/python" -m pytest -q "$@"
 
