@@ -1,4 +1,4 @@
-"""签到, 请假, 缺席名单 and 标记缺席 (issue 6 §5), with the quorum rules of domain-rules.md §A1/§A4."""
+"""签到, 请假, 缺席名单 and 标记缺席, with the quorum rules of domain-rules.md §A1/§A4."""
 
 from __future__ import annotations
 

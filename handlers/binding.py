@@ -1,4 +1,4 @@
-"""Linking chat identities to roster members and group chats to branches (issue 6 §1).
+"""Linking chat identities to roster members and group chats to branches.
 
 Members bind with a one-time code from their secretary, or with their name plus the last
 four digits of the phone on the roster. Four digits can be guessed, so that path is throttled per

@@ -1,4 +1,4 @@
-"""Notices from a secretary to the branch's group chats: preview, confirm, queue, follow up (issue 6 §3).
+"""Notices from a secretary to the branch's group chats: preview, confirm, queue, follow up.
 
 A branch's notice reaches the chats bound to it (and its 党小组); a higher organization's
 reaches every chat bound below it. Nothing is sent before "确认发送", and the pending

@@ -58,7 +58,7 @@ _SCHEDULING = re.compile(
 COMMANDS: tuple[Command, ...] = (
     Command("welcome", _words(SUBSCRIBE_COMMAND), help_handler.welcome, "关注时的欢迎语"),
     Command("help", _words("/help", "/start", "帮助", "help", "菜单", "?", "？"), help_handler.show, "用法说明"),
-    # --- secretary and member workflows (issue 6): explicit command words, so they go before the
+    # --- secretary and member workflows: explicit command words, so they go before the
     # free-form live answers below (a notice "发布 本月党费…" must not reach the 党费 calculator) ---
     Command("secretary-help", _words("书记帮助", "管理帮助", "/admin"), help_handler.secretary, "书记帮助：管理命令"),
     Command("bind-chat", _words("绑定本群"), binding.bind_chat, "绑定本群 绑定码：把群绑定到支部"),
@@ -79,7 +79,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("schedule", _words("安排", "/meeting"), meetings.schedule, "安排 支委会 12月5日 15:00 地点 主题：…"),
     Command("move", _words("改期", "/move"), meetings.move, "改期 支委会 改到 12月8日 15:00"),
     Command("cancel", _words("取消", "/cancel"), meetings.cancel, "取消 支委会 [日期]"),
-    # --- live answers and the knowledge base (issue 4); patterns see simplified, half-width text ---
+    # --- live answers and the knowledge base; patterns see simplified, half-width text ---
     Command("kb-pick", re.compile(r"^\s*[1-9一二三四五六七八九]\s*[.。、]?\s*$"), _numbered_reply,
             "回复数字：选“你是不是想问”里的问题"),
     Command("birthdays-month", re.compile(rf"^.*{_THIS_MONTH}.*政治生日"), live.month_birthdays, "本月政治生日（书记）"),

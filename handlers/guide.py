@@ -13,15 +13,23 @@ from bot.core.messages import Reply
 from handlers import texts
 from handlers.context import HandlerContext
 from handlers.scope import audit, managed_org
-from storage.guide_import import GuideFormatError, parse_markdown
+from storage.guide_import import GuideFormatError, check_draft_month, parse_markdown
 from storage.guides import BadMonth, IssuedGuide, check_month, store_guide
-from storage.models import Organization
+from storage.models import Organization, OrgKind
 
 
-def _lines(issued: IssuedGuide, branch: Organization, md: bool) -> list[str]:
-    own = issued.issuer.id == branch.id
-    heading = (texts.GUIDE_OWN_HEADER.format(issuer=issued.issuer.name) if own
-               else texts.GUIDE_ISSUER.format(title=issued.guide.title, issuer=issued.issuer.name))
+def _bare(title: str) -> str:
+    return re.sub(r"[【】\[\]\s份]", "", title)
+
+
+def _lines(issued: IssuedGuide, branch: Organization, md: bool, header: str) -> list[str]:
+    issuer = issued.issuer.name
+    if issued.issuer.id == branch.id:
+        heading = texts.GUIDE_OWN_HEADER.format(issuer=issuer)
+    elif _bare(issued.guide.title) == _bare(header):  # "2026年12月组织生活清单" under the same header
+        heading = texts.GUIDE_ISSUED_BY.format(issuer=issuer)
+    else:
+        heading = texts.GUIDE_ISSUER.format(title=issued.guide.title, issuer=issuer)
     out = [f"### {heading}" if md else heading]
     if issued.guide.requirements:
         out.append(texts.GUIDE_REQUIREMENTS.format(text=issued.guide.requirements))
@@ -41,8 +49,8 @@ def render(month: str, branch: Organization, guides: Sequence[IssuedGuide], *, s
     header = (texts.GUIDE_SUPPLEMENT_HEADER if supplement else texts.GUIDE_HEADER).format(year=year, month=mon)
     plain, markdown = [header], [f"## {header}"]
     for issued in guides:
-        plain += ["", *_lines(issued, branch, md=False)]
-        markdown += ["", *_lines(issued, branch, md=True)]
+        plain += ["", *_lines(issued, branch, md=False, header=header)]
+        markdown += ["", *_lines(issued, branch, md=True, header=header)]
     plain += ["", texts.GUIDE_FOOTER]
     markdown += ["", texts.GUIDE_FOOTER]
     return Reply("\n".join(plain), markdown="\n".join(markdown))
@@ -53,6 +61,12 @@ def nothing_for(month: str, branch: Organization) -> str:
 
 
 _PUBLISH = re.compile(r"^发布清单[ \t]*(\d{4}[-/年]\d{1,2}月?)?[ \t]*\n?(.*)$", re.DOTALL)
+
+
+def awaits_body(text: str) -> bool:
+    """``发布清单`` (and a month) alone: the guide itself is still to come, on the following lines."""
+    match = _PUBLISH.match(text)
+    return match is not None and not match.group(2).strip()
 
 
 def publish(ctx: HandlerContext) -> list[Reply]:
@@ -69,11 +83,14 @@ def publish(ctx: HandlerContext) -> list[Reply]:
         if not any(line.startswith("# ") for line in body.splitlines()):
             body = f"# {month[:4]}年{int(month[5:])}月组织生活清单\n{body}"
         draft = parse_markdown(body)
+        check_draft_month(draft, month)
     except (GuideFormatError, BadMonth) as exc:
         return [Reply(texts.GUIDE_BAD_FILE.format(reason=exc))]
     _, replaced = store_guide(ctx.session, org_id=org.id, month=month, draft=draft, now=ctx.now)
     audit(ctx, "guide_publish", org, f"{month} {draft.title}")
     starts = date(int(month[:4]), int(month[5:]), 1)
     when = texts.GUIDE_SEND_SOON if starts <= ctx.today else texts.GUIDE_SEND_AT.format(day=texts.cn_date(starts))
+    chats = texts.GUIDE_TO_OWN_CHATS if OrgKind(org.kind).is_branch else texts.GUIDE_TO_BRANCH_CHATS
     return [Reply(texts.GUIDE_PUBLISHED.format(org=org.name, month=f"{int(month[5:])}月", items=len(draft.items),
-                                              replaced=texts.GUIDE_REPLACED if replaced else "", when=when))]
+                                              replaced=texts.GUIDE_REPLACED if replaced else "", when=when,
+                                              chats=chats))]

@@ -1,4 +1,4 @@
-"""Meetings from chat: 安排, 改期, 取消 and 本月安排 (issue 6 §4).
+"""Meetings from chat: 安排, 改期, 取消 and 本月安排.
 
 Creating the Meeting row is enough for reminders: the reminder job reads meetings.
 Moves and cancellations go through handlers.reminders so people already reminded
@@ -215,15 +215,18 @@ def _pick(ctx: HandlerContext, org: Organization, verb: str, text: str) -> Meeti
     if not candidates:
         return Reply(texts.MEETING_NONE_UPCOMING.format(kind=kind.value if kind else texts.MEETING_GENERIC))
     if len(candidates) > 1 and kind is None:
-        options = "、".join(f"{texts.cn_date(_local_day(m))}{m.kind}" for m in candidates[:5])
-        first = _local_day(candidates[0])
-        example = texts.MEETING_EXAMPLE.format(kind=candidates[0].kind, month=first.month, day=first.day)
-        return Reply(
-            texts.MEETING_WHICH.format(
-                count=len(candidates), kind=texts.MEETING_GENERIC, options=options, verb=verb, example=example
-            )
-        )
+        return _which(candidates, verb)
     return candidates[0]
+
+
+def _which(candidates: list[Meeting], verb: str) -> Reply:
+    """Ask which of the upcoming meetings is meant, with a filled-in example."""
+    options = "、".join(f"{texts.cn_date(_local_day(m))}{m.kind}" for m in candidates[:5])
+    first = _local_day(candidates[0])
+    example = texts.MEETING_EXAMPLE.format(kind=candidates[0].kind, month=first.month, day=first.day)
+    if len(candidates) == 1:
+        return Reply(texts.MEETING_WHICH_ONE.format(verb=verb, option=options, example=example))
+    return Reply(texts.MEETING_WHICH.format(count=len(candidates), options=options, verb=verb, example=example))
 
 
 def move(ctx: HandlerContext) -> list[Reply]:
@@ -284,8 +287,11 @@ def cancel(ctx: HandlerContext) -> list[Reply]:
     if isinstance(org, Reply):
         return [org]
     body = _body(ctx)
-    if not body:
-        return [Reply(texts.CANCEL_USAGE)]
+    if not body:  # never cancel on a bare word: ask which, even when only one is coming
+        coming = upcoming(ctx.session, org_ids=subtree(ctx.session, org), now=ctx.now, limit=50)
+        if not coming:
+            return [Reply(texts.MEETING_NONE_UPCOMING.format(kind=texts.MEETING_GENERIC))]
+        return [_which(coming, "取消")]
     meeting = _pick(ctx, org, "取消", body)
     if isinstance(meeting, Reply):
         return [meeting]

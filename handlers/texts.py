@@ -71,7 +71,7 @@ MEETING_CANCELLED = "【会议取消】原定{old_time}召开的{kind}取消，�
 
 
 # ---------------------------------------------------------------------------
-# Secretary and member workflows (issue 6): binding, permissions, broadcasts,
+# Secretary and member workflows: binding, permissions, broadcasts,
 # meetings, attendance. Owned by the workflows helper.
 # ---------------------------------------------------------------------------
 
@@ -149,12 +149,12 @@ MEETING_CREATED = "已安排{kind}：{when}\n地点：{place}\n主题：{topic}\
 MEETING_NATURAL_NOT_ALLOWED = "安排会议要由本支部书记、副书记或组织委员来办。想看会议安排，可以发送“本月安排”。"
 MEETING_DUPLICATE = "{when}已经安排了{kind}，不用重复安排。"
 MEETING_NONE_UPCOMING = "没有找到即将召开的{kind}。发送“本月安排”查看会议。"
-MEETING_WHICH = "有{count}个即将召开的{kind}：{options}。请写明原定日期，例如“{verb} {kind} {example}”。"
+MEETING_WHICH_ONE = "要{verb}{option}吗？是的话请回复“{verb} {example}”。"
+MEETING_WHICH = "要{verb}哪一个？即将召开的会议有{count}个：{options}。请写明会议和日期，例如“{verb} {example}”。"
 MEETING_GENERIC = "会议"
 MEETING_EXAMPLE = "{kind} {month}月{day}日"
 MOVE_USAGE = "用法：改期 会议类型 [原日期] 改到 新时间，例如“改期 支委会 改到 12月8日 15:00”。"
 MEETING_MOVED_OK = "已把{kind}从{old}改到{new}。{notified}"
-CANCEL_USAGE = "用法：取消 会议类型 [日期]，例如“取消 支委会 12月5日”。"
 MEETING_CANCELLED_OK = "已取消{when}的{kind}。{notified}"
 NOTIFIED_SOME = "已收到提醒的{count}处会收到改期/取消通知。"
 NOTIFIED_NONE = "还没发出过提醒，不需要另行通知。"
@@ -215,10 +215,13 @@ NAME_REASON = "{name}（{reason}）"
 # --- zhibu demo (roster) ---
 DEMO_INTRO = (
     "演示数据：{top}，人物均为虚构。你现在是{branch}{role}{name}。\n"
-    "可以试试：我的政治生日 · 本月安排 · 邀请 朱婷（输入“帮助”看全部用法）\n"
+    "可以试试：{tries}（输入“帮助”看全部用法）\n"
     "支部助手自己发的消息（清单、政治生日祝福、会议提醒）也会显示在这里：输入 /快进 明天09:00 看看明早会收到什么；"
     "/群 进入本支部的群，/私聊 回到私聊。"
 )
+
+DEMO_TRY_MANAGER = "我的政治生日 · 本月安排 · 书记帮助（邀请党员、安排会议、发布通知）"
+DEMO_TRY_MEMBER = "我的政治生日 · 我的党龄 · 下次党课什么时候 · 三会一课是什么"
 
 # --- the console chat's own commands (zhibu chat / zhibu demo), not messages to the bot ---
 CONSOLE_GROUP = "/群"
@@ -240,6 +243,8 @@ CONSOLE_OTHER_CHATS = "另有{count}条消息发到了其他群或党员，这�
 CONSOLE_GROUP_TITLE = "群消息 · {kind}"
 CONSOLE_PRIVATE_TITLE = "私聊 · {kind}"
 CONSOLE_ARRIVAL_WHERE = "{chat} · {at}"
+CONSOLE_MULTILINE_END = "/发送"
+CONSOLE_MULTILINE = "接着逐行输入清单内容（可以直接粘贴），单独一行输入 /发送 结束。"
 # What the console calls each kind of message the bot sends by itself (the outbox row's kind).
 DELIVERY_KINDS = {
     "guide": "组织生活清单",
@@ -282,11 +287,12 @@ SECRETARY_HELP = (
     "· 安排 支委会 12月5日 15:00 三楼会议室 主题：学习全会精神（也可以直接说“下周三下午三点在党员活动室开支委会”）\n"
     "· 改期 支委会 改到 12月8日 15:00｜取消 党课 12月12日｜本月安排\n"
     "· 发布 通知内容 → 确认发送｜发送情况\n"
+    "· 发布清单 [2026-12]，下一行起写清单内容 → 发到本支部的群（上级党委发布的会发到下属各支部）\n"
     "· 缺席名单｜标记缺席 姓名 原因\n"
     "党员可以：签到｜请假 原因｜本月安排。"
 )
 
-# --- Knowledge answers, 党费 and live answers (issue 4: handlers/ask.py, dues.py, live.py) ---
+# --- Knowledge answers, 党费 and live answers (handlers/ask.py, dues.py, live.py) ---
 KB_ANSWER = "{answer}\n（依据：{source}）"
 KB_ANSWER_NO_SOURCE = "{answer}"
 KB_LOCAL_SOURCE = "本支部"
@@ -394,6 +400,7 @@ NUDGE_PROBATION_OVER = (
 GUIDE_HEADER = "【{year}年{month}月组织生活清单】"
 GUIDE_SUPPLEMENT_HEADER = "【{year}年{month}月组织生活清单·补充】"
 GUIDE_ISSUER = "{title}（{issuer}）"
+GUIDE_ISSUED_BY = "{issuer}发布"
 GUIDE_OWN_HEADER = "本支部补充事项（{issuer}）"
 GUIDE_REQUIREMENTS = "总体要求：{text}"
 GUIDE_ITEM = "{n}. {topic}"
@@ -405,7 +412,9 @@ GUIDE_PUBLISH_USAGE = (
     "发布清单的格式：\n发布清单 2026-12\n# 标题\n## 总体要求\n……\n## 第一项主题\n- 内容：……\n- 形式：……\n- 时间要求：……\n"
     "（月份可省略，默认本月）"
 )
-GUIDE_PUBLISHED = "已发布{org}{month}组织生活清单（{items}项）{replaced}，{when}发送到下属各支部已绑定的群。"
+GUIDE_PUBLISHED = "已发布{org}{month}组织生活清单（{items}项）{replaced}，{when}发送到{chats}。"
+GUIDE_TO_OWN_CHATS = "本支部已绑定的群"
+GUIDE_TO_BRANCH_CHATS = "下属各支部已绑定的群"
 GUIDE_REPLACED = "，替换了原清单"
 GUIDE_SEND_SOON = "将在几分钟内"
 GUIDE_SEND_AT = "将于{day}"

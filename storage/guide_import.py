@@ -16,7 +16,7 @@ import yaml
 from openpyxl import load_workbook
 
 from bot.core.errors import ZhibuError
-from storage.guides import GuideDraft, ItemDraft
+from storage.guides import GuideDraft, ItemDraft, check_month
 from storage.xlsx_limits import WorkbookRefused, check_archive
 
 FIELDS = {"主题": "topic", "内容": "content", "形式": "form", "时间要求": "due",
@@ -47,6 +47,42 @@ def read_guide(path: Path) -> GuideDraft:
     if suffix == ".xlsx":
         return parse_xlsx(path)
     raise GuideFormatError(f"不支持的文件类型 {suffix}，请用 .md、.yaml 或 .xlsx / unsupported file type")
+
+
+_CN_MONTHS = {n: i for i, n in enumerate("一二三四五六七八九十", 1)} | {"十一": 11, "十二": 12}
+# "2026年12月…", "12月份…", "…（2026年12月）" anywhere; "十二月…" only at the start (not "纪念十月革命")
+_TITLE_MONTH = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月")
+_TITLE_CN_MONTH = re.compile(r"^(?:(\d{4})\s*年\s*)?(十[一二]?|[一二三四五六七八九])\s*月")
+
+
+def title_month(title: str) -> tuple[int | None, int] | None:
+    """(year or None, month) that a guide's title names, if it names one."""
+    if match := _TITLE_MONTH.search(title):
+        year, month = match.group(1), int(match.group(2))
+    elif match := _TITLE_CN_MONTH.search(title.strip("【[ ")):
+        year, month = match.group(1), _CN_MONTHS[match.group(2)]
+    else:
+        return None
+    return (int(year) if year else None, month) if 1 <= month <= 12 else None
+
+
+def check_draft_month(draft: GuideDraft, month: str) -> None:
+    """Refuse a guide whose file names another month than the one it is published for: a November guide
+    published as December's would reach every branch as this month's work."""
+    if draft.month and check_month(draft.month) != month:
+        raise GuideFormatError(
+            f"文件写的是 {draft.month}，要发布的是 {month} / the file is for {draft.month}, not {month}"
+        )
+    named = title_month(draft.title)
+    if named is None:
+        return
+    year, mon = named
+    if mon != int(month[5:]) or (year is not None and year != int(month[:4])):
+        when = f"{year}年{mon}月" if year else f"{mon}月"
+        raise GuideFormatError(
+            f"标题“{draft.title}”写的是{when}，要发布的是{month[:4]}年{int(month[5:])}月；"
+            f"请改标题或月份 / the title names {when}, not {month}"
+        )
 
 
 def _item(fields: dict[str, str], where: str) -> ItemDraft:

@@ -8,6 +8,7 @@ bot and a bound group chat, or move a demo's time on. In a demo, what the bot se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from bot.cli._common import console, fail
 from bot.core.messages import Reply, Target
 from bot.router import Router
 from handlers import texts, when
+from handlers.guide import awaits_body
 from storage.chats import bound_groups
 from storage.db import session_scope
 from storage.members import bind_identity, by_name
@@ -74,9 +76,15 @@ def sender_id_of(member: Member | None) -> str:
     return STRANGER if member is None else f"member-{member.id}"
 
 
+def chat_markdown(markdown: str) -> Markdown:
+    """Markdown as the chats show it: WeCom and Telegram keep every line break, where CommonMark would
+    run the lines of a paragraph (a guide item's 内容, 形式, 时间要求) into one."""
+    return Markdown(re.sub(r"(?<=[^\n])\n(?=[^\n])", "  \n", markdown))
+
+
 def print_replies(replies: list[Reply]) -> None:
     for reply in replies:
-        body = Markdown(reply.markdown) if reply.markdown else reply.text
+        body = chat_markdown(reply.markdown) if reply.markdown else reply.text
         console.print(Panel(body, title="支部助手", title_align="left", border_style="red"))
 
 
@@ -118,8 +126,24 @@ class ConsoleChat:
                 return
             if text.lower() in QUIT:
                 return
+            if awaits_body(text):
+                text = self.read_body(text)
             if text:
                 self.say(text)
+
+    def read_body(self, first: str) -> str:
+        """A terminal sends a line at a time; the chat apps send a guide as one message of many lines."""
+        note(texts.CONSOLE_MULTILINE)
+        lines = [first]
+        while True:
+            try:
+                line = console.input(Text("… ", style="green"))
+            except (EOFError, KeyboardInterrupt):
+                break
+            if line.strip() == texts.CONSOLE_MULTILINE_END:
+                break
+            lines.append(line.rstrip())
+        return "\n".join(lines)
 
     def prompt(self) -> Text:
         where = f"（{self.groups[self.channel.chat_id].name}群）" if self.channel.is_group else ""

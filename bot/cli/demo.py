@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.channels.console import ACCOUNT, CHANNEL
 from bot.cli._common import DEMO_FILE, console, fail, settings, use_database_line
@@ -20,8 +21,11 @@ from bot.cli.foreground import Foreground
 from bot.core.clock import ShiftedClock
 from bot.router import Router
 from handlers import texts
+from handlers.permissions import can_manage_anything
+from handlers.scope import actor_of
 from storage.db import make_engine, session_scope, upgrade
 from storage.demo import Demo, build_demo
+from storage.models import Member
 
 
 def demo(
@@ -56,7 +60,10 @@ def demo(
     chat = ConsoleChat(eng, Router(eng, clock), member, Foreground(eng, cfg.schedules.to_settings(), clock))
     if not no_chat and member is not None:
         home, name = world.home(member).name, member.name
-        console.print(texts.DEMO_INTRO.format(top=world.top.name, branch=home, name=name, role=member.role))
+        tries = texts.DEMO_TRY_MANAGER if _manages(eng, member) else texts.DEMO_TRY_MEMBER
+        console.print(
+            texts.DEMO_INTRO.format(top=world.top.name, branch=home, name=name, role=member.role, tries=tries)
+        )
     if group:
         chat.enter_group("")
     if until is not None:
@@ -65,6 +72,12 @@ def demo(
         return
     chat.run()
     use_later(path)
+
+
+def _manages(eng: Engine, member: Member) -> bool:
+    """Suggest secretaries' commands only to someone who may use them."""
+    with Session(eng) as session:
+        return can_manage_anything(actor_of(session, member))
 
 
 def use_later(path: Path) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import typer
 
-from bot.cli._common import console, engine, error_boundary, fail, settings
+from bot.cli._common import console, engine, error_boundary, settings
 from bot.core.clock import SystemClock
 from handlers.guide import nothing_for, render
 from schedules import guides as guide_job
 from storage.db import session_scope
-from storage.guide_import import read_guide
+from storage.guide_import import check_draft_month, read_guide
 from storage.guides import check_month, effective, store_guide
 from storage.orgs import resolve
 
@@ -29,8 +29,7 @@ def import_cmd(
     with error_boundary():
         month = check_month(month)
         draft = read_guide(file)
-        if draft.month and check_month(draft.month) != month:
-            raise fail(f"文件写的是 {draft.month}，命令行是 {month} / the file is for {draft.month}, not {month}", 2)
+        check_draft_month(draft, month)
         now = SystemClock().now()
         with session_scope(engine()) as session:
             issuer = resolve(session, org)
@@ -38,12 +37,18 @@ def import_cmd(
             queued = guide_job.run(now, session=session, settings=cfg)  # at once when the month's day has passed
     verb = "已替换 / replaced" if replaced else "已发布 / published"
     console.print(f"{verb}: {guide.title} · {issuer.name} · {month} · {len(draft.items)} 项 / items")
+    release = guide_job.release_time(month, cfg)
     if queued:
         console.print(f"已排队发送 {queued} 条 / queued {queued} deliveries")
     elif month < f"{now:%Y-%m}":
         console.print("该月已过，只存档不发送 / a past month: stored, not sent")
+    elif release <= now:
+        console.print(
+            f"发送时间 {release:%m-%d %H:%M} 已过，但下属支部没有待发的已绑定群；群绑定后几分钟内会补发"
+            " / its send time has passed and no bound chat is waiting for it; a chat bound later gets it"
+        )
     else:
-        console.print(f"将于 {guide_job.release_time(month, cfg):%Y-%m-%d %H:%M} 发送给下属支部已绑定的群 / sends then")
+        console.print(f"将于 {release:%Y-%m-%d %H:%M} 发送给下属支部已绑定的群 / sends then")
 
 
 @app.command("show")

@@ -153,7 +153,7 @@ def _print_summary(summary: ImportSummary, dry_run: bool) -> None:
     )
 
 
-# Binding codes (issue 6) live in their own module; registered here so they read `zhibu members invite`.
+# Binding codes live in their own module; registered here so they read `zhibu members invite`.
 from bot.cli import invite as _invite  # noqa: E402
 
 app.command("invite")(_invite.invite)

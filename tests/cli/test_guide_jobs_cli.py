@@ -16,7 +16,7 @@ from bot.core.clock import SHANGHAI
 from handlers import texts
 from storage.db import session_scope
 from storage.jobruns import mark_covered
-from storage.models import Organization
+from storage.models import ChatBinding, Organization
 from tests.schedules import world as demo
 
 runner = CliRunner()
@@ -110,9 +110,42 @@ def test_plans_take_chinese_day_forms_and_refuse_nonsense(district: Path) -> Non
 
 
 def test_a_past_month_is_stored_but_not_sent(district: Path) -> None:
-    (district / "guide.md").write_text(MARKDOWN, encoding="utf-8")
+    (district / "guide.md").write_text(MARKDOWN.replace("2026年12月", ""), encoding="utf-8")
     out = _ok("guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2020-01")
     assert "not sent" in out
+
+
+@pytest.mark.parametrize(
+    ("title", "named"), [("2026年12月组织生活清单", "2026年12月"), ("十二月份组织生活清单", "12月"), ("12月工作安排", "12月")]
+)
+def test_a_guide_whose_title_names_another_month_is_refused_and_nothing_stored(
+    district: Path, title: str, named: str
+) -> None:
+    (district / "guide.md").write_text(MARKDOWN.replace("2026年12月组织生活清单", title), encoding="utf-8")
+    refused = runner.invoke(app, ["guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2027-01"])
+    assert refused.exit_code == 3 and named in refused.output and "2027年1月" in refused.output
+    assert "学习全会精神" not in _ok("guide", "show", "--month", "2027-01", "--org", "第一党支部")
+
+
+def test_a_guide_for_a_month_whose_send_time_passed_says_when_it_goes_out(
+    district: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_scope(engine) as session:  # no branch has a bound group yet
+        for binding in session.exec(select(ChatBinding)):
+            session.delete(binding)
+    monkeypatch.setenv("ZHIBU_SCHEDULES__GUIDE_DAY", "1")
+    monkeypatch.setenv("ZHIBU_SCHEDULES__GUIDE_AT", "00:00")
+    month = f"{datetime.now(SHANGHAI):%Y-%m}"
+    (district / "guide.md").write_text(MARKDOWN.replace("2026年12月", ""), encoding="utf-8")
+    out = _ok("guide", "import", "guide.md", "--org", "示范街道党工委", "--month", month)
+    assert "已过" in out and "补发" in out and "将于" not in out
+
+
+def test_a_guide_titled_like_the_header_shows_its_title_once(district: Path) -> None:
+    (district / "guide.md").write_text(MARKDOWN, encoding="utf-8")
+    _ok("guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2026-12")
+    shown = _ok("guide", "show", "--month", "2026-12", "--org", "第一党支部")
+    assert shown.count("2026年12月组织生活清单") == 1 and "示范街道党工委发布" in shown
 
 
 def test_adding_a_plan_says_what_it_created_and_what_comes_next(district: Path) -> None:

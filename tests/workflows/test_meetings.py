@@ -74,14 +74,18 @@ def test_move_keeps_the_time_when_only_a_day_is_given(chat_as: Callable[..., Cha
     assert meeting.place == "二楼会议室"
     assert "上午还是下午" in secretary.say("改期 支委会 改到 12月10日 4点")
     assert "用法" in secretary.say("改期")
-    assert "用法" in secretary.say("取消")
+    asked = secretary.say("取消")  # a bare word never cancels, even the only meeting coming
+    assert asked == "要取消2026年12月9日支委会吗？是的话请回复“取消 支委会 12月9日”。"
+    assert _meetings(engine)[0].status == MeetingStatus.PLANNED
 
 
 def test_several_upcoming_meetings_need_a_date(chat_as: Callable[..., Chat], engine: Engine) -> None:
     secretary = chat_as("王书记")
+    assert "没有找到即将召开的会议" in secretary.say("取消")
     secretary.say("安排 支委会 12月5日 15:00")
     secretary.say("安排 党课 12月12日 15:00")
-    assert "有2个即将召开的会议" in secretary.say("取消 会议")
+    asked = secretary.say("取消 会议")
+    assert "即将召开的会议有2个" in asked and "例如“取消 支委会 12月5日”" in asked
     assert "已取消" in secretary.say("取消 党课 12月12日")
     statuses = {m.kind: m.status for m in _meetings(engine)}
     assert statuses == {"支委会": MeetingStatus.PLANNED, "党课": MeetingStatus.CANCELLED}
