@@ -186,7 +186,7 @@ def _create(
         topic=topic,
         created_by=ctx.asker.id if ctx.asker else None,
     )
-    audit(ctx, "meeting_create", org, f"meeting={meeting.id} {kind.value} {starts_at.isoformat()}")
+    audit(ctx, "meeting_create", org, f"meeting={meeting.id} {kind.value} {_logged(starts_at)}")
     return Reply(
         texts.MEETING_CREATED.format(
             kind=kind.value,
@@ -219,6 +219,11 @@ def _pick(ctx: HandlerContext, org: Organization, verb: str, text: str) -> Meeti
     return candidates[0]
 
 
+def _logged(moment: datetime) -> str:
+    """Times in audit details read like the audit's own time column: Shanghai wall time, no zone suffix."""
+    return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+
+
 def _which(candidates: list[Meeting], verb: str) -> Reply:
     """Ask which of the upcoming meetings is meant, with a filled-in example."""
     options = "、".join(f"{texts.cn_date(_local_day(m))}{m.kind}" for m in candidates[:5])
@@ -226,7 +231,8 @@ def _which(candidates: list[Meeting], verb: str) -> Reply:
     example = texts.MEETING_EXAMPLE.format(kind=candidates[0].kind, month=first.month, day=first.day)
     if len(candidates) == 1:
         return Reply(texts.MEETING_WHICH_ONE.format(verb=verb, option=options, example=example))
-    return Reply(texts.MEETING_WHICH.format(count=len(candidates), options=options, verb=verb, example=example))
+    count = len(candidates)
+    return Reply(texts.MEETING_WHICH.format(count=count, options=options, verb=verb, example=example))
 
 
 def move(ctx: HandlerContext) -> list[Reply]:
@@ -257,7 +263,7 @@ def move(ctx: HandlerContext) -> list[Reply]:
         ctx.session, meeting_id=meeting.id, starts_at=moment[0], now=ctx.now, place=place.strip() or None
     )
     audit(
-        ctx, "meeting_move", org, f"meeting={meeting.id} {old_start.isoformat()} -> {moment[0].isoformat()}"
+        ctx, "meeting_move", org, f"meeting={meeting.id} {_logged(old_start)} -> {_logged(moment[0])}"
     )
     return [
         Reply(
@@ -297,7 +303,7 @@ def cancel(ctx: HandlerContext) -> list[Reply]:
         return [meeting]
     assert meeting.id is not None
     _, notified = cancel_and_notify(ctx.session, meeting_id=meeting.id, now=ctx.now)
-    audit(ctx, "meeting_cancel", org, f"meeting={meeting.id}")
+    audit(ctx, "meeting_cancel", org, f"meeting={meeting.id} {meeting.kind} {_logged(meeting.starts_at)}")
     return [
         Reply(
             texts.MEETING_CANCELLED_OK.format(

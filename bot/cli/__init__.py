@@ -16,14 +16,15 @@ _QUICK = {"ask", "chat"}
 
 def run() -> None:
     """Console-script entry point."""
+    from bot.cli.usage import run_explained
+
     if len(sys.argv) > 1 and sys.argv[1] in _QUICK:
         from bot.cli.quick import quick_app
 
-        quick_app()
-        return
+        run_explained(quick_app)
     from bot.cli.main import app
 
-    app()
+    run_explained(app)
 
 
 def __getattr__(name: str) -> Any:

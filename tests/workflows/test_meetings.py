@@ -74,6 +74,10 @@ def test_move_keeps_the_time_when_only_a_day_is_given(chat_as: Callable[..., Cha
     assert meeting.place == "二楼会议室"
     assert "上午还是下午" in secretary.say("改期 支委会 改到 12月10日 4点")
     assert "用法" in secretary.say("改期")
+    with Session(engine) as session:  # the audit trail reads in Shanghai time, like its time column
+        details = [row.detail for row in session.exec(select(AuditLog).order_by(AuditLog.id))]
+    assert details[0].endswith("支委会 2026-12-05 15:00")
+    assert details[1].endswith("2026-12-05 15:00 -> 2026-12-08 15:00")
     asked = secretary.say("取消")  # a bare word never cancels, even the only meeting coming
     assert asked == "要取消2026年12月9日支委会吗？是的话请回复“取消 支委会 12月9日”。"
     assert _meetings(engine)[0].status == MeetingStatus.PLANNED
