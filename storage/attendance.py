@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.core.clock import SHANGHAI
 from bot.core.errors import ZhibuError
 from storage import audience
 from storage.models import (
@@ -31,16 +32,19 @@ def window(meeting: Meeting) -> tuple[datetime, datetime]:
 
 
 def expected(session: Session, meeting: Meeting) -> list[Member]:
-    """Who should attend: the committee for a 支委会, the group for a 党小组会, else the whole branch."""
+    """Who should attend: the committee for a 支委会, the group for a 党小组会, else the whole branch;
+    of those, only members who had joined the Party by the meeting's day."""
     org = session.get(Organization, meeting.org_id)
     if org is None:
         return []
     if meeting.kind == MeetingKind.GROUP and OrgKind(org.kind).is_group:
-        return audience.active_members(session, group_id=org.id)
-    branch = branch_of(session, org)
-    if meeting.kind == MeetingKind.COMMITTEE:
-        return audience.active_members(session, org_id=branch.id, roles=audience.COMMITTEE_ROLES)
-    return audience.active_members(session, org_id=branch.id)
+        members = audience.active_members(session, group_id=org.id)
+    else:
+        branch = branch_of(session, org)
+        roles = audience.COMMITTEE_ROLES if meeting.kind == MeetingKind.COMMITTEE else ()
+        members = audience.active_members(session, org_id=branch.id, roles=roles)
+    day = meeting.starts_at.astimezone(SHANGHAI).date()
+    return [m for m in members if m.joined_on <= day]
 
 
 def records(session: Session, meeting_id: int) -> dict[int, Attendance]:

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from io import BytesIO
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.core.clock import SHANGHAI
+from handlers import ledger, texts
+from handlers.attendance import roll
+from storage.attendance import expected
 from storage.db import session_scope
 from storage.demo import ACTING_AS, BIRTHDAY_TOMORROW, OFFICE, build_demo
 from storage.guides import effective
@@ -14,13 +20,14 @@ from storage.models import (
     ChatBinding,
     Meeting,
     MeetingKind,
+    MeetingStatus,
     Member,
     MemberStatus,
     Organization,
     OrgKind,
     Role,
 )
-from storage.orgs import ancestors, children, roots
+from storage.orgs import ancestors, branches_under, children, roots
 from storage.rules import latest_possible_full_date, next_anniversary, party_standing, probation_end
 
 
@@ -96,6 +103,7 @@ def test_the_first_branch_has_meetings_around_today(world: Engine) -> None:
     with Session(world) as session:
         office = session.exec(select(Organization).where(Organization.name == OFFICE)).one()
         meetings = list(session.exec(select(Meeting).where(Meeting.org_id == office.id)))
+    meetings = [m for m in meetings if m.starts_at.date() >= date(2026, 11, 17)]
     assert len(meetings) == 4
     tomorrow = [m for m in meetings if m.starts_at.date() == date(2026, 11, 24)]
     assert [m.kind for m in tomorrow] == [MeetingKind.GENERAL_ASSEMBLY]  # the whole branch: its group hears
@@ -125,3 +133,19 @@ def test_every_branch_gets_a_group_chat_on_the_given_channel(engine: Engine) -> 
 def test_without_a_channel_no_chat_is_bound(world: Engine) -> None:
     with Session(world) as session:
         assert not list(session.exec(select(ChatBinding)))
+
+
+def test_every_branch_kept_its_meetings_this_year_with_plausible_attendance(world: Engine) -> None:
+    """The demo's 台账 reads like a branch that keeps its rules: each month up to last met, a roll at
+    every held meeting, and nobody expected at a meeting held before they joined the Party."""
+    now = datetime(2026, 11, 23, 10, tzinfo=SHANGHAI)
+    with Session(world) as session:
+        for branch in branches_under(session, roots(session)[0].id):
+            book = load_workbook(BytesIO(ledger.build(session, org=branch, year=2026, now=now)))
+            months = {row[0]: row[-1] for row in book[texts.LEDGER_SUMMARY_SHEET].iter_rows(values_only=True)
+                      if isinstance(row[0], str) and row[0].endswith("月") and len(row) > 2}
+            assert [months[f"{m}月"] for m in range(1, 11)] == [texts.LEDGER_OK] * 10, branch.name
+            for meeting in session.exec(select(Meeting).where(Meeting.status == MeetingStatus.HELD)):
+                present = roll(session, meeting).present
+                assert len(present) >= len(expected(session, meeting)) * 0.6, (meeting.kind, meeting.starts_at)
+                assert all(m.joined_on <= meeting.starts_at.date() for m in present)
