@@ -216,15 +216,15 @@ def add_meetings(session: Session, demo: Demo) -> None:
             _held(session, meeting, random.Random(days))
 
 
-# (kind, day of the month, time, place, topics by month); 党员大会 and 党课 are quarterly, in the months given
-_PAST_MONTHLY = (
-    (MeetingKind.COMMITTEE, 6, time(15, 0), "支部办公室", "研究本月组织生活安排"),
-    (MeetingKind.THEME_DAY, 10, time(9, 0), "党员活动室", "主题党日：重温入党誓词，开展志愿服务"),
-    (MeetingKind.GROUP, 16, time(15, 0), "党员活动室", "党小组学习：交流学习体会"),
-)
-_PAST_QUARTERLY = (
-    (MeetingKind.LECTURE, (1, 4, 7, 10), 22, time(14, 30), "党员活动室", "书记讲党课"),
-    (MeetingKind.GENERAL_ASSEMBLY, (2, 5, 8, 11), 20, time(15, 0), "党员活动室", "支部党员大会：通报季度工作"),
+# kind, the months it is held in (None: every month), day of the month, time, topic
+_PAST: tuple[tuple[MeetingKind, tuple[int, ...] | None, int, time, str], ...] = (
+    (MeetingKind.COMMITTEE, None, 6, time(15, 0), "研究本月组织生活安排"),
+    (MeetingKind.THEME_DAY, None, 10, time(9, 0), "重温入党誓词，开展志愿服务"),
+    (MeetingKind.GROUP, None, 16, time(15, 0), "交流学习体会"),
+    (MeetingKind.LECTURE, (1, 4, 7, 10), 22, time(14, 30), "书记讲党课"),
+    (MeetingKind.GENERAL_ASSEMBLY, (2, 5, 8, 11), 20, time(15, 0), "通报季度工作"),
+    (MeetingKind.LIFE_MEETING, (1,), 24, time(9, 0), "上一年度组织生活会"),
+    (MeetingKind.APPRAISAL, (1,), 25, time(9, 0), "上一年度民主评议党员"),
 )
 _LEAVE_REASONS = ("出差", "外出学习", "身体不适", "照顾家人", "单位值班")
 
@@ -236,29 +236,21 @@ def add_past_year(session: Session, demo: Demo) -> None:
     chance = random.Random(demo.today.year)  # the same world on every run of the same year
     for month in range(1, demo.today.month):
         for branch in demo.branches:
-            units = demo.groups.get(branch.name) or [branch]
-            for kind, day, at, place, topic in _PAST_MONTHLY:
-                for unit in units if kind == MeetingKind.GROUP else [branch]:
-                    _past(session, demo, unit, kind, date(demo.today.year, month, day), at, place, topic, chance)
-            for kind, months, day, at, place, topic in _PAST_QUARTERLY:
-                if month in months:
-                    _past(session, demo, branch, kind, date(demo.today.year, month, day), at, place, topic, chance)
-            if month == 1:
-                for kind, day in ((MeetingKind.LIFE_MEETING, 24), (MeetingKind.APPRAISAL, 25)):
-                    topic = f"{demo.today.year - 1}年度{kind.value}"
-                    _past(session, demo, branch, kind, date(demo.today.year, 1, day), time(9, 0), "党员活动室",
-                          topic, chance)
-
-
-def _past(session: Session, demo: Demo, org: Organization, kind: MeetingKind, day: date, at: time, place: str,
-          topic: str, chance: random.Random) -> None:
-    meeting = create_meeting(session, org_id=org.id, kind=kind, starts_at=datetime.combine(day, at, SHANGHAI),  # type: ignore[arg-type]
-                             place=place, topic=topic)
-    _held(session, meeting, chance)
+            for kind, months, day, at, topic in _PAST:
+                if months is not None and month not in months:
+                    continue
+                units = demo.groups.get(branch.name, [branch]) if kind == MeetingKind.GROUP else [branch]
+                starts = datetime.combine(date(demo.today.year, month, day), at, tzinfo=SHANGHAI)
+                for unit in units:
+                    assert unit.id is not None
+                    meeting = create_meeting(
+                        session, org_id=unit.id, kind=kind, starts_at=starts, place="党员活动室", topic=topic
+                    )
+                    _held(session, meeting, chance)
 
 
 def _held(session: Session, meeting: Meeting, chance: random.Random) -> None:
-    """Mark a past meeting held: up to a fifth of those expected away (mostly on leave), the rest signed in."""
+    """Held, with up to a fifth of those expected away (mostly on leave) and the rest signed in."""
     meeting.status = MeetingStatus.HELD
     session.flush()
     members = expected(session, meeting)
@@ -266,11 +258,16 @@ def _held(session: Session, meeting: Meeting, chance: random.Random) -> None:
     away = set(chance.sample(range(len(members)), min(chance.choice((0, 1, 1, 2, 3)), at_most)))
     for n, member in enumerate(members):
         status, reason = AttendanceStatus.PRESENT, ""
-        if n in away:
-            status, reason = ((AttendanceStatus.LEAVE, chance.choice(_LEAVE_REASONS)) if chance.random() < 0.8
-                              else (AttendanceStatus.ABSENT, ""))
-        session.add(Attendance(meeting_id=meeting.id, member_id=member.id, status=status, reason=reason,  # type: ignore[arg-type]
-                               recorded_at=meeting.starts_at))
+        if n in away and chance.random() < 0.8:
+            status, reason = AttendanceStatus.LEAVE, chance.choice(_LEAVE_REASONS)
+        elif n in away:
+            status = AttendanceStatus.ABSENT
+        assert meeting.id is not None and member.id is not None
+        session.add(
+            Attendance(
+                meeting_id=meeting.id, member_id=member.id, status=status, reason=reason, recorded_at=meeting.starts_at
+            )
+        )
 
 
 def guide_for(month: date) -> GuideDraft:

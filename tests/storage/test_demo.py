@@ -147,5 +147,5 @@ def test_every_branch_kept_its_meetings_this_year_with_plausible_attendance(worl
             assert [months[f"{m}月"] for m in range(1, 11)] == [texts.LEDGER_OK] * 10, branch.name
             for meeting in session.exec(select(Meeting).where(Meeting.status == MeetingStatus.HELD)):
                 present = roll(session, meeting).present
-                assert len(present) >= len(expected(session, meeting)) * 0.6, (meeting.kind, meeting.starts_at)
+                assert len(present) >= len(expected(session, meeting)) * 0.6, (meeting.kind, meeting.id)
                 assert all(m.joined_on <= meeting.starts_at.date() for m in present)
