@@ -265,7 +265,11 @@ def _held(session: Session, meeting: Meeting, chance: random.Random) -> None:
         assert meeting.id is not None and member.id is not None
         session.add(
             Attendance(
-                meeting_id=meeting.id, member_id=member.id, status=status, reason=reason, recorded_at=meeting.starts_at
+                meeting_id=meeting.id,
+                member_id=member.id,
+                status=status,
+                reason=reason,
+                recorded_at=meeting.starts_at,
             )
         )
 
