@@ -47,6 +47,10 @@ class ChannelRates:
 DEFAULT_RATES: Mapping[str, ChannelRates] = {
     # 20/min per robot: a burst of 2 plus 18/min keeps any 60 s window at 20.
     "robot": ChannelRates(account=Rate(18, 60.0, burst=2)),
+    # DingTalk: the same 20/min, and a robot that goes past it is blocked for 10 minutes.
+    "dingtalk_robot": ChannelRates(account=Rate(18, 60.0, burst=2)),
+    # Feishu: 100/min and 5/s per robot: a burst of 3 plus 1.5/s stays under both in any window.
+    "feishu_robot": ChannelRates(account=Rate(90, 60.0, burst=3)),
     "telegram": ChannelRates(
         account=Rate(25, 1.0, burst=5),
         chat=Rate(1, 1.0, burst=3),

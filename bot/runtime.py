@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute
 
 from bot import metrics, monitoring
 from bot.channels._callback import load_accounts
-from bot.channels.robot import RobotAccount, RobotChannel
+from bot.channels.robots import Robot, load_robots
 from bot.channels.telegram import TelegramAccount, TelegramChannel, TelegramPoller
 from bot.channels.wechat import WeChatAccount, WeChatChannel
 from bot.channels.wecom import WeComAccount, WeComChannel
@@ -61,7 +61,7 @@ class Runtime:
     wechat: dict[str, WeChatChannel]
     wecom: dict[str, WeComChannel]
     telegram: dict[str, TelegramChannel] = field(default_factory=dict)
-    robots: dict[str, RobotChannel] = field(default_factory=dict)
+    robots: dict[tuple[str, str], Robot] = field(default_factory=dict)  # by (section, name)
     services: list[Service] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
     _started: list[Service] = field(default_factory=list)
@@ -75,8 +75,7 @@ class Runtime:
             channels[(wecom.name, name)] = wecom
         for name, telegram in self.telegram.items():
             channels[(telegram.name, name)] = telegram
-        for name, robot in self.robots.items():
-            channels[(robot.name, name)] = robot
+        channels.update(self.robots)
         return channels
 
     async def start(self) -> None:
@@ -111,11 +110,11 @@ def build_runtime(
             )
     wecom_accounts = load_accounts("wecom", settings.wecom, WeComAccount)
     telegram_accounts = load_accounts("telegram", settings.telegram, TelegramAccount)
-    robot_accounts = load_accounts("robot", settings.robot, RobotAccount)
+    clock = clock or SystemClock(settings.tz)
+    robots = load_robots(settings, clock)
     engine = engine or make_engine(settings.db_url)
     checkpointer = WalCheckpointer(engine)  # before the first connection, which it configures
     require_current(engine)
-    clock = clock or SystemClock(settings.tz)
     tokens = tokens or DatabaseTokenStore(engine, clock)  # one token per app for every process
     runtime = Runtime(
         settings=settings,
@@ -129,7 +128,7 @@ def build_runtime(
             name: TelegramChannel(name, a, clock=clock, on_migrated=_mover(engine, name))
             for name, a in telegram_accounts.items()
         },
-        robots={name: RobotChannel(name, a) for name, a in robot_accounts.items()},
+        robots=robots,
         routes=[*feed_routes(engine, clock)],  # GET /calendar/{token}.ics: branch calendars for phones
         services=[checkpointer],  # SQLite: checkpoints in a thread, not inside a callback's commit
     )

@@ -131,12 +131,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"  # older name of [logging] level, still honoured
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
-    # Channel accounts, one table each: [wechat.NAME], [wecom.NAME], [telegram.NAME], [robot.NAME].
+    # Channel accounts, one table each: [wechat.NAME], [wecom.NAME], [telegram.NAME], and the group
+    # robots of bot/channels/robots.py: [robot.NAME], [dingtalk_robot.NAME], [feishu_robot.NAME].
     # Kept as raw tables here; the gateway validates each into its channel's typed config.
     wechat: dict[str, dict[str, Any]] = Field(default_factory=dict)
     wecom: dict[str, dict[str, Any]] = Field(default_factory=dict)
     telegram: dict[str, dict[str, Any]] = Field(default_factory=dict)
     robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    dingtalk_robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    feishu_robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     admin_token: SecretStr | None = None
     # The address people reach this server at, e.g. https://zhibu.example.org; used in calendar feed links.
@@ -244,6 +247,13 @@ CONFIG_TEMPLATE = """\
 # catch_up_days = 3                  # work missed while stopped runs once after a restart
 # life_meeting_deadline = "12-31"    # 组织生活会 / 民主评议 deadline (MM-DD)
 
-# [robot.branch1]             # 企业微信群机器人 (outbound only); then: zhibu robots bind branch1 第一党支部
+# Group robots (outbound only); after adding one: zhibu robots bind NAME 第一党支部
+# [robot.branch1]             # 企业微信群机器人
 # webhook_key = "..."         # the key= part of the robot's webhook URL
+# [dingtalk_robot.branch2]    # 钉钉自定义机器人 with 加签
+# access_token = "..."        # the access_token= part of the robot's webhook URL
+# secret = "SEC..."           # the 加签 secret
+# [feishu_robot.branch3]      # 飞书自定义机器人 with 签名校验
+# hook_id = "..."             # the last part of the webhook URL (…/bot/v2/hook/HOOK_ID)
+# secret = "..."              # the 签名校验 secret
 """

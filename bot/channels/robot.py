@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from bot.channels._http import LoopClient
 from bot.channels._split import split_message
+from bot.channels._webhook import WebhookRobot, post_json
 from bot.core.channel import ChannelLimits
 from bot.core.errors import PermanentFailure, RetryLater, SendError
 from bot.core.messages import Reply, Target
@@ -41,16 +40,11 @@ class RobotAccount(BaseModel):
     timeout: float = Field(default=10.0, gt=0)
 
 
-class RobotChannel:
+class RobotChannel(WebhookRobot[RobotAccount]):
     """Posts to one group robot's webhook."""
 
     name = CHANNEL
     limits = LIMITS
-
-    def __init__(self, account_name: str, account: RobotAccount) -> None:
-        self.account_name = account_name
-        self.account = account
-        self._http = LoopClient(self.account.timeout)
 
     async def send(self, target: Target, reply: Reply) -> str:
         """Post the reply (markdown when it has one), cut to size; robots return no message id."""
@@ -68,16 +62,8 @@ class RobotChannel:
     async def _post(self, payload: dict[str, Any]) -> None:
         url = f"{self.account.base_url.rstrip('/')}/cgi-bin/webhook/send"
         params = {"key": self.account.webhook_key.get_secret_value()}
-        try:
-            response = await self._http.get().post(url, params=params, json=payload)
-        except httpx.HTTPError as exc:
-            raise RetryLater(f"robot {self.account_name}: network error {type(exc).__name__}") from None
-        if response.status_code >= 500 or response.status_code == 429:
-            raise RetryLater(f"robot {self.account_name}: HTTP {response.status_code}")
-        try:
-            result = response.json()
-        except ValueError:
-            raise RetryLater(f"robot {self.account_name}: HTTP {response.status_code}, not JSON") from None
+        who = f"robot {self.account_name}"
+        result = await post_json(self._http.get(), url, payload, who=who, params=params)
         if result.get("errcode", -1) != 0:
             raise self._error(int(result.get("errcode", -1)), str(result.get("errmsg", ""))[:120])
 
@@ -90,6 +76,3 @@ class RobotChannel:
             )
         hint = CONFIG_CODES.get(code, "").format(name=self.account_name)
         return PermanentFailure(f"robot errcode {code}: {hint or message}")
-
-    async def aclose(self) -> None:
-        await self._http.aclose()

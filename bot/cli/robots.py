@@ -1,4 +1,4 @@
-"""`zhibu robots ...`: bind 企业微信群机器人 to organizations and check that they post."""
+"""`zhibu robots ...`: bind group robots (企业微信, 钉钉, 飞书) to organizations and check that they post."""
 
 from __future__ import annotations
 
@@ -8,65 +8,71 @@ import typer
 from rich.text import Text
 from sqlmodel import Session
 
-from bot.channels._callback import load_accounts
-from bot.channels.robot import RobotAccount, RobotChannel
+from bot.channels.robots import KINDS, Robot, find_robot, robot_tables
 from bot.cli._common import console, engine, error_boundary, fail, settings
 from bot.core.clock import SystemClock
-from bot.core.errors import SendError
+from bot.core.errors import Misconfigured, SendError
 from bot.core.messages import Reply, Target
 from handlers.texts import ROBOT_HELLO
 from storage.db import session_scope
 from storage.orgs import resolve
 from storage.robots import bind_robot, robot_bindings
 
-app = typer.Typer(help="企业微信群机器人 / WeCom group robots.", no_args_is_help=True)
+app = typer.Typer(help="群机器人（企业微信、钉钉、飞书）/ group robots.", no_args_is_help=True)
+
+NAME_HELP = "机器人名：[robot.NAME]、[dingtalk_robot.NAME] 或 [feishu_robot.NAME] 的 NAME / the robot's table"
+TABLES = "[robot.NAME]、[dingtalk_robot.NAME] 或 [feishu_robot.NAME]"
 
 
-def _robot(name: str) -> RobotAccount:
-    with error_boundary():
-        robots = load_accounts("robot", settings().robot, RobotAccount)
-    if name not in robots:
-        known = "、".join(robots) or "（无 / none）"
-        raise fail(f"zhibu.toml 里没有 [robot.{name}]（已配置：{known}）/ no [robot.{name}] table is configured")
-    return robots[name]
+def _label(section: str, name: str) -> str:
+    return f"{section}.{name}（{KINDS[section].label}）"
+
+
+def _robot(spec: str) -> tuple[str, str, Robot]:
+    try:
+        return find_robot(settings(), spec, SystemClock())
+    except Misconfigured as exc:
+        kinds = "、".join(f"[{kind.section}.NAME] {kind.example}" for kind in KINDS.values())
+        raise fail(f"找不到机器人 / {exc}\n在 zhibu.toml 里这样配置 / configure one of: {kinds}") from exc
 
 
 @app.command("bind")
 def bind(
-    name: str = typer.Argument(help="机器人名，即 [robot.NAME] / the robot's table name"),
+    name: str = typer.Argument(help=NAME_HELP),
     org: str = typer.Argument(help="组织名或路径 / organization name or path, e.g. 某街道党工委/第一党支部"),
 ) -> None:
     """Send this organization's notices and reminders to the robot's group (绑定群机器人)."""
-    _robot(name)
+    section, name, _ = _robot(name)
     with error_boundary(), session_scope(engine()) as session:
         found = resolve(session, org)
-        bind_robot(session, name=name, org_id=found.id or 0, now=SystemClock().now())
-    console.print(f"已绑定 / bound: robot.{name} → {found.name}")
+        bind_robot(session, channel=section, name=name, org_id=found.id or 0, now=SystemClock().now())
+    console.print(f"已绑定 / bound: {_label(section, name)} → {found.name}")
 
 
 @app.command("list")
 def list_robots() -> None:
     """Show which organization each robot posts for (机器人列表)."""
     with Session(engine()) as session:
-        rows = robot_bindings(session)
-    configured = set(settings().robot)
+        rows = robot_bindings(session, KINDS)
+    tables = robot_tables(settings())
+    configured = {(section, name) for section, named in tables.items() for name in named}
     if not rows and not configured:
-        console.print('还没有群机器人 / no robots: add [robot.NAME] webhook_key = "..." to zhibu.toml')
-    for name, org in rows:
-        note = "" if name in configured else "  (未配置 / not in zhibu.toml)"
-        console.print(Text.assemble(f"robot.{name} → {org.name}", (note, "red")))
-    for name in sorted(configured - {name for name, _ in rows}):
-        console.print(Text.assemble(f"robot.{name} → ", ("未绑定 / not bound", "dim")))
+        console.print(f"还没有群机器人 / no robots: add a table to zhibu.toml: {TABLES}")
+    for section, name, org in rows:
+        note = "" if (section, name) in configured else "  (未配置 / not in zhibu.toml)"
+        console.print(Text.assemble(f"{_label(section, name)} → {org.name}", (note, "red")))
+    for section, name in sorted(configured - {(section, name) for section, name, _ in rows}):
+        console.print(Text.assemble(f"{_label(section, name)} → ", ("未绑定 / not bound", "dim")))
 
 
 @app.command("test")
-def test(name: str = typer.Argument(help="机器人名 / the robot's table name")) -> None:
-    """Post a short hello into the robot's group now, to check the key (测试发送)."""
-    channel = RobotChannel(name, _robot(name))
+def test(name: str = typer.Argument(help=NAME_HELP)) -> None:
+    """Post a short hello into the robot's group now, to check its settings (测试发送)."""
+    section, name, channel = _robot(name)
 
     async def post() -> None:
         try:
-            await channel.send(Target("robot", name, name, is_group=True), Reply(ROBOT_HELLO))
+            await channel.send(Target(section, name, name, is_group=True), Reply(ROBOT_HELLO))
         finally:
             await channel.aclose()
 
@@ -74,4 +80,4 @@ def test(name: str = typer.Argument(help="机器人名 / the robot's table name"
         asyncio.run(post())
     except SendError as exc:
         raise fail(f"发送失败 / not sent: {exc}") from exc
-    console.print(f"已发送 / sent to robot.{name}")
+    console.print(f"已发送 / sent to {section}.{name}")
