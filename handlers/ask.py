@@ -9,6 +9,8 @@ numbered choices ("你是不是想问"), and a reply with the number picks one.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +19,7 @@ from handlers import texts
 from handlers.context import HandlerContext
 from handlers.scope import home_org, lineage
 from storage import conversation
-from storage.knowledge.base import Found, KnowledgeBase, default_base
+from storage.knowledge.base import Found, KnowledgeBase, SearchResult, default_base
 from storage.knowledge.entries import Entry
 from storage.knowledge.normalize import normalize
 from storage.models import Organization
@@ -50,6 +52,37 @@ class AskPolicy:
 
 
 DEFAULT_POLICY = AskPolicy()
+_CLAUSES = re.compile(r"[，。！？,.!?；;、\s]+")
+# the clause that asks: a question word, or a sentence-final particle of a question
+_ASKING = re.compile(
+    r"吗|呢|什么|啥|多久|多长|多少|几|怎么|咋|如何|谁|哪|是否|能否|能不能|要不要|有没有|还是|可以|可不可以"
+)
+_RANK = {"answer": 2, "suggestions": 1, "fallback": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One way of reading the question: as typed, with typos of terms corrected, or its asking clause."""
+
+    why: str  # "as typed" | "corrected" | "focus"
+    text: str
+    note: str = ""  # said before the answer, e.g. 按“三会一课”理解：
+
+
+def readings(kb: KnowledgeBase, question: str) -> Iterator[Reading]:
+    """The question as typed first; then (lazily, only if needed) corrected, then its asking clause."""
+    yield Reading("as typed", question)
+    corrected, fixes = kb.correct(question)
+    note = texts.KB_UNDERSTOOD.format(terms="”“".join(f.meant for f in fixes)) if fixes else ""
+    if fixes:
+        yield Reading("corrected", corrected, note)
+    clauses = [c for c in _CLAUSES.split(corrected) if c]
+    if len(clauses) > 2:  # a long message: the last clause that asks is what it wants to know
+        asking = [c for c in clauses if _ASKING.search(c)] or clauses[-1:]
+        focus = asking[-1]
+        if len(focus) < 6 and clauses.index(focus) > 0:  # "多久开一次来着": keep what it is about
+            focus = clauses[clauses.index(focus) - 1] + focus
+        yield Reading("focus", focus, note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +150,33 @@ def resolve(
         return Outcome("fallback", talk)
     kb = base or default_base()
     orgs = visible_orgs(ctx)
-    result = kb.search(ctx.text, session=ctx.session, org_ids=orgs, k=policy.choices)
-    hits = list(result.hits)
-    decision = decide(hits, policy, terms=len(set(result.tokens)))
+    reading, hits, decision = understand(kb, ctx, policy, orgs)
     if decision == "answer":
-        return Outcome(
-            "answer", format_entry(hits[0].entry, orgs, ctx), round(hits[0].score, 3), hits[0].entry.key
-        )
+        text = reading.note + format_entry(hits[0].entry, orgs, ctx)
+        return Outcome("answer", text, round(hits[0].score, 3), hits[0].entry.key)
     if decision == "suggestions":
         return _suggest(ctx, choices(hits, policy), policy)
     return Outcome("fallback", texts.KB_FALLBACK, round(hits[0].score, 3) if hits else None, None)
+
+
+def understand(
+    kb: KnowledgeBase, ctx: HandlerContext, policy: AskPolicy, orgs: list[int]
+) -> tuple[Reading, list[Found], str]:
+    """The first reading that gets an answer, else the first that gets suggestions, else the typed one."""
+    best: tuple[Reading, list[Found], str] | None = None
+    for reading in readings(kb, ctx.text):
+        result = kb.search(reading.text, session=ctx.session, org_ids=orgs, k=policy.choices)
+        decision = judge(result, policy)
+        if best is None or _RANK[decision] > _RANK[best[2]]:
+            best = (reading, list(result.hits), decision)
+        if decision == "answer":
+            break
+    assert best is not None
+    return best
+
+
+def judge(result: SearchResult, policy: AskPolicy = DEFAULT_POLICY) -> str:
+    return decide(list(result.hits), policy, terms=len(set(result.tokens)))
 
 
 def choices(hits: list[Found], policy: AskPolicy) -> list[Found]:

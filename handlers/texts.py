@@ -288,6 +288,7 @@ SECRETARY_HELP = (
 
 # --- Knowledge answers, 党费 and live answers (issue 4: handlers/ask.py, dues.py, live.py) ---
 KB_ANSWER = "{answer}\n（依据：{source}）"
+KB_UNDERSTOOD = "按“{terms}”理解："
 KB_ANSWER_NO_SOURCE = "{answer}"
 KB_LOCAL_SOURCE = "本支部"
 KB_SUGGEST_HEAD = "你是不是想问："
