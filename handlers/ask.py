@@ -38,12 +38,18 @@ class AskPolicy:
     answer_coverage: float = 0.5  # the best entry matches at least this share of the question's IDF
     answer_score: float = 2.5  # and scores at least this much
     min_fit: float = 0.6  # the question says most of one of the entry's phrasings...
-    lead: float = 1.3  # ...or the entry leads the next one by this factor
+    lead: float = 1.25  # ...or the entry leads the next one by this factor
     tie_ratio: float = 0.85  # a runner-up this close in score...
     tie_fit_gap: float = 0.3  # ...that fits nearly as well...
     tie_coverage_gap: float = 0.05  # ...and covers as much of the question makes it ambiguous
     # a one-word question ("支委会") is answered only by an entry about just that word
     single_term_fit: float = 0.8
+    # a near tie is not a tie when the best entry is clearly closer to what the question asks:
+    focus_fit: float = 0.8  # the question says (nearly) all of one of its phrasings...
+    focus_gap: float = 0.3  # ...and every other on-topic entry fits at least this much less...
+    focus_coverage: float = 0.4  # ...even if a word the base does not know lowers the coverage a little
+    focus_score_ratio: float = 0.9  # (such an entry may be second by score, but this close to the first)
+    coverage_gap: float = 0.3  # or it covers this much more of the question than the runner-up
     suggest_coverage: float = 0.3  # below this nothing is close enough even to suggest
     suggest_score: float = 0.5
     suggest_ratio: float = 0.65  # a choice scores at least this share of the best one
@@ -57,6 +63,7 @@ _CLAUSES = re.compile(r"[，。！？,.!?；;、\s]+")
 _ASKING = re.compile(
     r"吗|呢|什么|啥|多久|多长|多少|几|怎么|咋|如何|谁|哪|是否|能否|能不能|要不要|有没有|还是|可以|可不可以"
 )
+_PREAMBLE = re.compile(r"^(?:我)?(?:想|要)?(?:请)?问(?:一下|下|问)?")  # "想问下…": the question follows
 _RANK = {"answer": 2, "suggestions": 1, "fallback": 0}
 
 
@@ -82,7 +89,7 @@ def readings(kb: KnowledgeBase, question: str) -> Iterator[Reading]:
         focus = asking[-1]
         if len(focus) < 6 and clauses.index(focus) > 0:  # "多久开一次来着": keep what it is about
             focus = clauses[clauses.index(focus) - 1] + focus
-        yield Reading("focus", focus, note)
+        yield Reading("focus", _PREAMBLE.sub("", focus), note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +157,12 @@ def resolve(
         return Outcome("fallback", talk)
     kb = base or default_base()
     orgs = visible_orgs(ctx)
-    reading, hits, decision = understand(kb, ctx, policy, orgs)
-    if decision == "answer":
-        text = reading.note + format_entry(hits[0].entry, orgs, ctx)
-        return Outcome("answer", text, round(hits[0].score, 3), hits[0].entry.key)
+    reading, result, decision = understand(kb, ctx, policy, orgs)
+    hits = list(result.hits)
+    best = chosen(hits, policy, terms=len(set(result.tokens)))
+    if decision == "answer" and best is not None:
+        text = reading.note + format_entry(best.entry, orgs, ctx)
+        return Outcome("answer", text, round(best.score, 3), best.entry.key)
     if decision == "suggestions":
         return _suggest(ctx, choices(hits, policy), policy)
     return Outcome("fallback", texts.KB_FALLBACK, round(hits[0].score, 3) if hits else None, None)
@@ -161,14 +170,14 @@ def resolve(
 
 def understand(
     kb: KnowledgeBase, ctx: HandlerContext, policy: AskPolicy, orgs: list[int]
-) -> tuple[Reading, list[Found], str]:
+) -> tuple[Reading, SearchResult, str]:
     """The first reading that gets an answer, else the first that gets suggestions, else the typed one."""
-    best: tuple[Reading, list[Found], str] | None = None
+    best: tuple[Reading, SearchResult, str] | None = None
     for reading in readings(kb, ctx.text):
         result = kb.search(reading.text, session=ctx.session, org_ids=orgs, k=policy.choices)
         decision = judge(result, policy)
         if best is None or _RANK[decision] > _RANK[best[2]]:
-            best = (reading, list(result.hits), decision)
+            best = (reading, result, decision)
         if decision == "answer":
             break
     assert best is not None
@@ -193,29 +202,50 @@ def decide(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> str:
     """
     if not hits:
         return "fallback"
-    if _confident(hits, policy, terms):
+    if chosen(hits, policy, terms=terms) is not None:
         return "answer"
     return "suggestions" if choices(hits, policy) else "fallback"
 
 
-def _confident(hits: list[Found], policy: AskPolicy, terms: int) -> bool:
-    best = hits[0]
-    if not (best.on_topic and best.coverage >= policy.answer_coverage and best.score >= policy.answer_score):
-        return False
+def chosen(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> Found | None:
+    """The entry to answer with, or None when no entry is clearly the one asked about."""
+    # an entry that matched only everyday words (不, 参加, 多久) is no competitor, ahead or behind
+    ranked = [h for h in hits if h.on_topic]
+    if not ranked or ranked[0].score < policy.answer_score:
+        return None
+    best, second = ranked[0], (ranked[1] if len(ranked) > 1 else None)
     if terms <= 1 and best.fit < policy.single_term_fit:
-        return False
-    # a runner-up that matched only everyday words (不, 参加, 多久) is no competitor
-    second = next((h for h in hits[1:] if h.on_topic), None)
+        return None
+    meant = _clearly_meant(ranked, policy)
+    if meant is not None:
+        return meant
+    if best.coverage < policy.answer_coverage:
+        return None
     if second is None:
-        return True
+        return best
     if best.fit < policy.min_fit and best.score < policy.lead * second.score:
-        return False
+        return best if best.coverage - second.coverage >= policy.coverage_gap else None
     ambiguous = (
         second.score >= policy.tie_ratio * best.score
         and second.fit > best.fit - policy.tie_fit_gap
         and second.coverage >= best.coverage - policy.tie_coverage_gap
     )
-    return not ambiguous
+    return None if ambiguous else best
+
+
+def _clearly_meant(ranked: list[Found], policy: AskPolicy) -> Found | None:
+    """In a near tie, the entry one of whose phrasings the question says, when no other's nearly as fully."""
+    for n, hit in enumerate(ranked):
+        if hit.score < policy.focus_score_ratio * ranked[0].score:
+            break
+        others = ranked[:n] + ranked[n + 1 :]
+        if (
+            hit.fit >= policy.focus_fit
+            and hit.coverage >= max(policy.focus_coverage, ranked[0].coverage - policy.tie_coverage_gap)
+            and all(h.fit <= hit.fit - policy.focus_gap for h in others)
+        ):
+            return hit
+    return None
 
 
 def answer(ctx: HandlerContext) -> list[Reply]:
