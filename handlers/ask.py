@@ -124,9 +124,9 @@ def _chat_key(ctx: HandlerContext) -> conversation.ChatKey:
     return conversation.ChatKey(i.channel, i.account, i.chat_id, i.sender_id)
 
 
-def _suggest(ctx: HandlerContext, hits: list[Found], policy: AskPolicy) -> Outcome:
+def _suggest(ctx: HandlerContext, hits: list[Found], policy: AskPolicy, note: str = "") -> Outcome:
     shown = hits[: policy.choices]
-    lines = [texts.KB_SUGGEST_HEAD]
+    lines = [note + texts.KB_SUGGEST_HEAD]
     lines += [texts.KB_SUGGEST_LINE.format(n=n, question=f.entry.question) for n, f in enumerate(shown, 1)]
     lines.append(texts.KB_SUGGEST_TAIL)
     conversation.put(
@@ -164,7 +164,7 @@ def resolve(
         text = reading.note + format_entry(best.entry, orgs, ctx)
         return Outcome("answer", text, round(best.score, 3), best.entry.key)
     if decision == "suggestions":
-        return _suggest(ctx, choices(hits, policy), policy)
+        return _suggest(ctx, choices(hits, policy), policy, reading.note)
     return Outcome("fallback", texts.KB_FALLBACK, round(hits[0].score, 3) if hits else None, None)
 
 
@@ -209,28 +209,40 @@ def decide(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> str:
 
 def chosen(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> Found | None:
     """The entry to answer with, or None when no entry is clearly the one asked about."""
+    return why_chosen(hits, policy, terms=terms)[0]
+
+
+def why_chosen(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> tuple[Found | None, str]:
+    """``chosen`` and the reason, in words (``zhibu kb search --explain`` prints it)."""
     # an entry that matched only everyday words (不, 参加, 多久) is no competitor, ahead or behind
     ranked = [h for h in hits if h.on_topic]
     if not ranked or ranked[0].score < policy.answer_score:
-        return None
+        return None, "no entry matches a party-building term with a high enough score"
     best, second = ranked[0], (ranked[1] if len(ranked) > 1 else None)
-    if terms <= 1 and best.fit < policy.single_term_fit:
-        return None
+    if terms <= 1:  # a bare term ("政治生日是啥意思") asks what it is: the one entry about just that term
+        whole = [h for h in ranked if h.fit >= policy.single_term_fit]
+        if len(whole) == 1 and whole[0].score >= policy.focus_score_ratio * best.score:
+            return whole[0], "a single term, and one entry is about just that term"
+        return None, "a single term that several entries (or none) are about"
     meant = _clearly_meant(ranked, policy)
     if meant is not None:
-        return meant
+        return meant, "the question says one of its phrasings, no other entry's nearly as fully"
     if best.coverage < policy.answer_coverage:
-        return None
+        return None, "the best entry covers too little of the question"
     if second is None:
-        return best
+        return best, "the only entry on topic"
     if best.fit < policy.min_fit and best.score < policy.lead * second.score:
-        return best if best.coverage - second.coverage >= policy.coverage_gap else None
+        if best.coverage - second.coverage >= policy.coverage_gap:
+            return best, "it covers much more of the question than the runner-up"
+        return None, "neither fits the question well nor leads the runner-up clearly"
     ambiguous = (
         second.score >= policy.tie_ratio * best.score
         and second.fit > best.fit - policy.tie_fit_gap
         and second.coverage >= best.coverage - policy.tie_coverage_gap
     )
-    return None if ambiguous else best
+    if ambiguous:
+        return None, "a near tie: the runner-up scores, fits and covers nearly as much"
+    return best, "it fits the question and is clearly ahead"
 
 
 def _clearly_meant(ranked: list[Found], policy: AskPolicy) -> Found | None:
