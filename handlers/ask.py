@@ -3,8 +3,10 @@
 A wrong confident answer about Party rules is worse than none, so an answer is
 given only when the best entry matches a party-building term, covers most of
 what the question says (its share of the question's IDF), and is clearly ahead
-of any other on-topic entry; otherwise the close entries are offered as
-numbered choices ("你是不是想问"), and a reply with the number picks one.
+of any other on-topic entry (or is clearly the one the question says, in a near
+tie); otherwise the close entries are offered as numbered choices ("你是不是想问"),
+and a reply with the number picks one. A question that gets no answer as typed is
+read again with pinyin typos of terms corrected, then (a long one) by its asking clause.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ def resolve(
     reading, result, decision = understand(kb, ctx, policy, orgs)
     hits = list(result.hits)
     best = chosen(hits, policy, terms=len(set(result.tokens)))
-    if decision == "answer" and best is not None:
+    if best is not None:
         text = reading.note + format_entry(best.entry, orgs, ctx)
         return Outcome("answer", text, round(best.score, 3), best.entry.key)
     if decision == "suggestions":
@@ -175,17 +177,13 @@ def understand(
     best: tuple[Reading, SearchResult, str] | None = None
     for reading in readings(kb, ctx.text):
         result = kb.search(reading.text, session=ctx.session, org_ids=orgs, k=policy.choices)
-        decision = judge(result, policy)
+        decision = decide(list(result.hits), policy, terms=len(set(result.tokens)))
         if best is None or _RANK[decision] > _RANK[best[2]]:
             best = (reading, result, decision)
         if decision == "answer":
             break
     assert best is not None
     return best
-
-
-def judge(result: SearchResult, policy: AskPolicy = DEFAULT_POLICY) -> str:
-    return decide(list(result.hits), policy, terms=len(set(result.tokens)))
 
 
 def choices(hits: list[Found], policy: AskPolicy) -> list[Found]:

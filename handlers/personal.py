@@ -19,6 +19,7 @@ from handlers.context import HandlerContext
 from handlers.meetings import KIND_ALIASES, KIND_PATTERN
 from handlers.scope import home_org
 from storage.attendance import meetings_of
+from storage.knowledge.normalize import simplify
 from storage.members import in_org
 from storage.models import Attendance, AttendanceStatus, Meeting, MemberStatus, Organization, Role
 from storage.rules import add_months, party_standing, probation_end, whole_years
@@ -92,7 +93,7 @@ def _branch(ctx: HandlerContext) -> Organization | None:
 def who(ctx: HandlerContext) -> list[Reply]:
     """谁是书记 / 组织委员是谁: from the branch's roster, with the whole committee after it."""
     org = _branch(ctx)
-    found = WHO.match(ctx.text)
+    found = WHO.match(simplify(ctx.text))
     if org is None or org.id is None or found is None:
         return [Reply(texts.LIVE_NO_BRANCH)]
     word = found.group(1) or found.group(2)
@@ -115,14 +116,14 @@ def _md(day: date) -> str:
 def week(ctx: HandlerContext) -> list[Reply]:
     """这周 / 下周有什么会: the branch's (and the asker's 党小组's) meetings in that calendar week."""
     org = _branch(ctx)
-    found = WEEK.match(ctx.text)
+    found = WEEK.match(simplify(ctx.text))
     if org is None or org.id is None or found is None:
         return [Reply(texts.LIVE_NO_BRANCH)]
     nxt = re.fullmatch(_NEXT_WEEK, found.group(1)) is not None
     monday = ctx.today - timedelta(days=ctx.today.weekday()) + timedelta(weeks=int(nxt))
     start = datetime.combine(monday, time(0), tzinfo=SHANGHAI)
     org_ids = [org.id] + ([ctx.asker.group_id] if ctx.asker is not None and ctx.asker.group_id else [])
-    kind_word = re.search(KIND_PATTERN, ctx.text)
+    kind_word = re.search(KIND_PATTERN, simplify(ctx.text))
     kind = KIND_ALIASES[kind_word.group(0)] if kind_word else None
     held = meetings_of(ctx.session, org_ids=org_ids, start=start, end=start + timedelta(weeks=1))
     meetings = [m for m in held if kind is None or m.kind == kind]
