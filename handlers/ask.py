@@ -3,12 +3,16 @@
 A wrong confident answer about Party rules is worse than none, so an answer is
 given only when the best entry matches a party-building term, covers most of
 what the question says (its share of the question's IDF), and is clearly ahead
-of any other on-topic entry; otherwise the close entries are offered as
-numbered choices ("你是不是想问"), and a reply with the number picks one.
+of any other on-topic entry (or is clearly the one the question says, in a near
+tie); otherwise the close entries are offered as numbered choices ("你是不是想问"),
+and a reply with the number picks one. A question that gets no answer as typed is
+read again with pinyin typos of terms corrected, then (a long one) by its asking clause.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +21,7 @@ from handlers import texts
 from handlers.context import HandlerContext
 from handlers.scope import home_org, lineage
 from storage import conversation
-from storage.knowledge.base import Found, KnowledgeBase, default_base
+from storage.knowledge.base import Found, KnowledgeBase, SearchResult, default_base
 from storage.knowledge.entries import Entry
 from storage.knowledge.normalize import normalize
 from storage.models import Organization
@@ -36,12 +40,18 @@ class AskPolicy:
     answer_coverage: float = 0.5  # the best entry matches at least this share of the question's IDF
     answer_score: float = 2.5  # and scores at least this much
     min_fit: float = 0.6  # the question says most of one of the entry's phrasings...
-    lead: float = 1.3  # ...or the entry leads the next one by this factor
+    lead: float = 1.25  # ...or the entry leads the next one by this factor
     tie_ratio: float = 0.85  # a runner-up this close in score...
     tie_fit_gap: float = 0.3  # ...that fits nearly as well...
     tie_coverage_gap: float = 0.05  # ...and covers as much of the question makes it ambiguous
     # a one-word question ("支委会") is answered only by an entry about just that word
     single_term_fit: float = 0.8
+    # a near tie is not a tie when the best entry is clearly closer to what the question asks:
+    focus_fit: float = 0.8  # the question says (nearly) all of one of its phrasings...
+    focus_gap: float = 0.3  # ...and every other on-topic entry fits at least this much less...
+    focus_coverage: float = 0.4  # ...even if a word the base does not know lowers the coverage a little
+    focus_score_ratio: float = 0.9  # (such an entry may be second by score, but this close to the first)
+    coverage_gap: float = 0.3  # or it covers this much more of the question than the runner-up
     suggest_coverage: float = 0.3  # below this nothing is close enough even to suggest
     suggest_score: float = 0.5
     suggest_ratio: float = 0.65  # a choice scores at least this share of the best one
@@ -50,6 +60,38 @@ class AskPolicy:
 
 
 DEFAULT_POLICY = AskPolicy()
+_CLAUSES = re.compile(r"[，。！？,.!?；;、\s]+")
+# the clause that asks: a question word, or a sentence-final particle of a question
+_ASKING = re.compile(
+    r"吗|呢|什么|啥|多久|多长|多少|几|怎么|咋|如何|谁|哪|是否|能否|能不能|要不要|有没有|还是|可以|可不可以"
+)
+_PREAMBLE = re.compile(r"^(?:我)?(?:想|要)?(?:请)?问(?:一下|下|问)?")  # "想问下…": the question follows
+_RANK = {"answer": 2, "suggestions": 1, "fallback": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One way of reading the question: as typed, with typos of terms corrected, or its asking clause."""
+
+    why: str  # "as typed" | "corrected" | "focus"
+    text: str
+    note: str = ""  # said before the answer, e.g. 按“三会一课”理解：
+
+
+def readings(kb: KnowledgeBase, question: str) -> Iterator[Reading]:
+    """The question as typed first; then (lazily, only if needed) corrected, then its asking clause."""
+    yield Reading("as typed", question)
+    corrected, fixes = kb.correct(question)
+    note = texts.KB_UNDERSTOOD.format(terms="”“".join(f.meant for f in fixes)) if fixes else ""
+    if fixes:
+        yield Reading("corrected", corrected, note)
+    clauses = [c for c in _CLAUSES.split(corrected) if c]
+    if len(clauses) > 2:  # a long message: the last clause that asks is what it wants to know
+        asking = [c for c in clauses if _ASKING.search(c)] or clauses[-1:]
+        focus = asking[-1]
+        if len(focus) < 6 and clauses.index(focus) > 0:  # "多久开一次来着": keep what it is about
+            focus = clauses[clauses.index(focus) - 1] + focus
+        yield Reading("focus", _PREAMBLE.sub("", focus), note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +126,9 @@ def _chat_key(ctx: HandlerContext) -> conversation.ChatKey:
     return conversation.ChatKey(i.channel, i.account, i.chat_id, i.sender_id)
 
 
-def _suggest(ctx: HandlerContext, hits: list[Found], policy: AskPolicy) -> Outcome:
+def _suggest(ctx: HandlerContext, hits: list[Found], policy: AskPolicy, note: str = "") -> Outcome:
     shown = hits[: policy.choices]
-    lines = [texts.KB_SUGGEST_HEAD]
+    lines = [note + texts.KB_SUGGEST_HEAD]
     lines += [texts.KB_SUGGEST_LINE.format(n=n, question=f.entry.question) for n, f in enumerate(shown, 1)]
     lines.append(texts.KB_SUGGEST_TAIL)
     conversation.put(
@@ -117,16 +159,31 @@ def resolve(
         return Outcome("fallback", talk)
     kb = base or default_base()
     orgs = visible_orgs(ctx)
-    result = kb.search(ctx.text, session=ctx.session, org_ids=orgs, k=policy.choices)
+    reading, result, decision = understand(kb, ctx, policy, orgs)
     hits = list(result.hits)
-    decision = decide(hits, policy, terms=len(set(result.tokens)))
-    if decision == "answer":
-        return Outcome(
-            "answer", format_entry(hits[0].entry, orgs, ctx), round(hits[0].score, 3), hits[0].entry.key
-        )
+    best = chosen(hits, policy, terms=len(set(result.tokens)))
+    if best is not None:
+        text = reading.note + format_entry(best.entry, orgs, ctx)
+        return Outcome("answer", text, round(best.score, 3), best.entry.key)
     if decision == "suggestions":
-        return _suggest(ctx, choices(hits, policy), policy)
+        return _suggest(ctx, choices(hits, policy), policy, reading.note)
     return Outcome("fallback", texts.KB_FALLBACK, round(hits[0].score, 3) if hits else None, None)
+
+
+def understand(
+    kb: KnowledgeBase, ctx: HandlerContext, policy: AskPolicy, orgs: list[int]
+) -> tuple[Reading, SearchResult, str]:
+    """The first reading that gets an answer, else the first that gets suggestions, else the typed one."""
+    best: tuple[Reading, SearchResult, str] | None = None
+    for reading in readings(kb, ctx.text):
+        result = kb.search(reading.text, session=ctx.session, org_ids=orgs, k=policy.choices)
+        decision = decide(list(result.hits), policy, terms=len(set(result.tokens)))
+        if best is None or _RANK[decision] > _RANK[best[2]]:
+            best = (reading, result, decision)
+        if decision == "answer":
+            break
+    assert best is not None
+    return best
 
 
 def choices(hits: list[Found], policy: AskPolicy) -> list[Found]:
@@ -143,29 +200,62 @@ def decide(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> str:
     """
     if not hits:
         return "fallback"
-    if _confident(hits, policy, terms):
+    if chosen(hits, policy, terms=terms) is not None:
         return "answer"
     return "suggestions" if choices(hits, policy) else "fallback"
 
 
-def _confident(hits: list[Found], policy: AskPolicy, terms: int) -> bool:
-    best = hits[0]
-    if not (best.on_topic and best.coverage >= policy.answer_coverage and best.score >= policy.answer_score):
-        return False
-    if terms <= 1 and best.fit < policy.single_term_fit:
-        return False
-    # a runner-up that matched only everyday words (不, 参加, 多久) is no competitor
-    second = next((h for h in hits[1:] if h.on_topic), None)
+def chosen(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> Found | None:
+    """The entry to answer with, or None when no entry is clearly the one asked about."""
+    return why_chosen(hits, policy, terms=terms)[0]
+
+
+def why_chosen(hits: list[Found], policy: AskPolicy, *, terms: int = 2) -> tuple[Found | None, str]:
+    """``chosen`` and the reason, in words (``zhibu kb search --explain`` prints it)."""
+    # an entry that matched only everyday words (不, 参加, 多久) is no competitor, ahead or behind
+    ranked = [h for h in hits if h.on_topic]
+    if not ranked or ranked[0].score < policy.answer_score:
+        return None, "no entry matches a party-building term with a high enough score"
+    best, second = ranked[0], (ranked[1] if len(ranked) > 1 else None)
+    if terms <= 1:  # a bare term ("政治生日是啥意思") asks what it is: the one entry about just that term
+        whole = [h for h in ranked if h.fit >= policy.single_term_fit]
+        if len(whole) == 1 and whole[0].score >= policy.focus_score_ratio * best.score:
+            return whole[0], "a single term, and one entry is about just that term"
+        return None, "a single term that several entries (or none) are about"
+    meant = _clearly_meant(ranked, policy)
+    if meant is not None:
+        return meant, "the question says one of its phrasings, no other entry's nearly as fully"
+    if best.coverage < policy.answer_coverage:
+        return None, "the best entry covers too little of the question"
     if second is None:
-        return True
+        return best, "the only entry on topic"
     if best.fit < policy.min_fit and best.score < policy.lead * second.score:
-        return False
+        if best.coverage - second.coverage >= policy.coverage_gap:
+            return best, "it covers much more of the question than the runner-up"
+        return None, "neither fits the question well nor leads the runner-up clearly"
     ambiguous = (
         second.score >= policy.tie_ratio * best.score
         and second.fit > best.fit - policy.tie_fit_gap
         and second.coverage >= best.coverage - policy.tie_coverage_gap
     )
-    return not ambiguous
+    if ambiguous:
+        return None, "a near tie: the runner-up scores, fits and covers nearly as much"
+    return best, "it fits the question and is clearly ahead"
+
+
+def _clearly_meant(ranked: list[Found], policy: AskPolicy) -> Found | None:
+    """In a near tie, the entry one of whose phrasings the question says, when no other's nearly as fully."""
+    for n, hit in enumerate(ranked):
+        if hit.score < policy.focus_score_ratio * ranked[0].score:
+            break
+        others = ranked[:n] + ranked[n + 1 :]
+        if (
+            hit.fit >= policy.focus_fit
+            and hit.coverage >= max(policy.focus_coverage, ranked[0].coverage - policy.tie_coverage_gap)
+            and all(h.fit <= hit.fit - policy.focus_gap for h in others)
+        ):
+            return hit
+    return None
 
 
 def answer(ctx: HandlerContext) -> list[Reply]:

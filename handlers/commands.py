@@ -8,15 +8,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.messages import SUBSCRIBE_COMMAND, Reply
-from handlers import ask, attendance, binding, broadcast, dues, guide, live, meetings, party_age, texts
+from handlers import (
+    ask,
+    attendance,
+    binding,
+    broadcast,
+    dues,
+    guide,
+    live,
+    meetings,
+    party_age,
+    personal,
+    texts,
+)
 from handlers import help as help_handler
 from handlers.ask import answer
 from handlers.context import HandlerContext
 from handlers.permissions import may_query_members
 from handlers.scope import actor_of
+from storage.knowledge.base import default_base
 from storage.knowledge.normalize import simplify
 
 Handler = Callable[[HandlerContext], list[Reply]]
@@ -90,6 +103,10 @@ COMMANDS: tuple[Command, ...] = (
         "我的政治生日",
     ),
     Command("standing", re.compile(r"^(?:我的)?党龄(?:多少年?|几年)?[?？]?$|^.*我的?党龄"), party_age.standing, "我的党龄"),
+    Command("joined", personal.JOINED, personal.joined, "我入党几年了"),
+    Command("probation", personal.PROBATION, personal.probation, "我预备期什么时候满 / 我什么时候能转正"),
+    Command("who", personal.WHO, personal.who, "支部书记是谁 / 组织委员是谁"),
+    Command("my-attendance", personal.ATTENDANCE, personal.attendance, "我今年缺席了几次"),
     Command("dues", re.compile(rf"^(?=.*(?:{_DUES_WORDS})).*(?:\d|[一二两三四五六七八九十]+[万千百])"), dues.calculate,
             "月收入8000交多少党费 / 退休金4000"),
     Command("guide", re.compile(rf"^.*{_THIS_MONTH}的?(?:组织生活|清单|学习内容|学什么|学习安排|主题党日安排)"),
@@ -98,22 +115,39 @@ COMMANDS: tuple[Command, ...] = (
             "下次支委会 / 党课 / 主题党日"),
     # A sentence naming a meeting and a clock time, and asking or changing nothing, is a 安排.
     Command("schedule-sentence", _SCHEDULING, meetings.natural, "下周三下午三点在党员活动室开支委会（书记）"),
+    Command("week", personal.WEEK, personal.week, "这周有什么会 / 下周主题党日几号"),
     # A reply made only of a date or time finishes a pending 安排/改期; otherwise it is answered as a question.
     Command("clarify", _TIME_ONLY, meetings.clarify, "（补充时间：下午 / 下周一 / 15:00）"),
 )
 
 
 # What a transferred-out (转出) member keeps: their own records and public answers, nothing of the branch.
-_OWN_DATA = frozenset({"welcome", "help", "bind", "birthday", "standing", "dues", "kb-pick", "clarify"})
+_OWN_DATA = frozenset({
+    "welcome", "help", "bind", "birthday", "standing", "joined", "probation", "my-attendance", "dues",
+    "kb-pick", "clarify",
+})
 
 
 def dispatch(ctx: HandlerContext) -> list[Reply]:
-    command = route(ctx)
+    command, ctx = _routed(ctx)
     if command is None:
         return answer(ctx)
     if command.name not in _OWN_DATA and _left_the_branch(ctx):
         return [Reply(texts.TRANSFERRED_OWN_DATA_ONLY)]
     return command.handler(ctx)
+
+
+def _routed(ctx: HandlerContext) -> tuple[Command | None, HandlerContext]:
+    """The command for the message; a message no command takes is read again with its English in Chinese
+    ("how much party fee if my salary is 10000 after tax" reaches the 党费 calculator)."""
+    command = route(ctx)
+    if command is not None:
+        return command, ctx
+    said = default_base().translate(ctx.text)
+    if said == ctx.text:
+        return None, ctx
+    ctx = replace(ctx, inbound=replace(ctx.inbound, text=said))
+    return route(ctx), ctx
 
 
 def _left_the_branch(ctx: HandlerContext) -> bool:
@@ -131,7 +165,7 @@ def route(ctx: HandlerContext) -> Command | None:
 
 def explain(ctx: HandlerContext) -> ask.Outcome:
     """Like ``dispatch``, but says what kind of answer it was (for ``zhibu ask --batch`` and tuning)."""
-    command = route(ctx)
+    command, ctx = _routed(ctx)
     if command is not None and command.name == "kb-pick":
         return ask.resolve_pick(ctx)
     if command is None or (command.name == "dues" and dues.income_question(ctx.text) is None):

@@ -8,14 +8,12 @@ retired members; the reply says which base it assumed.
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
-from typing import Any
 
 from bot.core.messages import Reply
 from handlers import texts
+from handlers.amounts import amounts
 from handlers.ask import answer
 from handlers.context import HandlerContext
 from storage.knowledge.normalize import simplify
@@ -36,12 +34,6 @@ _INCOME_WORDS = re.compile(
 )
 _HOW_MUCH = re.compile(r"(?:交|缴|党费).{0,6}?(?:多少|几块|几元)")
 RETIRED_WORDS = re.compile(r"退休|离休|养老金|养老保险金")
-_AMOUNT = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(万|w|千|k|百)?(?![\d.])\s*(年|个?月|号|日|岁|%|周|天|次|小时)?", re.IGNORECASE
-)
-_DIGIT_THEN_NUMERAL = re.compile("(\\d)(?=[零一二两三四五六七八九十])")
-_CN_NUMERAL = re.compile("[零一二两三四五六七八九十百千万]")
-_UNITS = {"万": 10000, "w": 10000, "千": 1000, "k": 1000, "百": 100}
 MIN_BASE = Decimal(100)  # smaller numbers are months, counts or typos, not a monthly income
 
 
@@ -70,32 +62,11 @@ def compute(base: Decimal, *, retired: bool) -> Dues:
     raise AssertionError("the last bracket is open")
 
 
-@cache
-def _cn2an() -> Any:
-    import cn2an  # loads its own tables; only when someone asks about 党费
-
-    return cn2an
-
-
 def parse_income(text: str) -> Decimal | None:
-    """The monthly amount in a message: 8000, 8千, 一万二, 1.2万, 12k; None when there is none."""
-    plain = simplify(text).replace(",", "").replace("，", "")
-    plain = _DIGIT_THEN_NUMERAL.sub(r"\1 ", plain)  # "3000一个月" must not become 30001个月
-    if _CN_NUMERAL.search(plain):
-        with warnings.catch_warnings():  # cn2an warns about fragments such as "8千" it leaves alone
-            warnings.simplefilter("ignore")
-            try:
-                plain = str(_cn2an().transform(plain, "cn2an"))
-            except (ValueError, KeyError, IndexError):
-                pass  # leave odd numerals alone; the digits are still read
-    amounts: list[Decimal] = []
-    for number, unit, after in _AMOUNT.findall(plain):
-        if after:  # 6个月, 2026年, 15号: not an income
-            continue
-        amount = Decimal(number) * _UNITS.get(unit.lower(), 1)
-        if amount >= MIN_BASE:
-            amounts.append(amount)
-    return max(amounts) if amounts else None
+    """The monthly amount in a message: 8000, 8千, 一万二, 2万5, 12k; the 税后 one when both are given."""
+    found = [a for a in amounts(simplify(text)) if a.value >= MIN_BASE]
+    after_tax = [a.value for a in found if a.tax == "税后"]
+    return max(after_tax or [a.value for a in found], default=None)
 
 
 def _money(value: Decimal) -> str:

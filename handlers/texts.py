@@ -39,6 +39,31 @@ PARTY_STANDING_PROBATION = (
     "党龄从转为正式党员之日算起，预备期不计入党龄。"
 )
 
+MY_JOINED = "{name}同志，您{joined}入党（支部大会通过为预备党员之日），到今天满{years}年。"
+MY_JOINED_FULL = "您{full}转正，党龄{years}年（党龄从转正之日算起，预备期不计入党龄）。"
+MY_JOINED_PROBATION = "您目前是预备党员，预备期到{end}满；党龄从转正之日算起。"
+MY_PROBATION = (
+    "{name}同志，您{joined}入党，预备期1年，到{end}满（还有{days}天）。\n"
+    "转正：一般在期满前约1个月（{apply}前后）交书面转正申请，经党小组提意见、支委会审查，"
+    "支部大会在期满当天或之后讨论表决（不能提前），再报上级党委在3个月内审批。"
+)
+MY_PROBATION_OVER = (
+    "{name}同志，您的预备期已于{end}期满。支部应及时召开支部大会讨论能否转正，"
+    "有问题请联系支部书记。"
+)
+MY_CONVERTED = "{name}同志，您{joined}入党，{full}转为正式党员，党龄从这一天算起。"
+ROSTER_ROLE = "{org}{role}：{names}。"
+ROSTER_NONE = "名单上还没有{org}的{role}，请问支部书记或党小组长。"
+ROSTER_COMMITTEE = "支部委员：{people}。"
+WEEK_HEAD = "{org}{label}（{start}—{end}）的安排："
+WEEK_LINE = "· {when} {kind}{place}"
+WEEK_NONE = "{org}{label}（{start}—{end}）还没有安排{kind}。"
+WEEK_RULE = "按规定：支委会、党小组会一般每月1次，支部党员大会一般每季度1次，主题党日每月相对固定1天。"
+MY_ATTENDANCE = "{name}同志，{year}年您的会议记录：出席{present}次，请假{leave}次，缺席{absent}次。"
+MY_ATTENDANCE_RULE = (
+    "党员应按期参加组织生活；无正当理由连续6个月不参加组织生活，被认为自行脱党（党章第九条）。"
+)
+
 UNKNOWN = (
     "这个问题我暂时答不上来。可以试试问：三会一课是什么、党费怎么算、我的政治生日。"
     "发送“帮助”查看全部用法。"
@@ -294,6 +319,7 @@ SECRETARY_HELP = (
 
 # --- Knowledge answers, 党费 and live answers (handlers/ask.py, dues.py, live.py) ---
 KB_ANSWER = "{answer}\n（依据：{source}）"
+KB_UNDERSTOOD = "按“{terms}”理解："
 KB_ANSWER_NO_SOURCE = "{answer}"
 KB_LOCAL_SOURCE = "本支部"
 KB_SUGGEST_HEAD = "你是不是想问："

@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from bot.cli._common import console, engine, error_boundary, fail
-from handlers.ask import DEFAULT_POLICY, decide
+from handlers.ask import DEFAULT_POLICY, Reading, decide, readings, why_chosen
 from handlers.commands import COMMANDS
 from storage.db import session_scope
-from storage.knowledge.base import default_base
+from storage.knowledge.base import SearchResult, default_base
 from storage.knowledge.entries import (
     Entry,
     delete_local,
@@ -128,6 +128,9 @@ def search(
         None, "--org", help=ORG_HELP + "；含该组织的本地条目 / include its local entries"
     ),
     limit: int = typer.Option(5, "--limit", "-n", min=1, max=50, help="显示几条 / how many"),
+    explain: bool = typer.Option(
+        False, "--explain", help="逐种读法说明排名和判定 / each reading of the question, ranked and judged"
+    ),
 ) -> None:
     """Show the tokens and the ranked entries with scores and coverage, to tune entries (检索调试)."""
     with error_boundary(), session_scope(engine()) as session:
@@ -135,20 +138,34 @@ def search(
         if org:
             target = resolve(session, org)
             org_ids = [o.id for o in [target, *ancestors(session, target)] if o.id is not None]
-        result = default_base().search(question, session=session, org_ids=org_ids, k=limit)
+        base = default_base()
+        shown = list(readings(base, question)) if explain else [Reading("as typed", question)]
+        for reading in shown:
+            result = base.search(reading.text, session=session, org_ids=org_ids, k=limit)
+            if explain:
+                console.print(f"\n读法 / reading ({reading.why}): {reading.text}")
+            _print_ranking(result, explain=explain)
+    command = next((c.name for c in COMMANDS if c.pattern.match(simplify(question))), None)
+    if command is not None:
+        console.print(
+            f"注意：聊天里这句话先由命令 {command} 处理 / in chat the command {command!r} takes it first"
+        )
+
+
+def _print_ranking(result: SearchResult, *, explain: bool) -> None:
     console.print(f"分词 / tokens: {' | '.join(result.tokens) or '（无 / none）'}")
     table = Table("#", "key", "问题 / question", "score", "coverage", "fit", "来源 / source")
     for column in table.columns[1:3]:
         column.overflow = "fold"
     for n, found in enumerate(result.hits, 1):
         origin = f"local#{found.entry.org_id}" if found.entry.is_local else "built-in"
+        if explain and not found.on_topic:
+            origin += "（只匹配日常用语 / everyday words only）"
         row = (found.entry.key, found.entry.question, f"{found.score:.3f}", f"{found.coverage:.2f}")
         table.add_row(str(n), *row, f"{found.fit:.2f}", origin)
     console.print(table)
-    decision = decide(list(result.hits), DEFAULT_POLICY, terms=len(set(result.tokens)))
-    console.print(f"判定 / decision: {decision}")
-    command = next((c.name for c in COMMANDS if c.pattern.match(simplify(question))), None)
-    if command is not None:
-        console.print(
-            f"注意：聊天里这句话先由命令 {command} 处理 / in chat the command {command!r} takes it first"
-        )
+    hits, terms = list(result.hits), len(set(result.tokens))
+    console.print(f"判定 / decision: {decide(hits, DEFAULT_POLICY, terms=terms)}")
+    if explain:
+        entry, why = why_chosen(hits, DEFAULT_POLICY, terms=terms)
+        console.print(f"理由 / why: {entry.entry.key + ' — ' if entry else ''}{why}")

@@ -33,8 +33,10 @@ from storage.knowledge.entries import (
     local_entries,
     local_version,
 )
+from storage.knowledge.glossary import translate
 from storage.knowledge.index import Bm25Index, idf_sum, max_idf
-from storage.knowledge.normalize import Analyzer, Lexicon, load_lexicon
+from storage.knowledge.normalize import Analyzer, Lexicon, load_lexicon, normalize
+from storage.knowledge.pinyin import Correction, PinyinIndex
 from storage.knowledge.segmenter import MAIN_WORDS, Segmenter, default_cache_dir
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,10 @@ class KnowledgeBase:
         self.analyzer = Analyzer(self.lexicon, self.segmenter.cut)
         # the user dictionary's words; the alias table also holds everyday words (谁, 哪里, 怎么)
         self.terms = frozenset(w.word for w in self.lexicon.words) - self.lexicon.stopwords
+        spoken = self.terms | {alias for alias, term in self.lexicon.aliases.items() if term in self.terms}
+        self.pinyin = PinyinIndex(spoken, known=self.segmenter.knows)
+        glossary = self.data_dir / "glossary.yaml"
+        self._glossary = glossary if glossary.exists() else None
         self._main_words = main_words
         self._builtin: tuple[tuple[Entry, ...], list[DocFields]] | None = None
         self._local_tokens: dict[Entry, DocFields] = {}
@@ -196,11 +202,19 @@ class KnowledgeBase:
         self.current(session)
 
     # --- searching --------------------------------------------------------------
+    def translate(self, text: str) -> str:
+        """English words of the glossary in Chinese ("party fee" → 党费); other text unchanged."""
+        return translate(text, self._glossary) if self._glossary is not None else text
+
+    def correct(self, text: str) -> tuple[str, tuple[Correction, ...]]:
+        """The question with pinyin typos of domain terms corrected, and the corrections."""
+        return self.pinyin.correct(normalize(self.translate(text)))
+
     def search(
         self, question: str, *, session: Session | None = None, org_ids: Sequence[int] = (), k: int = 5
     ) -> SearchResult:
         """Rank entries visible to ``org_ids`` (nearest organization first) for a question."""
-        tokens = self.analyzer.tokens(question)
+        tokens = self.analyzer.tokens(self.translate(question))
         built = self.current(session)
         hits = built.index.search(tokens, k, exclude=_hidden(built, org_ids))
         unknown = max_idf(built.index)

@@ -107,6 +107,11 @@ class Segmenter:
                 if self._tokenizer is None:
                     self._tokenizer = self._build()
 
+    def knows(self, word: str) -> bool:
+        """A word of the dictionaries (jieba's frequent words and ours), not just a prefix of one."""
+        self.warm()
+        return bool(self._tokenizer.FREQ.get(word))
+
     def cut(self, text: str) -> list[str]:
         """Precise mode without HMM guessing: unknown runs fall apart into known words or characters."""
         self.warm()

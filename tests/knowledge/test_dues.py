@@ -60,6 +60,9 @@ def test_retired_brackets(base: str, rate: str, fee: str) -> None:
         ("工资两万", "20000"),
         ("退休费3000一个月交多少党费", "3000"),
         ("工资8000一月", "8000"),
+        ("月薪2万5", "25000"),
+        ("我工资8k一个月", "8000"),
+        ("税前1万2税后1万", "10000"),
     ],
 )
 def test_income_is_read_from_colloquial_text(text: str, amount: str) -> None:

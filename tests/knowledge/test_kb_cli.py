@@ -104,3 +104,10 @@ def test_ask_batch_prints_one_json_object_per_line_in_order(cli_env: Path) -> No
 def test_ask_needs_a_question_or_a_batch(cli_env: Path) -> None:
     result = runner.invoke(app, ["ask"])
     assert result.exit_code == 2
+
+
+def test_search_explain_shows_each_reading_and_why(cli_env: Path, engine: Engine) -> None:
+    result = runner.invoke(app, ["kb", "search", "三会一棵是什么", "--explain"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "(as typed): 三会一棵是什么" in result.output and "(corrected): 三会一课是什么" in result.output
+    assert "判定 / decision: answer" in result.output and "理由 / why: sanhui-yike" in result.output
