@@ -32,7 +32,7 @@ from bot.core.clock import Clock
 from bot.core.errors import Misconfigured, PermanentFailure, RetryLater, SendError
 from bot.core.messages import Reply, Target
 from bot.ratelimit import RateLimiter
-from storage import outbox, senders
+from storage import account_leases, outbox, senders
 from storage.db import session_scope
 from storage.models import Delivery
 
@@ -43,6 +43,10 @@ ChannelKey = tuple[str, str]  # (channel, account)
 # How often a running sender says so (storage/senders.py); its word holds for three beats, which is
 # longer than one row can take (the rate-limit wait is capped by ``max_wait``, sends time out).
 HEARTBEAT_EVERY = timedelta(seconds=30)
+# A sender sends through an account only while it holds that account's lease (storage/account_leases.py),
+# so the platform's per-account limit holds across processes; a dead sender's leases pass on after the TTL.
+LEASE_RENEW = timedelta(seconds=10)
+LEASE_TTL = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +117,22 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._tally: Counter[str] = Counter()  # outcomes of the batch in hand, for its log line
         self._beaten_at: datetime | None = None
+        self._held: set[ChannelKey] = set()
+        self._leased_at: datetime | None = None
 
     async def run_once(self) -> int:
         """Claim one batch and work through it; the number of deliveries claimed."""
         self._tally = Counter()
         await self._beat()
+        await self._hold_accounts()
         claimed_at = self.clock.now()
         rows = await self._db(
-            outbox.claim_due, now=claimed_at, limit=self.batch_size, worker=self.worker, lease=self.lease
+            outbox.claim_due,
+            now=claimed_at,
+            limit=self.batch_size,
+            worker=self.worker,
+            lease=self.lease,
+            skip=set(self.channels) - self._held,
         )
         for row in rows:
             await self._beat()
@@ -238,6 +250,15 @@ class Sender:
         except Exception as exc:  # only advisory: a claimed row must not wait for it
             logger.warning("sender heartbeat not recorded: %s", type(exc).__name__)
 
+    async def _hold_accounts(self) -> None:
+        """Take or renew the leases of this sender's accounts, every LEASE_RENEW."""
+        now = self.clock.now()
+        if self._leased_at is not None and timedelta(0) <= now - self._leased_at < LEASE_RENEW:
+            return
+        leases = {"accounts": list(self.channels), "worker": self.worker, "now": now, "ttl": LEASE_TTL}
+        self._held = await self._db(account_leases.hold, **leases)
+        self._leased_at = now
+
     def _seconds(self) -> float:
         return self.clock.now().timestamp()
 
@@ -282,5 +303,6 @@ class Sender:
         self._task = None
         try:
             await self._db(senders.stopped, worker=self.worker)
-        except Exception:  # the database is gone: the heartbeat expires by itself
+            await self._db(account_leases.release, worker=self.worker)
+        except Exception:  # the database is gone: the heartbeat and the leases expire by themselves
             logger.warning("sender could not withdraw its heartbeat; it expires in %s", 3 * HEARTBEAT_EVERY)

@@ -6,10 +6,10 @@ claims due rows and delivers them. The caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import and_, func, not_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -66,9 +66,17 @@ def by_key(session: Session, dedupe_key: str) -> Delivery | None:
 
 
 def claim_due(
-    session: Session, *, now: datetime, limit: int, worker: str, lease: timedelta = DEFAULT_LEASE
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    worker: str,
+    lease: timedelta = DEFAULT_LEASE,
+    skip: Collection[tuple[str, str]] = (),
 ) -> list[Delivery]:
     """Take up to ``limit`` due rows for ``worker``: they become "sending" until ``now + lease``.
+
+    Rows of the (channel, account) pairs in ``skip`` stay for the sender that holds their account.
 
     One UPDATE over a locked sub-select, so two workers never get the same row:
     PostgreSQL skips rows another worker has locked (FOR UPDATE SKIP LOCKED),
@@ -76,11 +84,13 @@ def claim_due(
     past its lease (its worker died) is due again, so a crash loses nothing and
     repeats at most the message that was in flight. Commit before sending.
     """
+    others = [and_(col(Delivery.channel) == channel, col(Delivery.account) == account) for channel, account in skip]
     due = (
         select(Delivery.id)
         .where(
             col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
             Delivery.next_try_at <= now,
+            *([not_(or_(*others))] if others else []),
         )
         .order_by(col(Delivery.next_try_at), col(Delivery.id))
         .limit(limit)

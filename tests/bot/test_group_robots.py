@@ -165,3 +165,36 @@ def test_a_wrong_feishu_secret_fails_once_naming_the_setting(
         row = session.exec(select(Delivery)).one()
     assert row.status == "failed" and "feishu_robot.branch1.secret" in row.last_error
     assert len(feishu_api.requests) == 1
+
+
+def test_three_senders_together_keep_one_robot_under_its_limit(
+    engine: Engine, clock: FakeClock, dingtalk: DingTalkRobotChannel, dingtalk_api: DingTalkRobotApi
+) -> None:
+    """Three serving processes each run a sender with its own token buckets; the account lease lets one
+    of them send through the robot at a time, so together they never trip its 20-a-minute block."""
+    texts = [f"第{n}条通知" for n in range(200)]
+    queue_to(engine, clock, Target(dingtalk.name, "branch1", "branch1", True), texts)
+    channels: dict[tuple[str, str], OutboundChannel] = {(dingtalk.name, "branch1"): dingtalk}
+    senders = [
+        Sender(
+            engine,
+            channels,
+            clock,
+            sleep=sleeper(clock),
+            rng=random.Random(n),
+            worker=f"process-{n}",
+            batch_size=5,
+        )
+        for n in range(3)
+    ]
+
+    async def main() -> None:
+        try:
+            await drain(senders, engine, clock, rounds=2000)
+        finally:
+            await dingtalk.aclose()
+
+    asyncio.run(main())
+    assert sorted(b["text"]["content"] for b in dingtalk_api.bodies()) == sorted(texts)
+    assert len(dingtalk_api.requests) == 200  # never refused, never blocked
+    assert most_in_any_window([t for t, _ in dingtalk_api.delivered], 60) <= 20
