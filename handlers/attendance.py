@@ -13,7 +13,7 @@ from handlers import texts
 from handlers.context import HandlerContext
 from handlers.meetings import KIND_ALIASES
 from handlers.permissions import quorum_met, votes
-from handlers.scope import audit, managed_org, subtree
+from handlers.scope import audit, subtree
 from storage import attendance
 from storage.models import AttendanceStatus, Meeting, MeetingKind, Member, Organization
 from storage.orgs import branch_of
@@ -40,8 +40,7 @@ def _member_org_ids(session: Session, member: Member) -> list[int]:
 def check_in(ctx: HandlerContext) -> list[Reply]:
     """签到: the meeting whose window is open now."""
     member = ctx.asker
-    if member is None or member.id is None:
-        return [Reply(texts.MEMBERS_ONLY)]
+    assert member is not None and member.id is not None  # a members' command (handlers/commands.py)
     near = attendance.meetings_of(
         ctx.session,
         org_ids=_member_org_ids(ctx.session, member),
@@ -67,9 +66,8 @@ def check_in(ctx: HandlerContext) -> list[Reply]:
 def leave(ctx: HandlerContext) -> list[Reply]:
     """请假 [会议类型] 原因: the next meeting the member is expected at."""
     member = ctx.asker
-    if member is None or member.id is None:
-        return [Reply(texts.MEMBERS_ONLY)]
-    words = ctx.text.split()[1:]
+    assert member is not None and member.id is not None  # a members' command (handlers/commands.py)
+    words = ctx.words
     kind = KIND_ALIASES.get(words[0]) if words else None
     reason = " ".join(words[1:] if kind else words)
     if not reason:
@@ -170,10 +168,9 @@ def _names(pairs: list[tuple[Member, str]]) -> str:
 
 def missing_list(ctx: HandlerContext) -> list[Reply]:
     """缺席名单 [会议类型]: the latest meeting's roll, with the quorum warning when it applies."""
-    org = managed_org(ctx)
-    if org is None:
-        return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
-    words = ctx.text.split()[1:]
+    org = ctx.org
+    assert org is not None  # a managers' command (handlers/commands.py)
+    words = ctx.words
     meeting = _latest(ctx, subtree(ctx.session, org), KIND_ALIASES.get(words[0]) if words else None)
     if meeting is None:
         return [Reply(texts.ABSENCE_NONE)]
@@ -224,10 +221,9 @@ def _not_started(r: Roll) -> str:
 
 def mark_absent(ctx: HandlerContext) -> list[Reply]:
     """标记缺席 姓名 [原因]: on the latest meeting."""
-    org = managed_org(ctx)
-    if org is None:
-        return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
-    words = ctx.text.split()[1:]
+    org = ctx.org
+    assert org is not None  # a managers' command (handlers/commands.py)
+    words = ctx.words
     if not words:
         return [Reply(texts.MARK_USAGE)]
     meeting = _latest(ctx, subtree(ctx.session, org), None)

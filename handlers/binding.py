@@ -15,7 +15,7 @@ from handlers import texts
 from handlers.context import HandlerContext
 from handlers.outbound import queue_all
 from handlers.permissions import COMMITTEE_ROLES
-from handlers.scope import audit, chat_key, home_org, managed_org, may_manage
+from handlers.scope import audit, chat_key, home_org, may_manage
 from storage import bindcodes
 from storage.audience import private_targets, secretaries
 from storage.bindcodes import CodeProblem, CodeRejected, Purpose
@@ -33,14 +33,9 @@ _PROBLEM_TEXT = {
 }
 
 
-def args_of(ctx: HandlerContext) -> list[str]:
-    """The words after the command word."""
-    return ctx.text.split()[1:]
-
-
 def bind(ctx: HandlerContext) -> list[Reply]:
     """绑定 码 | 绑定 姓名 手机后四位."""
-    words = args_of(ctx)
+    words = ctx.words
     if not words:
         return [Reply(texts.BIND_USAGE)]
     key = chat_key(ctx)
@@ -143,9 +138,7 @@ def _warn_of_lockout(ctx: HandlerContext, named: list[Member]) -> None:
 
 def bind_chat(ctx: HandlerContext) -> list[Reply]:
     """绑定本群 [码]: a code from the branch, or a bound secretary binding the group to their own branch."""
-    if not ctx.inbound.is_group:
-        return [Reply(texts.BIND_CHAT_NOT_GROUP)]
-    words = args_of(ctx)
+    words = ctx.words
     key = chat_key(ctx)
     if bindcodes.throttled(ctx.session, key=key, now=ctx.now):
         return [Reply(texts.BIND_THROTTLED)]
@@ -180,8 +173,6 @@ def bind_chat(ctx: HandlerContext) -> list[Reply]:
 
 def unbind_chat(ctx: HandlerContext) -> list[Reply]:
     """解绑本群: the owning branch's managers release the group, so another branch may bind it."""
-    if not ctx.inbound.is_group:
-        return [Reply(texts.UNBIND_CHAT_NOT_GROUP)]
     current = _binding_here(ctx)
     owner = ctx.session.get(Organization, current.org_id) if current else None
     if current is None or owner is None:
@@ -242,12 +233,9 @@ def _bind_chat_to(ctx: HandlerContext, binding: ChatBinding | None, org: Organiz
 
 def invite(ctx: HandlerContext) -> list[Reply]:
     """邀请 姓名: a one-time member code, only in a private chat, only for the secretary's own members."""
-    org = managed_org(ctx)
-    if org is None:
-        return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
-    if ctx.inbound.is_group:
-        return [Reply(texts.INVITE_IN_GROUP)]
-    words = args_of(ctx)
+    org = ctx.org
+    assert org is not None and org.id is not None  # a managers' command (handlers/commands.py)
+    words = ctx.words
     if len(words) != 1:
         return [Reply(texts.INVITE_USAGE)]
     name = words[0]
@@ -272,9 +260,8 @@ def invite(ctx: HandlerContext) -> list[Reply]:
 
 def chat_code(ctx: HandlerContext) -> list[Reply]:
     """群绑定码: a short-lived code that binds a group chat to the secretary's branch."""
-    org = managed_org(ctx)
-    if org is None:
-        return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
+    org = ctx.org
+    assert org is not None and org.id is not None  # a managers' command (handlers/commands.py)
     code, _ = bindcodes.issue(
         ctx.session,
         purpose=Purpose.CHAT,

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot.core.messages import Reply, Target
 from handlers import texts
 from handlers.context import HandlerContext
-from handlers.scope import audit, chat_key, managed_org, may_manage, subtree
+from handlers.scope import audit, chat_key, may_manage, subtree
 from storage import audience, broadcasts, conversation
 from storage.broadcasts import BROADCAST_KIND
 from storage.members import in_org
@@ -78,17 +78,12 @@ def queue(session: Session, *, targets: Iterable[tuple[Target, int]], reply: Rep
     return queued
 
 
-def _refusal(ctx: HandlerContext) -> list[Reply]:
-    return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
-
-
 def preview(ctx: HandlerContext) -> list[Reply]:
     """发布 <内容>: show what would happen and wait for 确认发送."""
-    org = managed_org(ctx)
-    if org is None:
-        return _refusal(ctx)
-    parts = ctx.text.split(maxsplit=1)
-    if len(parts) < 2:
+    org = ctx.org
+    assert org is not None  # a managers' command (handlers/commands.py)
+    notice = ctx.args
+    if not notice:
         return [Reply(texts.BROADCAST_USAGE)]
     reach = plan(ctx.session, org)
     if not reach.targets:
@@ -97,7 +92,7 @@ def preview(ctx: HandlerContext) -> list[Reply]:
         ctx.session,
         key=chat_key(ctx),
         kind=_PENDING,
-        data={"org_id": org.id, "text": parts[1]},
+        data={"org_id": org.id, "text": notice},
         expires_at=ctx.now + CONFIRM_WITHIN,
     )
     minutes = int(CONFIRM_WITHIN.total_seconds() // 60)
@@ -107,8 +102,8 @@ def preview(ctx: HandlerContext) -> list[Reply]:
                 chats=len(reach.targets),
                 orgs=reach.org_count,
                 people=reach.people,
-                text=parts[1],
-                repeat=texts.BROADCAST_REPEAT if repeated(ctx.session, reach, parts[1], ctx.now) else "",
+                text=notice,
+                repeat=texts.BROADCAST_REPEAT if repeated(ctx.session, reach, notice, ctx.now) else "",
                 minutes=minutes,
             )
         )
@@ -125,8 +120,8 @@ def confirm(ctx: HandlerContext) -> list[Reply]:
             return [Reply(texts.BROADCAST_EXPIRED.format(minutes=int(CONFIRM_WITHIN.total_seconds() // 60)))]
         return [Reply(texts.BROADCAST_NOTHING_PENDING)]
     org = ctx.session.get(Organization, pending["org_id"])
-    if org is None or not may_manage(ctx, org):
-        return _refusal(ctx)
+    if org is None or not may_manage(ctx, org):  # no longer theirs since they wrote it
+        return [Reply(texts.NOT_ALLOWED)]
     reach = plan(ctx.session, org)
     batch = new_batch(ctx.now)
     queued = queue(ctx.session, targets=reach.targets, reply=Reply(pending["text"]), batch=batch)
@@ -145,9 +140,8 @@ def abort(ctx: HandlerContext) -> list[Reply]:
 
 def status(ctx: HandlerContext) -> list[Reply]:
     """发送情况: the latest notice, per chat."""
-    org = managed_org(ctx)
-    if org is None:
-        return _refusal(ctx)
+    org = ctx.org
+    assert org is not None  # a managers' command (handlers/commands.py)
     batch = broadcasts.latest_batch(ctx.session, org_ids=subtree(ctx.session, org))
     if batch is None:
         return [Reply(texts.BROADCAST_NO_BATCH)]

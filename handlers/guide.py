@@ -12,7 +12,7 @@ from datetime import date
 from bot.core.messages import Reply
 from handlers import texts
 from handlers.context import HandlerContext
-from handlers.scope import audit, managed_org
+from handlers.scope import audit
 from storage.guide_import import GuideFormatError, check_draft_month, parse_markdown
 from storage.guides import BadMonth, IssuedGuide, check_month, store_guide
 from storage.models import Organization, OrgKind
@@ -60,21 +60,20 @@ def nothing_for(month: str, branch: Organization) -> str:
     return texts.GUIDE_NONE.format(month=month, branch=branch.name)
 
 
-_PUBLISH = re.compile(r"^发布清单[ \t]*(\d{4}[-/年]\d{1,2}月?)?[ \t]*\n?(.*)$", re.DOTALL)
+_PUBLISH = re.compile(r"^(?:发布清单)?[ \t]*(\d{4}[-/年]\d{1,2}月?)?[ \t]*\n?(.*)$", re.DOTALL)
 
 
 def awaits_body(text: str) -> bool:
     """``发布清单`` (and a month) alone: the guide itself is still to come, on the following lines."""
     match = _PUBLISH.match(text)
-    return match is not None and not match.group(2).strip()
+    return text.startswith("发布清单") and match is not None and not match.group(2).strip()
 
 
 def publish(ctx: HandlerContext) -> list[Reply]:
     """发布清单 [月份] + Markdown: a secretary or upper committee publishes the month's guide from chat."""
-    org = managed_org(ctx)
-    if org is None or org.id is None:
-        return [Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
-    match = _PUBLISH.match(ctx.text)
+    org = ctx.org
+    assert org is not None and org.id is not None  # a managers' command (handlers/commands.py)
+    match = _PUBLISH.match(ctx.args)
     body = match.group(2).strip() if match else ""
     if not body:
         return [Reply(texts.GUIDE_PUBLISH_USAGE)]

@@ -21,6 +21,7 @@ from handlers.context import HandlerContext
 from handlers.reminders import cancel_and_notify, move_and_notify
 from handlers.scope import audit, chat_key, home_org, managed_org, subtree
 from storage import conversation
+from storage.knowledge.normalize import simplify
 from storage.meetings import create_meeting, upcoming
 from storage.models import Meeting, MeetingKind, MeetingStatus, Organization
 
@@ -47,11 +48,6 @@ DRAFT_TTL = timedelta(minutes=10)
 _MOVE_TO = re.compile(r"\s*(?:改到|改为|改至|改在|推迟到|延期到|提前到)\s*|\s+到\s+")
 
 
-def _body(ctx: HandlerContext) -> str:
-    parts = ctx.text.split(maxsplit=1)
-    return parts[1] if len(parts) > 1 else ""
-
-
 def _kind_in(text: str) -> tuple[MeetingKind | None, str]:
     found = _KIND.search(text)
     if not found:
@@ -62,13 +58,6 @@ def _kind_in(text: str) -> tuple[MeetingKind | None, str]:
 def _display(moment: datetime) -> str:
     local = moment.astimezone(SHANGHAI)
     return texts.cn_datetime(local.date(), local.strftime("%H:%M"))
-
-
-def _need_manager(ctx: HandlerContext) -> Organization | Reply:
-    org = managed_org(ctx)
-    if org is None:
-        return Reply(texts.NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)
-    return org
 
 
 def _moment(
@@ -105,20 +94,22 @@ def clarify(ctx: HandlerContext) -> list[Reply]:
     """A reply that is only a date or time: finishes the pending 安排/改期, else it is a question like any other."""
     key = chat_key(ctx)
     draft = conversation.get(ctx.session, key=key, kind=_DRAFT, now=ctx.now)
-    amended = when.amend(draft["body"], ctx.text) if draft and when.is_answer(ctx.text) else None
+    amended = when.amend(draft["body"], ctx.args) if draft and when.is_answer(ctx.args) else None
     if draft is None or amended is None:
         return answer(ctx)
     conversation.drop(ctx.session, key=key, kind=_DRAFT)
-    retyped = replace(ctx, inbound=replace(ctx.inbound, text=f"{draft['verb']} {draft['prefix']}{amended}"))
+    org = managed_org(ctx)
+    if org is None:  # no longer a manager since the question was asked
+        return [Reply(texts.NOT_ALLOWED)]
+    retyped = replace(ctx, org=org, args=simplify(f"{draft['prefix']}{amended}"))
     return (schedule if draft["verb"] == "安排" else move)(retyped)
 
 
 def schedule(ctx: HandlerContext) -> list[Reply]:
     """安排 支委会 12月5日 15:00 三楼会议室 主题：学习全会精神."""
-    org = _need_manager(ctx)
-    if isinstance(org, Reply):
-        return [org]
-    body = _body(ctx)
+    org = ctx.org
+    assert org is not None  # a managers' command (handlers/commands.py)
+    body = ctx.args
     kind, rest = _kind_in(body)
     if kind is None:
         return [Reply(texts.MEETING_USAGE)]
@@ -141,17 +132,18 @@ def natural(ctx: HandlerContext) -> list[Reply]:
     The kind, the time and a place after 在 (and a topic after 主题：) are taken out and
     handed to ``schedule`` as a 安排 line, so questions back and the reply are the same.
     """
-    if managed_org(ctx) is None:
+    org = managed_org(ctx)
+    if org is None:
         return [Reply(texts.MEETING_NATURAL_NOT_ALLOWED)] if ctx.asker else answer(ctx)
-    kind, _ = _kind_in(ctx.text)
+    kind, _ = _kind_in(ctx.args)
     if kind is None:
         return answer(ctx)
-    head, *topic = _TOPIC.split(_NATURAL_KIND.sub(" ", ctx.text, count=1), maxsplit=1)  # 主题党日 is no topic
+    head, *topic = _TOPIC.split(_NATURAL_KIND.sub(" ", ctx.args, count=1), maxsplit=1)  # 主题党日 is no topic
     moment = when.expression(head)
     place = _PLACE.search(head.replace(moment, " ", 1))
-    line = " ".join(["安排", kind.value, moment, place.group("place") if place else ""])
+    line = " ".join([kind.value, moment, place.group("place") if place else ""])
     line += f" 主题：{topic[0].strip()}" if topic else ""
-    return schedule(replace(ctx, inbound=replace(ctx.inbound, text=line)))
+    return schedule(replace(ctx, org=org, args=line))
 
 
 def _create(
@@ -237,10 +229,9 @@ def _which(candidates: list[Meeting], verb: str) -> Reply:
 
 def move(ctx: HandlerContext) -> list[Reply]:
     """改期 支委会 [12月5日] 改到 12月8日 15:00 [新地点]."""
-    org = _need_manager(ctx)
-    if isinstance(org, Reply):
-        return [org]
-    body = _body(ctx)
+    org = ctx.org
+    assert org is not None  # a managers' command (handlers/commands.py)
+    body = ctx.args
     if not body:
         return [Reply(texts.MOVE_USAGE)]
     halves = _MOVE_TO.split(body, maxsplit=1)
@@ -289,10 +280,9 @@ def _notified(count: int) -> str:
 
 def cancel(ctx: HandlerContext) -> list[Reply]:
     """取消 支委会 [12月5日]."""
-    org = _need_manager(ctx)
-    if isinstance(org, Reply):
-        return [org]
-    body = _body(ctx)
+    org = ctx.org
+    assert org is not None  # a managers' command (handlers/commands.py)
+    body = ctx.args
     if not body:  # never cancel on a bare word: ask which, even when only one is coming
         coming = upcoming(ctx.session, org_ids=subtree(ctx.session, org), now=ctx.now, limit=50)
         if not coming:
@@ -315,11 +305,9 @@ def cancel(ctx: HandlerContext) -> list[Reply]:
 
 def month_plan(ctx: HandlerContext) -> list[Reply]:
     """本月安排: the branch's meetings this month, cancelled ones marked."""
-    if ctx.asker is None:
-        return [Reply(texts.MEMBERS_ONLY)]
     org = ctx.chat_org or home_org(ctx)
     if org is None or org.id is None:
-        return [Reply(texts.MEMBERS_ONLY)]
+        return [Reply(texts.LIVE_NO_BRANCH)]
     first = ctx.today.replace(day=1)
     after = (first + timedelta(days=32)).replace(day=1)
     meetings = meetings_between(ctx, org, first, after)

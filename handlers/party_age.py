@@ -10,8 +10,7 @@ from storage.rules import next_anniversary, party_standing, probation_end, whole
 
 def political_birthday(ctx: HandlerContext) -> list[Reply]:
     member = ctx.asker
-    if member is None:
-        return [Reply(texts.NOT_BOUND)]
+    assert member is not None  # the asker's own records (handlers/commands.py)
     nxt = next_anniversary(member.joined_on, ctx.today)
     years = whole_years(member.joined_on, nxt)
     if nxt == ctx.today:
@@ -23,8 +22,7 @@ def political_birthday(ctx: HandlerContext) -> list[Reply]:
 
 def standing(ctx: HandlerContext) -> list[Reply]:
     member = ctx.asker
-    if member is None:
-        return [Reply(texts.NOT_BOUND)]
+    assert member is not None  # the asker's own records (handlers/commands.py)
     years = party_standing(member.full_on, ctx.today)
     if years is None or member.full_on is None:
         end = probation_end(member.joined_on)

@@ -19,7 +19,6 @@ from handlers.context import HandlerContext
 from handlers.meetings import KIND_ALIASES, KIND_PATTERN
 from handlers.scope import home_org
 from storage.attendance import meetings_of
-from storage.knowledge.normalize import simplify
 from storage.members import in_org
 from storage.models import Attendance, AttendanceStatus, Meeting, MemberStatus, Organization, Role
 from storage.rules import add_months, party_standing, probation_end, whole_years
@@ -56,8 +55,7 @@ ATTENDANCE = re.compile(
 def joined(ctx: HandlerContext) -> list[Reply]:
     """入党几年: years since the 支部大会 admitted the asker, and the 党龄 (from 转正)."""
     member = ctx.asker
-    if member is None:
-        return [Reply(texts.NOT_BOUND)]
+    assert member is not None  # the asker's own records (handlers/commands.py)
     lines = [texts.MY_JOINED.format(name=member.name, joined=texts.cn_date(member.joined_on),
                                     years=whole_years(member.joined_on, ctx.today))]
     years = party_standing(member.full_on, ctx.today)
@@ -71,8 +69,7 @@ def joined(ctx: HandlerContext) -> list[Reply]:
 def probation(ctx: HandlerContext) -> list[Reply]:
     """预备期满 and the 转正 steps with the asker's own dates; a full member hears when they converted."""
     member = ctx.asker
-    if member is None:
-        return [Reply(texts.NOT_BOUND)]
+    assert member is not None  # the asker's own records (handlers/commands.py)
     joined_on = texts.cn_date(member.joined_on)
     if member.status != MemberStatus.PROBATIONARY and member.full_on is not None:
         full = texts.cn_date(member.full_on)
@@ -93,7 +90,7 @@ def _branch(ctx: HandlerContext) -> Organization | None:
 def who(ctx: HandlerContext) -> list[Reply]:
     """谁是书记 / 组织委员是谁: from the branch's roster, with the whole committee after it."""
     org = _branch(ctx)
-    found = WHO.match(simplify(ctx.text))
+    found = WHO.match(ctx.args)
     if org is None or org.id is None or found is None:
         return [Reply(texts.LIVE_NO_BRANCH)]
     word = found.group(1) or found.group(2)
@@ -116,14 +113,14 @@ def _md(day: date) -> str:
 def week(ctx: HandlerContext) -> list[Reply]:
     """这周 / 下周有什么会: the branch's (and the asker's 党小组's) meetings in that calendar week."""
     org = _branch(ctx)
-    found = WEEK.match(simplify(ctx.text))
+    found = WEEK.match(ctx.args)
     if org is None or org.id is None or found is None:
         return [Reply(texts.LIVE_NO_BRANCH)]
     nxt = re.fullmatch(_NEXT_WEEK, found.group(1)) is not None
     monday = ctx.today - timedelta(days=ctx.today.weekday()) + timedelta(weeks=int(nxt))
     start = datetime.combine(monday, time(0), tzinfo=SHANGHAI)
     org_ids = [org.id] + ([ctx.asker.group_id] if ctx.asker is not None and ctx.asker.group_id else [])
-    kind_word = re.search(KIND_PATTERN, simplify(ctx.text))
+    kind_word = re.search(KIND_PATTERN, ctx.args)
     kind = KIND_ALIASES[kind_word.group(0)] if kind_word else None
     held = meetings_of(ctx.session, org_ids=org_ids, start=start, end=start + timedelta(weeks=1))
     meetings = [m for m in held if kind is None or m.kind == kind]
@@ -143,8 +140,7 @@ def week(ctx: HandlerContext) -> list[Reply]:
 def attendance(ctx: HandlerContext) -> list[Reply]:
     """我今年参加/缺席了几次: the asker's attendance records of this year's meetings."""
     member = ctx.asker
-    if member is None:
-        return [Reply(texts.NOT_BOUND)]
+    assert member is not None  # the asker's own records (handlers/commands.py)
     year_start = datetime(ctx.today.year, 1, 1, tzinfo=SHANGHAI)
     rows = ctx.session.exec(
         select(Attendance.status).join(Meeting, col(Meeting.id) == Attendance.meeting_id).where(

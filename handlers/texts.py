@@ -133,7 +133,8 @@ BIND_LOCK_NOTICE_SECRETARY = (
 )
 
 INVITE_USAGE = "用法：邀请 姓名，例如“邀请 张三”。"
-INVITE_IN_GROUP = "绑定码等同于身份凭证，请私聊我发送“邀请 姓名”，不要在群里发。"
+PRIVATE_ONLY = "“{word}”涉及个人身份，请私聊我发送，不要在群里发。"
+GROUP_ONLY = "“{word}”要在群聊里发送。"
 INVITE_NOT_FOUND = "本支部名册里没有“{name}”。"
 INVITE_SEVERAL = "本支部有{count}位“{name}”：{who}。请先在名册里区分后再邀请。"
 INVITE_OK = (
@@ -144,11 +145,9 @@ INVITE_OK = (
 CHAT_CODE_OK = (
     "{org}的群绑定码：{code}\n请在要绑定的群里发送“绑定本群 {code}”，{minutes}分钟内有效，只能用一次。"
 )
-BIND_CHAT_NOT_GROUP = "“绑定本群”要在群聊里发送。"
 BIND_CHAT_OK = "本群已绑定到{org}，今后支部通知会发到这里。"
 BIND_CHAT_OWNED = "本群已绑定到{owner}，不能直接改绑。请{owner}的书记、副书记或组织委员先在群里发送“解绑本群”。"
 CHAT_MOVED_NOTICE = "提醒：{owner}的一个群已改绑到{org}，今后{owner}的通知不再发到那个群。"
-UNBIND_CHAT_NOT_GROUP = "“解绑本群”要在群聊里发送。"
 UNBIND_CHAT_NOT_BOUND = "本群还没有绑定任何支部。"
 UNBIND_CHAT_NOT_ALLOWED = "只有{owner}的书记、副书记、组织委员或上级党组织才能解绑本群。"
 UNBIND_CHAT_OK = "本群已与{owner}解除绑定，今后{owner}的通知不再发到这里。"
@@ -371,7 +370,6 @@ LIVE_GUIDE_NONE = "{month}月的组织生活清单还没有发布。发布后我
 LIVE_BIRTHDAYS_HEAD = "{org}{month}月过政治生日的党员（{count}人）："
 LIVE_BIRTHDAYS_LINE = "· {name}：{month}月{day}日，入党{years}周年"
 LIVE_BIRTHDAYS_NONE = "{org}{month}月没有党员过政治生日。"
-LIVE_BIRTHDAYS_DENIED = "本月政治生日名单只对支部书记、副书记和组织委员开放。想知道自己的，请问“我的政治生日”。"
 # --- Schedules: political birthdays, digests, 光荣在党50年 (handlers/birthdays.py) ---
 
 BIRTHDAY_GROUP = "【政治生日】{day_word}是{names}的政治生日！\n{lines}\n祝同志们政治生日快乐，不忘入党初心，牢记党员身份。"
