@@ -11,7 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.messages import SUBSCRIBE_COMMAND, Reply
-from handlers import ask, attendance, binding, broadcast, dues, guide, live, meetings, party_age, texts
+from handlers import (
+    ask,
+    attendance,
+    binding,
+    broadcast,
+    console_login,
+    dues,
+    guide,
+    live,
+    meetings,
+    party_age,
+    texts,
+)
 from handlers import help as help_handler
 from handlers.ask import answer
 from handlers.context import HandlerContext
@@ -61,6 +73,8 @@ COMMANDS: tuple[Command, ...] = (
     # --- secretary and member workflows (issue 6): explicit command words, so they go before the
     # free-form live answers below (a notice "发布 本月党费…" must not reach the 党费 calculator) ---
     Command("secretary-help", _words("书记帮助", "管理帮助", "/admin"), help_handler.secretary, "书记帮助：管理命令"),
+    Command("console-login", _words("后台", "登录后台", "/console"), console_login.login,
+            "后台：网页后台登录链接（私聊）"),
     Command("bind-chat", _words("绑定本群"), binding.bind_chat, "绑定本群 绑定码：把群绑定到支部"),
     Command("unbind-chat", _words("解绑本群"), binding.unbind_chat, "解绑本群：群不再属于本支部（书记）"),
     Command("bind", _words("绑定", "/bind"), binding.bind, "绑定 绑定码 / 绑定 姓名 手机后四位"),

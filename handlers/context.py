@@ -20,6 +20,7 @@ class HandlerContext:
     now: datetime  # aware, in the bot's time zone
     asker: Member | None = None  # None: an unbound stranger
     chat_org: Organization | None = None  # the organization this group chat is bound to
+    console_url: str = ""  # where the web console is reached ([web] base_url); "" when not configured
 
     @property
     def today(self) -> date:

@@ -283,7 +283,8 @@ SECRETARY_HELP = (
     "· 改期 支委会 改到 12月8日 15:00｜取消 党课 12月12日｜本月安排\n"
     "· 发布 通知内容 → 确认发送｜发送情况\n"
     "· 缺席名单｜标记缺席 姓名 原因\n"
-    "党员可以：签到｜请假 原因｜本月安排。"
+    "· 后台（私聊）：网页后台的登录链接，在手机或电脑上看全月情况和发送记录\n"
+    "党员可以：签到｜请假 原因｜本月安排｜后台。"
 )
 
 # --- Knowledge answers, 党费 and live answers (issue 4: handlers/ask.py, dues.py, live.py) ---
@@ -413,3 +414,49 @@ GUIDE_BAD_FILE = "清单没能读懂：{reason}"
 
 # --- Gateway delivery: WeCom group robots (bot/cli/robots.py) ---
 ROBOT_HELLO = "支部助手已接入本群。之后支部的通知、会议提醒和政治生日祝福会发到这里。"
+
+# --- Web console (handlers/console_login.py, bot/web/) ---
+CONSOLE_LINK = "网页后台登录链接（{minutes}分钟内有效，只能用一次，请勿转发）：\n{url}"
+CONSOLE_ASK_PRIVATELY = "请私聊我发送“后台”：登录链接只能发给本人。"
+CONSOLE_NOT_BOUND = "还不知道您是哪位党员，请先绑定（发送“绑定 绑定码”），再发“后台”获取登录链接。"
+CONSOLE_NO_URL = "网页后台还没有配置网址，请管理员在 zhibu.toml 的 [web] 中设置 base_url。"
+CONSOLE_HOW_TO_LOGIN = "请在私聊中给支部助手发送“后台”（或“登录后台”），点收到的链接即可登录。"
+CONSOLE_LINK_PROBLEM = {
+    "used": "这个登录链接已经用过了。",
+    "expired": "这个登录链接已过期（有效期10分钟）。",
+    "unknown": "这个登录链接无效，可能复制不完整。",
+    "wrong_purpose": "这个登录链接无效，可能复制不完整。",
+}
+CONSOLE_FORBIDDEN = "您没有查看这个页面的权限。"
+CONSOLE_CSRF = "页面已过期或来源不明，请刷新后再试。"
+CONSOLE_RETRIED = "已放回队列，马上重发：{count} 条。"
+CONSOLE_NOT_RETRIED = "这条消息{why}，不能重发。"
+CONSOLE_CANCELLED = "已取消，不会再发送。"
+CONSOLE_NOT_CANCELLED = "这条消息{why}，不能取消。"
+CONSOLE_DELIVERY_STATE = {
+    "pending": "还在队列里",
+    "sending": "正在发送",
+    "sent": "已经送达",
+    "failed": "已经失败",
+    "cancelled": "已经取消",
+}
+CONSOLE_LOGGED_OUT_EVERYWHERE = "已在所有设备上退出：{count} 处。"
+CONSOLE_KIND_NAMES = {
+    "guide": "组织生活清单",
+    "birthday": "政治生日",
+    "birthday_digest": "政治生日汇总",
+    "glory50": "光荣在党50年",
+    "meeting_reminder": "会议提醒",
+    "meeting_change": "会议变更",
+    "nudge": "催办",
+    "probation_member": "转正提醒",
+    "broadcast": "通知",
+    "reply": "回复",
+    "bind_lock": "绑定提醒",
+    "chat_moved": "群迁移",
+    "heartbeat": "连通检查",
+}
+CONSOLE_STATUS_NAMES = {
+    "pending": "排队中", "sending": "发送中", "sent": "已送达", "failed": "失败", "cancelled": "已取消",
+}
+CONSOLE_ATTENDANCE_NAMES = {"present": "签到", "leave": "请假", "absent": "缺席"}

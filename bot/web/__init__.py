@@ -1,0 +1,7 @@
+"""The web console under /console/: server-rendered Chinese pages for secretaries and district staff.
+
+Jinja2 renders every page on the server and htmx (static/htmx.min.js, served by the app itself: many
+intranets have no internet) swaps filtered tables in place; without JavaScript every link and form
+still works. Routes live in ``pages``, login and sessions in ``auth``; what a page shows is decided in
+handlers/ (handlers/console.py, handlers/overview.py) with the chat's permission rules.
+"""
