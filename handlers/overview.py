@@ -41,7 +41,8 @@ class BranchRow:
     parent: str
     guide: list[GuideSend]
     kinds: list[KindCount]  # only the kinds this branch is required to hold
-    attendance: float | None  # present / expected over the month's held meetings; None when none was held
+    # present / expected over the month's held meetings; None when none was held or none has any record
+    attendance: float | None
     probation_soon: list[Member]
     nudges: int
 
@@ -184,7 +185,7 @@ def _expected(meeting: Meeting, heads: HeadCount) -> int:
 
 def _attendance(meetings: list[Meeting], counts: dict[int, dict[str, int]], heads: HeadCount) -> float | None:
     expected = sum(_expected(m, heads) for m in meetings)
-    if not expected:
+    if not expected or not any(counts.get(m.id or 0) for m in meetings):  # held, but nobody recorded anything
         return None
     present = sum(counts.get(m.id or 0, {}).get(AttendanceStatus.PRESENT, 0) for m in meetings)
     return min(present / expected, 1.0)

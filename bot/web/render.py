@@ -34,6 +34,7 @@ def _local(moment: Any, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["local"] = _local
+templates.env.filters["cn_date"] = texts.cn_date
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:

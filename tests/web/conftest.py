@@ -11,12 +11,16 @@ import pytest
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from bot.core.messages import Reply, Target
 from bot.web import pages
 from bot.web.config import ConsoleConfig
 from handlers.console_login import issue_link
+from storage import outbox
 from storage.db import session_scope
 from storage.demo import Demo, build_demo
 from storage.members import by_name
+from storage.models import DeliveryStatus
+from storage.orgs import by_name as org_named
 from tests.fakes.clock import FakeClock
 from tests.fakes.serve import serve
 
@@ -66,3 +70,21 @@ def csrf_of(html: str) -> str:
     marker = 'name="csrf" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def queue_delivery(engine: Engine, branch: str, status: DeliveryStatus, error: str = "") -> int:
+    """A 通知 to the branch's group chat, left in ``status`` (with the platform's ``error``); its id."""
+    with session_scope(engine) as session:
+        org = next(o for o in org_named(session, branch))
+        outbox.enqueue(
+            session,
+            target=Target("console", "local", f"group-{branch}", True),
+            reply=Reply("本周五下午开党课"),
+            dedupe_key=f"test:{branch}:{status}",
+            kind="broadcast",
+            org_id=org.id,
+        )
+        row = outbox.by_key(session, f"test:{branch}:{status}")
+        assert row is not None and row.id is not None
+        row.status, row.last_error = status, error
+        return row.id

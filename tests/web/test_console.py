@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bot.app import create_app
 from bot.cli import app as cli
-from bot.core.messages import Inbound, Reply, Target
+from bot.core.messages import Inbound
 from bot.redact import AccessLogPaths, Redactor
 from bot.router import Router
 from bot.runtime import build_runtime
@@ -22,15 +22,13 @@ from bot.settings import Settings
 from bot.web import pages
 from bot.web.config import ConsoleConfig
 from handlers import texts
-from storage import outbox
 from storage.db import session_scope
 from storage.demo import GRID, OFFICE, RETIRED
 from storage.members import bind_identity, by_name
 from storage.models import AuditLog, Delivery, DeliveryStatus
-from storage.orgs import by_name as org_named
 from tests.fakes.clock import FakeClock
 from tests.fakes.serve import serve
-from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site, csrf_of
+from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site, csrf_of, queue_delivery
 
 
 def test_a_login_link_asks_to_confirm_then_works_once(site: Site) -> None:
@@ -126,23 +124,6 @@ def test_each_sees_what_the_chat_lets_them_manage(site: Site) -> None:
             assert "Traceback" not in refused.text
 
 
-def _queue(engine: Engine, branch: str, status: DeliveryStatus, error: str = "") -> int:
-    with session_scope(engine) as session:
-        org = next(o for o in org_named(session, branch))
-        outbox.enqueue(
-            session,
-            target=Target("console", "local", f"group-{branch}", True),
-            reply=Reply("本周五下午开党课"),
-            dedupe_key=f"test:{branch}:{status}",
-            kind="broadcast",
-            org_id=org.id,
-        )
-        row = outbox.by_key(session, f"test:{branch}:{status}")
-        assert row is not None and row.id is not None
-        row.status, row.last_error = status, error
-        return row.id
-
-
 def _status(engine: Engine, delivery_id: int) -> str:
     with session_scope(engine) as session:
         row = session.get(Delivery, delivery_id)
@@ -153,8 +134,8 @@ def _status(engine: Engine, delivery_id: int) -> str:
 def test_failed_deliveries_show_the_reason_and_retry_only_with_the_csrf_token(
     site: Site, engine: Engine
 ) -> None:
-    failed = _queue(engine, OFFICE, DeliveryStatus.FAILED, "errcode=45009 接口调用超过限制")
-    elsewhere = _queue(engine, RETIRED, DeliveryStatus.FAILED, "errcode=45009")
+    failed = queue_delivery(engine, OFFICE, DeliveryStatus.FAILED, "errcode=45009 接口调用超过限制")
+    elsewhere = queue_delivery(engine, RETIRED, DeliveryStatus.FAILED, "errcode=45009")
     with site.login(SECRETARY) as client:
         page = client.get("/console/deliveries", params={"status": "failed"})
         assert "errcode=45009 接口调用超过限制" in page.text and "重发" in page.text
@@ -178,7 +159,7 @@ def test_failed_deliveries_show_the_reason_and_retry_only_with_the_csrf_token(
 
 
 def test_a_pending_delivery_can_be_cancelled(site: Site, engine: Engine) -> None:
-    pending = _queue(engine, OFFICE, DeliveryStatus.PENDING)
+    pending = queue_delivery(engine, OFFICE, DeliveryStatus.PENDING)
     with site.login(SECRETARY) as client:
         token = csrf_of(client.get("/console/deliveries").text)
         done = client.post(f"/console/deliveries/{pending}/cancel", data={"csrf": token})
