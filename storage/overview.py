@@ -107,13 +107,13 @@ def head_counts(session: Session, branch_ids: Sequence[int]) -> dict[int, HeadCo
     groups: dict[int, dict[int, int]] = defaultdict(dict)
     for chunk in _chunks(branch_ids):
         query = (
-            select(Member.org_id, Member.group_id, col(Member.role).in_(COMMITTEE_ROLES), func.count())
+            select(Member.org_id, Member.group_id, Member.role, func.count())
             .where(col(Member.org_id).in_(chunk), Member.status != MemberStatus.TRANSFERRED_OUT)
-            .group_by(col(Member.org_id), col(Member.group_id), col(Member.role).in_(COMMITTEE_ROLES))
+            .group_by(col(Member.org_id), col(Member.group_id), col(Member.role))
         )
-        for org_id, group_id, on_committee, count in session.exec(query):
+        for org_id, group_id, role, count in session.exec(query):
             members[org_id] += count
-            if on_committee:
+            if role in COMMITTEE_ROLES:
                 committee[org_id] += count
             if group_id is not None:
                 groups[org_id][group_id] = groups[org_id].get(group_id, 0) + count
