@@ -30,6 +30,7 @@ class Scope:
         default_factory=list
     )  # managed 党支部, by name; empty: own page only
     orgs: dict[int, Organization] = field(default_factory=dict)  # home and everything below it, by id
+    branch_ids: frozenset[int] = frozenset()
 
     @property
     def manages(self) -> bool:
@@ -38,15 +39,16 @@ class Scope:
     @property
     def org_ids(self) -> list[int]:
         """The managed branches and their 党小组: whose meetings, members and messages may be shown."""
-        ids = {b.id for b in self.branches}
-        return sorted(i for i, o in self.orgs.items() if i in ids or o.parent_id in ids)
+        return sorted(
+            i for i, o in self.orgs.items() if i in self.branch_ids or o.parent_id in self.branch_ids
+        )
 
     def branch_of(self, org_id: int | None) -> Organization | None:
         """The managed branch an organization id belongs to (a 党小组's branch), or None outside the scope."""
         org = self.orgs.get(org_id) if org_id is not None else None
-        if org is not None and OrgKind(org.kind).is_group and org.parent_id is not None:
-            org = self.orgs.get(org.parent_id)
-        return org if org is not None and any(b.id == org.id for b in self.branches) else None
+        if org is not None and org.id not in self.branch_ids and org.parent_id is not None:
+            org = self.orgs.get(org.parent_id)  # a 党小组: its branch
+        return org if org is not None and org.id in self.branch_ids else None
 
     def parent_name(self, org: Organization) -> str:
         parent = self.orgs.get(org.parent_id) if org.parent_id is not None else None
@@ -63,7 +65,7 @@ def scope_of(session: Session, member: Member) -> Scope:
     branches = sorted(
         (o for o in orgs.values() if OrgKind(o.kind).is_branch), key=lambda o: (o.name, o.id or 0)
     )
-    return Scope(member, home, branches, orgs)
+    return Scope(member, home, branches, orgs, frozenset(b.id for b in branches if b.id is not None))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ from handlers.ledger import MONTHLY, QUARTERLY
 from handlers.nudges import NUDGE_KIND, quarter_of
 from storage import overview as facts
 from storage.guides import check_month
-from storage.models import AttendanceStatus, Meeting, MeetingKind, Member, Organization, OrgKind
-from storage.overview import GuideSend, HeadCount
+from storage.models import AttendanceStatus, MeetingKind, Member, Organization, OrgKind
+from storage.overview import GuideSend, HeadCount, HeldMeeting
 from storage.rules import add_months, probation_end
 
 PROBATION_SOON = timedelta(days=30)
@@ -128,13 +128,13 @@ def _rows(
     wanted = set(ids)
     units = [i for i in scope.org_ids if i in wanted or scope.orgs[i].parent_id in wanted]
     meetings = facts.meetings_between(session, org_ids=units, start=quarter_start, end=until)
-    by_branch: dict[int, list[Meeting]] = {i: [] for i in ids}
+    by_branch: dict[int, list[HeldMeeting]] = {i: [] for i in ids}
     for meeting in meetings:
         branch = scope.branch_of(meeting.org_id)
         if branch is not None and branch.id in by_branch:
             by_branch[branch.id].append(meeting)
     in_month = [m for m in meetings if m.starts_at >= month_start]
-    counts = facts.attendance_counts(session, [m.id for m in in_month if m.id is not None])
+    counts = facts.attendance_counts(session, [m.id for m in in_month])
     heads = facts.head_counts(session, ids)
     sends = facts.guide_sends(session, month=month, branch_ids=ids)
     probationers = facts.probationers(session, ids)
@@ -174,7 +174,7 @@ def _rows(
     return rows
 
 
-def _expected(meeting: Meeting, heads: HeadCount) -> int:
+def _expected(meeting: HeldMeeting, heads: HeadCount) -> int:
     """How many should attend, as storage/attendance.py ``expected`` decides it, from head counts."""
     if meeting.kind == MeetingKind.COMMITTEE:
         return heads.committee
@@ -183,9 +183,11 @@ def _expected(meeting: Meeting, heads: HeadCount) -> int:
     return heads.members
 
 
-def _attendance(meetings: list[Meeting], counts: dict[int, dict[str, int]], heads: HeadCount) -> float | None:
+def _attendance(
+    meetings: list[HeldMeeting], counts: dict[int, dict[str, int]], heads: HeadCount
+) -> float | None:
     expected = sum(_expected(m, heads) for m in meetings)
-    if not expected or not any(counts.get(m.id or 0) for m in meetings):  # held, but nobody recorded anything
+    if not expected or not any(counts.get(m.id) for m in meetings):  # held, but nobody recorded anything
         return None
-    present = sum(counts.get(m.id or 0, {}).get(AttendanceStatus.PRESENT, 0) for m in meetings)
+    present = sum(counts.get(m.id, {}).get(AttendanceStatus.PRESENT, 0) for m in meetings)
     return min(present / expected, 1.0)
