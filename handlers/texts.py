@@ -440,7 +440,7 @@ CONSOLE_DELIVERY_STATE = {
     "failed": "已经失败",
     "cancelled": "已经取消",
 }
-CONSOLE_LOGGED_OUT_EVERYWHERE = "已在所有设备上退出：{count} 处。"
+CONSOLE_BAD_DATE = "日期“{date}”看不懂，请写成 2026-12-01。"
 CONSOLE_KIND_NAMES = {
     "guide": "组织生活清单",
     "birthday": "政治生日",
@@ -460,3 +460,27 @@ CONSOLE_STATUS_NAMES = {
     "pending": "排队中", "sending": "发送中", "sent": "已送达", "failed": "失败", "cancelled": "已取消",
 }
 CONSOLE_ATTENDANCE_NAMES = {"present": "签到", "leave": "请假", "absent": "缺席"}
+CONSOLE_ACTION_NAMES = {
+    "bind_member": "绑定身份",
+    "bind_failed": "绑定失败",
+    "bind_refused": "拒绝绑定",
+    "bind_chat": "绑定群",
+    "bind_chat_failed": "绑定群失败",
+    "bind_chat_refused": "拒绝绑定群",
+    "unbind_chat": "解绑群",
+    "invite": "生成绑定码",
+    "chat_code": "生成群绑定码",
+    "broadcast": "发布通知",
+    "guide_publish": "发布清单",
+    "meeting_create": "安排会议",
+    "meeting_move": "会议改期",
+    "meeting_cancel": "取消会议",
+    "mark_absent": "标记缺席",
+    "export_ledger": "导出台账",
+    "rotate_feed": "更换日历链接",
+    "outbox_retry": "重发消息",
+    "outbox_cancel": "取消消息",
+    "console_link": "获取后台登录链接",
+    "console_login": "登录后台",
+    "console_logout_all": "在所有设备上退出",
+}

@@ -9,6 +9,7 @@ bot/runtime.py adds ``routes(...)`` to the app that `zhibu serve` runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.core.clock import Clock
+from bot.core.clock import SHANGHAI, Clock
 from bot.web import auth
 from bot.web.auth import Viewer
 from bot.web.config import ConsoleConfig
@@ -28,7 +29,7 @@ from bot.web.render import HERE, page
 from handlers import overview, texts
 from handlers.console import my_page
 from handlers.console_login import LOGIN_PATH
-from storage import bindcodes, console_sessions, outbox
+from storage import audit, bindcodes, console_sessions, outbox
 from storage.audit import record
 from storage.bindcodes import CodeRejected, Purpose
 from storage.db import session_scope
@@ -348,6 +349,43 @@ class Console:
             },
         )
 
+    def _audit_log(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        """Who did what in the organizations the viewer manages (their own organization included)."""
+        _require_manager(seen)
+        q = request.query_params
+        action, number, error = q.get("action") or None, _int(q.get("page")), ""
+        since = None
+        if q.get("since"):
+            try:
+                since = datetime.combine(date.fromisoformat(q["since"]), time(), SHANGHAI)
+            except ValueError:
+                error = texts.CONSOLE_BAD_DATE.format(date=q["since"])
+        rows = audit.entries(
+            session,
+            org_ids=list(seen.scope.orgs),
+            action=action,
+            since=since,
+            limit=PAGE_SIZE + 1,
+            offset=(number - 1) * PAGE_SIZE,
+        )
+        return self._render(
+            request,
+            seen,
+            "audit.html",
+            {
+                "rows": rows[:PAGE_SIZE],
+                "more": len(rows) > PAGE_SIZE,
+                "page_number": number,
+                "error": error,
+                "action": action or "",
+                "actions": audit.actions(session),
+                "since": q.get("since", ""),
+                "query": _query(request),
+            },
+        )
+
     def _me(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
         return self._render(
             request, seen, "me.html", {"me": my_page(session, seen.scope, now=self.clock.now())}
@@ -367,6 +405,7 @@ class Console:
                     Route("/deliveries/{delivery_id}/cancel", self._page(self._cancel), methods=["POST"]),
                     Route("/members", self._page(self._members), methods=["GET"]),
                     Route("/me", self._page(self._me), methods=["GET"]),
+                    Route("/audit", self._page(self._audit_log), methods=["GET"]),
                     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
                 ],
             ),

@@ -47,4 +47,5 @@ templates.env.globals.update(
     kind_names=texts.CONSOLE_KIND_NAMES,
     status_names=texts.CONSOLE_STATUS_NAMES,
     attendance_names=texts.CONSOLE_ATTENDANCE_NAMES,
+    action_names=texts.CONSOLE_ACTION_NAMES,
 )

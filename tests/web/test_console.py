@@ -255,3 +255,24 @@ def test_a_transferred_member_cannot_log_in(site: Site, engine: Engine) -> None:
             session.add(member)
         assert client.get("/console/me").url.path == "/console/login"
         assert client.post(link).status_code == 403
+
+
+def test_the_audit_log_shows_what_happened_in_the_viewers_organizations(site: Site, engine: Engine) -> None:
+    failed = queue_delivery(engine, OFFICE, DeliveryStatus.FAILED, "errcode=45009")
+    with site.login(SECRETARY) as secretary:
+        token = csrf_of(secretary.get("/console/deliveries").text)
+        secretary.post(f"/console/deliveries/{failed}/retry", data={"csrf": token})
+        page = _table(secretary.get("/console/audit", params={"action": "outbox_retry"}).text)
+        assert "重发消息" in page and SECRETARY in page and OFFICE in page
+        assert "登录后台" not in page  # filtered to one action
+        assert texts.CONSOLE_BAD_DATE.format(date="昨天") in secretary.get("/console/audit?since=昨天").text
+    with site.login("王德福") as other_branch:  # 书记 of 离退休干部党支部: nothing of 街道机关党支部
+        assert "重发消息" not in _table(other_branch.get("/console/audit").text)
+    with site.login(DISTRICT) as district:  # the 党工委 sees every branch below it
+        assert "重发消息" in _table(district.get("/console/audit").text)
+    with site.login(MEMBER) as member:
+        assert member.get("/console/audit").status_code == 403
+
+
+def _table(html: str) -> str:
+    return html[html.index("<table") :]
