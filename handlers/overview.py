@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from io import BytesIO
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlmodel import Session
 
 from bot.core.clock import SHANGHAI
+from handlers import texts
 from handlers.console import Scope
-from handlers.ledger import MONTHLY, QUARTERLY
+from handlers.ledger import MONTHLY, QUARTERLY, inert
 from handlers.nudges import NUDGE_KIND, quarter_of
 from storage import overview as facts
 from storage.guides import check_month
@@ -25,7 +29,6 @@ from storage.rules import add_months, probation_end
 
 PROBATION_SOON = timedelta(days=30)
 PAGE_SIZE = 50
-SORTS = ("name", "done", "attendance", "guide")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +92,11 @@ def build(
     search: str = "",
     behind_only: bool = False,
     sort: str = "name",
-    page: int = 1,
+    page: int | None = 1,
 ) -> Overview:
-    """The overview of ``month`` for the branches ``scope`` manages; BadMonth for a month that is no month."""
+    """The overview of ``month`` for the branches ``scope`` manages: one page, or every row for ``page=None``.
+
+    Raises BadMonth for a month that is no month."""
     month = check_month(month)
     first = date(int(month[:4]), int(month[5:]), 1)
     quarter_start, _ = quarter_of(first)
@@ -102,6 +107,8 @@ def build(
     if behind_only:
         rows = [r for r in rows if r.behind]
     rows = sorted(rows, key=_SORT_KEYS.get(sort, _SORT_KEYS["name"]))
+    if page is None:
+        return Overview(month, rows, len(rows), 1, 1)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     return Overview(month, rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(rows), page, pages)
@@ -191,3 +198,52 @@ def _attendance(
         return None
     present = sum(counts.get(m.id, {}).get(AttendanceStatus.PRESENT, 0) for m in meetings)
     return min(present / expected, 1.0)
+
+
+def workbook(view: Overview) -> bytes:
+    """The whole table as an .xlsx, one row per branch, for district staff to file or forward."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = view.month
+    kinds = [*MONTHLY, *QUARTERLY]
+    sheet.append(
+        [
+            "上级组织",
+            "支部",
+            "清单送达",
+            "清单群数",
+            *[k.value for k in kinds],
+            "已落实",
+            "应落实",
+            "出勤率",
+            "预备期将满",
+            "催办",
+        ]
+    )
+    for row in view.rows:
+        held = {k.kind: k.held for k in row.kinds}
+        sheet.append(
+            [
+                row.parent,
+                row.branch.name,
+                row.guide_sent,
+                len(row.guide),
+                *[held.get(k, texts.LEDGER_NO_GROUPS) for k in kinds],
+                row.done,
+                len(row.kinds),
+                None if row.attendance is None else round(row.attendance, 3),
+                "、".join(m.name for m in row.probation_soon),
+                row.nudges,
+            ]
+        )
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row_cells in sheet.iter_rows(min_row=2, min_col=12, max_col=12):
+        row_cells[0].number_format = "0%"
+    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 18, 24
+    sheet.freeze_panes = "C2"
+    inert(book)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

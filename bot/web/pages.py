@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -33,7 +33,7 @@ from storage import audit, bindcodes, console_sessions, outbox
 from storage.audit import record
 from storage.bindcodes import CodeRejected, Purpose
 from storage.db import session_scope
-from storage.guides import BadMonth
+from storage.guides import BadMonth, check_month
 from storage.members import bound_ids, mask_phone, roster_page
 from storage.models import Delivery, DeliveryStatus, Member, MemberStatus
 
@@ -42,6 +42,7 @@ HOME = f"{PREFIX}/"
 LOGIN = f"{PREFIX}/login"
 PAGE_SIZE = 50
 AUDIT_CHANNEL = "web"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 View = Callable[[Session, Viewer, Request, Mapping[str, Any]], Response]
 
@@ -212,46 +213,58 @@ class Console:
 
     # --- pages ---
 
+    def _overview_of(
+        self, session: Session, seen: Viewer, request: Request, page: int | None
+    ) -> tuple[overview.Overview, str]:
+        """The overview the query string asks for, and the reason when its month was not understood."""
+        q, now = request.query_params, self.clock.now()
+        month, error = q.get("month") or overview.this_month(now), ""
+        try:
+            month = check_month(month)
+        except BadMonth as exc:
+            month, error = overview.this_month(now), str(exc)
+        view = overview.build(
+            session,
+            scope=seen.scope,
+            month=month,
+            now=now,
+            search=q.get("q", ""),
+            behind_only=bool(q.get("behind")),
+            sort=q.get("sort", "name"),
+            page=page,
+        )
+        return view, error
+
     def _overview(
         self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
     ) -> Response:
         if not seen.scope.manages:
             return _see_other(f"{PREFIX}/me")
-        q, now = request.query_params, self.clock.now()
-        options = {
-            "search": q.get("q", ""),
-            "behind_only": bool(q.get("behind")),
-            "sort": q.get("sort", "name"),
-            "page": _int(q.get("page")),
-        }
-        error = ""
-        try:
-            view = overview.build(
-                session,
-                scope=seen.scope,
-                month=q.get("month") or overview.this_month(now),
-                now=now,
-                **options,
-            )
-        except BadMonth as exc:
-            error = str(exc)
-            view = overview.build(
-                session, scope=seen.scope, month=overview.this_month(now), now=now, **options
-            )
+        view, error = self._overview_of(session, seen, request, _int(request.query_params.get("page")))
+        q = request.query_params
         return self._render(
             request,
             seen,
             "overview.html",
             {
                 "view": view,
-                "q": options["search"],
-                "behind": options["behind_only"],
-                "sort": options["sort"],
-                "sorts": overview.SORTS,
+                "q": q.get("q", ""),
+                "behind": bool(q.get("behind")),
+                "sort": q.get("sort", "name"),
                 "error": error,
                 "query": _query(request),
             },
         )
+
+    def _overview_xlsx(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        """The whole overview (every row, filtered and sorted as on the page) as an .xlsx download."""
+        _require_manager(seen)
+        view, _ = self._overview_of(session, seen, request, None)
+        name = quote(f"组织生活落实情况-{view.month}.xlsx")
+        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}", "Cache-Control": "no-store"}
+        return Response(overview.workbook(view), media_type=XLSX, headers=headers)
 
     def _deliveries(
         self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
@@ -400,6 +413,7 @@ class Console:
                     Route("/login", self.login_help, methods=["GET"]),
                     Route(LOGIN_PATH.removeprefix(PREFIX) + "{code}", self.link, methods=["GET", "POST"]),
                     Route("/logout", self._page(self._logout), methods=["POST"]),
+                    Route("/overview.xlsx", self._page(self._overview_xlsx), methods=["GET"]),
                     Route("/deliveries", self._page(self._deliveries), methods=["GET"]),
                     Route("/deliveries/{delivery_id}/retry", self._page(self._retry), methods=["POST"]),
                     Route("/deliveries/{delivery_id}/cancel", self._page(self._cancel), methods=["POST"]),

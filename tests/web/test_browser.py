@@ -139,6 +139,7 @@ def test_every_page_fits_and_is_photographed(
         ("/console/", "overview"),
         ("/console/deliveries", "deliveries"),
         ("/console/members", "members"),
+        ("/console/audit", "audit"),
         ("/console/me", "me"),
     ):
         page.goto(site.base + path)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from io import BytesIO
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
@@ -21,7 +23,7 @@ from storage.members import by_name
 from storage.models import AttendanceStatus, Member, MemberStatus, Organization, OrgKind, Role
 from storage.orgs import by_name as org_named
 from tests.fakes.clock import FakeClock
-from tests.web.conftest import DISTRICT, SECRETARY
+from tests.web.conftest import DISTRICT, SECRETARY, Site
 
 MONTH = "2027-02"  # well after the demo's own meetings (around 2026-11-23)
 NOW = datetime(2027, 2, 25, 18, 0, tzinfo=SHANGHAI)
@@ -162,3 +164,17 @@ def test_the_overview_costs_the_same_queries_for_23_or_83_branches(engine: Engin
 def test_a_month_that_is_no_month_is_refused(engine: Engine) -> None:
     with session_scope(engine) as session, pytest.raises(Exception, match="2026-12"):
         _build(session, DISTRICT, month="2027-13")
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_whole_table_downloads_as_xlsx(site: Site) -> None:
+    with site.login(DISTRICT) as client:
+        response = client.get("/console/overview.xlsx", params={"month": "2026-11", "sort": "done"})
+        assert client.get("/console/overview.xlsx").status_code == 200  # this month
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response.headers["content-disposition"]
+    sheet = load_workbook(BytesIO(response.content)).active
+    assert sheet is not None and sheet.title == "2026-11"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("上级组织", "支部", "清单送达")
+    assert {r[1] for r in rows[1:]} == {OFFICE, GRID, RETIRED}
