@@ -3,14 +3,15 @@
 ``Redactor`` is a logging filter for the root handlers. It masks secrets by shape
 (query parameters such as ``secret=`` or ``access_token=`` in the token-fetch and
 send URLs that httpx and urllib3 log at DEBUG, the bot token in every Telegram Bot
-API path, ``user:password@`` in URLs, calendar-feed paths, binding codes) and by
+API path, ``user:password@`` in URLs, calendar-feed paths, console login links, binding codes) and by
 value (every secret in the settings, collected at start-up by ``secrets_of``).
 Values shorter than ``MIN_SECRET`` characters are left to the shapes: masking a
 three-letter token wherever it occurs would garble every line.
 
 ``AccessLogPaths`` rewrites uvicorn's access-log lines: method, path and status stay,
 the query string (callback signatures, timestamps, nonces) goes, and the calendar-feed
-token in ``/calendar/<token>.ics`` is masked.
+token in ``/calendar/<token>.ics`` and the secret of a console login link ``/console/login/<code>``
+are masked.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ _TELEGRAM_PATH = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
 _TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
 _URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@")
 _FEED = re.compile(r"(/calendar/)[^/\s?#]+?(\.ics)")
+_CONSOLE_LINK = re.compile(r"(/console/login/)[^/\s?#\"']+")  # a one-time web-console login link
 # storage/bindcodes.py shows codes as XXXX-XXXX from an alphabet without 0, 1, I, L and O.
 _BIND_CODE = re.compile(r"\b[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}\b")
 
@@ -55,6 +57,7 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_QUERY, rf"\1{MASK}"),
     (_PAIR, rf"\1{MASK}"),
     (_FEED, rf"\1{MASK}\2"),
+    (_CONSOLE_LINK, rf"\1{MASK}"),
     (_BIND_CODE, f"{MASK}-{MASK}"),
 )
 
@@ -103,7 +106,8 @@ class AccessLogPaths(logging.Filter):
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
             client, method, path, version, status = record.args
             bare = str(path).split("?", 1)[0]
-            record.args = (client, method, _FEED.sub(rf"\1{MASK}\2", bare), version, status)
+            bare = _CONSOLE_LINK.sub(rf"\1{MASK}", _FEED.sub(rf"\1{MASK}\2", bare))
+            record.args = (client, method, bare, version, status)
         return True
 
 

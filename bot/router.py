@@ -178,8 +178,10 @@ class Router:
         workers: int = 4,
         batch_size: int = 32,
         stall: float = 0.2,
+        console_url: str = "",
     ) -> None:
         self.engine = engine
+        self.console_url = console_url  # handlers put it in 后台 login links
         self.clock = clock
         self.deadline = deadline
         self._batches = _Batches(self._work, workers=workers, size=batch_size, stall=stall)
@@ -397,4 +399,5 @@ class Router:
             now=self.clock.now(),
             asker=session.get(Member, arrived.member_id) if arrived.member_id is not None else None,
             chat_org=session.get(Organization, arrived.chat_org_id) if arrived.chat_org_id is not None else None,
+            console_url=self.console_url,
         )

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -33,12 +33,14 @@ from bot.router import Router
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.telegram_webhook import TelegramGateway, WebhookRegistration
+from bot.web import pages as console_pages
+from bot.web.config import ConsoleConfig
 from schedules.service import SchedulerService
 from storage.chats import move_chat
 from storage.db import make_engine, require_current, session_scope
-from storage.wal import WalCheckpointer
 from storage.knowledge.base import default_base
 from storage.tokens import DatabaseTokenStore
+from storage.wal import WalCheckpointer
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ def build_runtime(
         engine=engine,
         clock=clock,
         tokens=tokens,
-        router=Router(engine, clock, deadline=settings.reply_deadline),
+        router=Router(engine, clock, deadline=settings.reply_deadline, console_url=settings.console_url),
         wechat={name: WeChatChannel(name, a, clock=clock, tokens=tokens) for name, a in wechat_accounts.items()},
         wecom={name: WeComChannel(name, a, clock=clock, tokens=tokens) for name, a in wecom_accounts.items()},
         telegram={
@@ -138,7 +140,12 @@ def build_runtime(
         runtime.services.append(scheduler)
     _add_delivery(runtime)
     _add_monitoring(runtime, scheduler)
+    runtime.routes += console_pages.routes(engine, clock, console_config(settings))  # /console/
     return runtime
+
+
+def console_config(settings: Settings) -> ConsoleConfig:
+    return ConsoleConfig(base_url=settings.console_url, idle=timedelta(hours=settings.web.idle_hours))
 
 
 def _mover(engine: Engine, account: str) -> Callable[[str, str], Awaitable[None]]:

@@ -55,6 +55,15 @@ class LoggingConfig(BaseModel):
     _level = field_validator("level")(_log_level)
 
 
+class WebConfig(BaseModel):
+    """[web] in zhibu.toml: the web console under /console/ (bot/web/)."""
+
+    # The address browsers reach the console at, e.g. https://zhibu.example.org; empty: public_url.
+    # https makes the session cookie Secure.
+    base_url: str = Field(default="", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")
+    idle_hours: float = Field(default=8, gt=0, le=24 * 30)  # a session unused this long has to log in again
+
+
 class ScheduleConfig(BaseModel):
     """[schedules] in zhibu.toml: times are "HH:MM" (or "HH:MM:SS") in Asia/Shanghai."""
 
@@ -155,6 +164,7 @@ class Settings(BaseSettings):
     health_backlog_minutes: float = Field(default=15, gt=0)
 
     schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -168,6 +178,11 @@ class Settings(BaseSettings):
     def serve_log_level(self) -> str:
         """The level of `zhibu serve`'s own loggers: [logging] level, else log_level."""
         return self.logging.level or self.log_level
+
+    @property
+    def console_url(self) -> str:
+        """Where the web console's login links point: [web] base_url, else public_url ("" when neither)."""
+        return (self.web.base_url or self.public_url).rstrip("/")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -246,6 +261,11 @@ CONFIG_TEMPLATE = """\
 # quiet_end = "08:00"
 # catch_up_days = 3                  # work missed while stopped runs once after a restart
 # life_meeting_deadline = "12-31"    # 组织生活会 / 民主评议 deadline (MM-DD)
+
+# --- Web console under /console/ (login: send 后台 to the bot in a private chat) ---
+# [web]
+# base_url = "https://zhibu.example.org"   # where browsers reach zhibu serve; https: Secure cookies
+# idle_hours = 8                           # sessions unused this long must log in again
 
 # Group robots (outbound only); after adding one: zhibu robots bind NAME 第一党支部
 # [robot.branch1]             # 企业微信群机器人

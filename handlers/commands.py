@@ -18,6 +18,7 @@ from handlers import (
     attendance,
     binding,
     broadcast,
+    console_login,
     dues,
     guide,
     live,
@@ -112,6 +113,8 @@ COMMANDS: tuple[Command, ...] = (
     # --- secretary and member workflows: explicit command words, so they go before the
     # free-form live answers below (a notice "发布 本月党费…" must not reach the 党费 calculator) ---
     _command("secretary-help", ("书记帮助", "管理帮助", "/admin"), help_handler.secretary, "书记帮助：管理命令"),
+    _command("console-login", ("后台", "登录后台", "/console"), console_login.login, "后台：网页后台登录链接（私聊）",
+             who=Who.MEMBER, where=P),
     _command("bind-chat", ("绑定本群",), binding.bind_chat, "绑定本群 绑定码：把群绑定到支部", who=Who.BRANCH, where=G),
     _command("unbind-chat", ("解绑本群",), binding.unbind_chat, "解绑本群：群不再属于本支部（书记）",
              who=Who.MEMBER, where=G),

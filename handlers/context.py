@@ -20,6 +20,7 @@ class HandlerContext:
     now: datetime  # aware, in the bot's time zone
     asker: Member | None = None  # None: an unbound stranger
     chat_org: Organization | None = None  # the organization this group chat is bound to
+    console_url: str = ""  # where the web console is reached ([web] base_url); "" when not configured
     # Set by dispatch (handlers/commands.py) from what the command declares:
     org: Organization | None = None  # what a managers' command acts for (this group's branch, else their own)
     args: str = ""  # the message after the command word: simplified, half-width, unless kept verbatim

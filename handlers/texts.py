@@ -313,7 +313,8 @@ SECRETARY_HELP = (
     "· 发布 通知内容 → 确认发送｜发送情况\n"
     "· 发布清单 [2026-12]，下一行起写清单内容 → 发到本支部的群（上级党委发布的会发到下属各支部）\n"
     "· 缺席名单｜标记缺席 姓名 原因\n"
-    "党员可以：签到｜请假 原因｜本月安排。"
+    "· 后台（私聊）：网页后台的登录链接，在手机或电脑上看全月情况和发送记录\n"
+    "党员可以：签到｜请假 原因｜本月安排｜后台。"
 )
 
 # --- Knowledge answers, 党费 and live answers (handlers/ask.py, dues.py, live.py) ---
@@ -446,3 +447,71 @@ GUIDE_BAD_FILE = "清单没能读懂：{reason}"
 
 # --- Gateway delivery: WeCom group robots (bot/cli/robots.py) ---
 ROBOT_HELLO = "支部助手已接入本群。之后支部的通知、会议提醒和政治生日祝福会发到这里。"
+
+# --- Web console (handlers/console_login.py, bot/web/) ---
+CONSOLE_LINK = "网页后台登录链接（{minutes}分钟内有效，只能用一次，请勿转发）：\n{url}"
+CONSOLE_NO_URL = "网页后台还没有配置网址，请管理员在 zhibu.toml 的 [web] 中设置 base_url。"
+CONSOLE_HOW_TO_LOGIN = "请在私聊中给支部助手发送“后台”（或“登录后台”），点收到的链接即可登录。"
+CONSOLE_LINK_PROBLEM = {
+    "used": "这个登录链接已经用过了。",
+    "expired": "这个登录链接已过期（有效期10分钟）。",
+    "unknown": "这个登录链接无效，可能复制不完整。",
+    "wrong_purpose": "这个登录链接无效，可能复制不完整。",
+}
+CONSOLE_FORBIDDEN = "您没有查看这个页面的权限。"
+CONSOLE_CSRF = "页面已过期或来源不明，请刷新后再试。"
+CONSOLE_RETRIED = "已放回队列，马上重发：{count} 条。"
+CONSOLE_NOT_RETRIED = "这条消息{why}，不能重发。"
+CONSOLE_CANCELLED = "已取消，不会再发送。"
+CONSOLE_NOT_CANCELLED = "这条消息{why}，不能取消。"
+CONSOLE_DELIVERY_STATE = {
+    "pending": "还在队列里",
+    "sending": "正在发送",
+    "sent": "已经送达",
+    "failed": "已经失败",
+    "cancelled": "已经取消",
+}
+CONSOLE_BAD_DATE = "日期“{date}”看不懂，请写成 2026-12-01。"
+CONSOLE_KIND_NAMES = {
+    "guide": "组织生活清单",
+    "birthday": "政治生日",
+    "birthday_digest": "政治生日汇总",
+    "glory50": "光荣在党50年",
+    "meeting_reminder": "会议提醒",
+    "meeting_change": "会议变更",
+    "nudge": "催办",
+    "probation_member": "转正提醒",
+    "broadcast": "通知",
+    "reply": "回复",
+    "bind_lock": "绑定提醒",
+    "chat_moved": "群迁移",
+    "heartbeat": "连通检查",
+}
+CONSOLE_STATUS_NAMES = {
+    "pending": "排队中", "sending": "发送中", "sent": "已送达", "failed": "失败", "cancelled": "已取消",
+}
+CONSOLE_ATTENDANCE_NAMES = {"present": "签到", "leave": "请假", "absent": "缺席"}
+CONSOLE_ACTION_NAMES = {
+    "bind_member": "绑定身份",
+    "bind_failed": "绑定失败",
+    "bind_refused": "拒绝绑定",
+    "bind_chat": "绑定群",
+    "bind_chat_failed": "绑定群失败",
+    "bind_chat_refused": "拒绝绑定群",
+    "unbind_chat": "解绑群",
+    "invite": "生成绑定码",
+    "chat_code": "生成群绑定码",
+    "broadcast": "发布通知",
+    "guide_publish": "发布清单",
+    "meeting_create": "安排会议",
+    "meeting_move": "会议改期",
+    "meeting_cancel": "取消会议",
+    "mark_absent": "标记缺席",
+    "export_ledger": "导出台账",
+    "rotate_feed": "更换日历链接",
+    "outbox_retry": "重发消息",
+    "outbox_cancel": "取消消息",
+    "console_link": "获取后台登录链接",
+    "console_login": "登录后台",
+    "console_logout_all": "在所有设备上退出",
+}

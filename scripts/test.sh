@@ -12,6 +12,15 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
+# The web console's browser tests drive Debian's chromium through Playwright (tests/web/test_browser.py);
+# Playwright's own browser downloads are not used. Without chromium those tests are skipped, saying why.
+if ! [ -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing chromium (and a CJK font for readable screenshots)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq chromium fonts-wqy-microhei </dev/null >/dev/null
+fi
+
 echo "== import contracts"
 "$VENV/bin/lint-imports"
 

@@ -88,3 +88,15 @@ def meetings_of(
     if not include_cancelled:
         query = query.where(Meeting.status != MeetingStatus.CANCELLED)
     return list(session.exec(query.order_by(Meeting.starts_at, Meeting.id)))
+
+
+def of_member(session: Session, *, member_id: int, limit: int = 20) -> list[tuple[Meeting, Attendance]]:
+    """A member's own attendance records (签到, 请假, 缺席), newest meeting first."""
+    query = (
+        select(Meeting, Attendance)
+        .join(Attendance, col(Attendance.meeting_id) == col(Meeting.id))
+        .where(Attendance.member_id == member_id)
+        .order_by(col(Meeting.starts_at).desc())
+        .limit(limit)
+    )
+    return [(meeting, record) for meeting, record in session.exec(query)]

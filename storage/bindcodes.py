@@ -1,6 +1,7 @@
 """One-time binding codes: short enough to type on a phone, stored only as a hash, expiring, single use.
 
-A member code proves "I am this roster member"; a chat code proves "this group chat belongs to that branch".
+A member code proves "I am this roster member"; a chat code proves "this group chat belongs to that branch";
+a console code is the secret of a one-time web-console login link (160 random bits, not meant to be typed).
 Failed attempts are counted in the database, so throttling holds across processes: per identity for
 every method, and for 姓名+手机后四位 also per roster name and across everyone (see ``PER_NAME`` and
 ``EVERYONE``; README "Security" states the numbers). A binding attempt first takes ``hold_guard``, so
@@ -29,6 +30,8 @@ ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 MEMBER_TTL = timedelta(hours=72)
 CHAT_TTL = timedelta(minutes=30)
+CONSOLE_TTL = timedelta(minutes=10)
+CONSOLE_BYTES = 20  # 160 bits, as 40 hex digits (hex survives ``normalize``)
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 _FAILURES = "bind_failures"
@@ -39,6 +42,7 @@ _GUARD_LOCK = zlib.crc32(b"zhibu-bind-guard")  # PostgreSQL advisory lock key
 class Purpose(StrEnum):
     MEMBER = "member"
     CHAT = "chat"
+    CONSOLE = "console"
 
 
 class CodeProblem(StrEnum):
@@ -79,11 +83,14 @@ def issue(
     ttl: timedelta | None = None,
 ) -> tuple[str, BindCode]:
     """A fresh code (returned in clear once, never stored so); earlier unused codes for the same target lapse."""
-    if (purpose is Purpose.MEMBER) != (member_id is not None):
-        raise ValueError("a member code names a member, a chat code names an organization")
+    if (purpose is Purpose.CHAT) == (member_id is not None):
+        raise ValueError("a member or console code names a member, a chat code names an organization")
     _revoke_open(session, purpose=purpose, member_id=member_id, org_id=org_id, now=now)
-    code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    lifetime = ttl or (MEMBER_TTL if purpose is Purpose.MEMBER else CHAT_TTL)
+    if purpose is Purpose.CONSOLE:
+        code = secrets.token_hex(CONSOLE_BYTES).upper()
+    else:
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    lifetime = ttl or _TTL[purpose]
     row = BindCode(
         code_hash=_hash(code),
         purpose=purpose.value,
@@ -95,6 +102,9 @@ def issue(
     session.add(row)
     session.flush()
     return code, row
+
+
+_TTL = {Purpose.MEMBER: MEMBER_TTL, Purpose.CHAT: CHAT_TTL, Purpose.CONSOLE: CONSOLE_TTL}
 
 
 def _revoke_open(
@@ -111,8 +121,8 @@ def _revoke_open(
             session.add(old)
 
 
-def redeem(session: Session, *, code: str, purpose: Purpose, now: datetime) -> BindCode:
-    """Use a code once; raises ``CodeRejected`` saying why it cannot be used."""
+def check(session: Session, *, code: str, purpose: Purpose, now: datetime) -> BindCode:
+    """The code's row if it could be used now (nothing changes); raises ``CodeRejected`` saying why not."""
     row = session.exec(select(BindCode).where(BindCode.code_hash == _hash(code))).first()
     if row is None:
         raise CodeRejected(CodeProblem.UNKNOWN)
@@ -122,6 +132,12 @@ def redeem(session: Session, *, code: str, purpose: Purpose, now: datetime) -> B
         raise CodeRejected(CodeProblem.USED)
     if row.expires_at <= now:
         raise CodeRejected(CodeProblem.EXPIRED)
+    return row
+
+
+def redeem(session: Session, *, code: str, purpose: Purpose, now: datetime) -> BindCode:
+    """Use a code once; raises ``CodeRejected`` saying why it cannot be used."""
+    row = check(session, code=code, purpose=purpose, now=now)
     claimed = session.execute(
         update(BindCode)
         .where(col(BindCode.id) == row.id, col(BindCode.used_at).is_(None))

@@ -42,6 +42,7 @@ COMMUNITY = "和平社区党委"
 GRID = "和平社区第一网格党支部"
 RETIRED = "离退休干部党支部"
 ACTING_AS = "林晓红"  # 街道机关党支部书记: the demo chat speaks as her by default
+DISTRICT_ORGANIZER = "苏文"  # 幸福街道党工委组织委员: follows up every branch in the web console
 BIRTHDAY_TOMORROW = "梁宇"  # 街道机关党支部: his political birthday is the day after the demo starts
 
 

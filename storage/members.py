@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, func, select
 
 from storage.models import Identity, Member, MemberStatus
 from storage.orgs import descendants
@@ -44,3 +46,33 @@ def mask_phone(phone: str | None) -> str:
     if not phone:
         return ""
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+
+
+def roster_page(
+    session: Session,
+    *,
+    org_ids: Sequence[int],
+    search: str = "",
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[Member], int]:
+    """One page of the members of ``org_ids`` whose name contains ``search``, and how many in all."""
+    where = [col(Member.org_id).in_(list(org_ids))]
+    if search.strip():
+        where.append(col(Member.name).contains(search.strip()))
+    if status:
+        where.append(col(Member.status) == status)
+    else:
+        where.append(Member.status != MemberStatus.TRANSFERRED_OUT)
+    total = int(session.exec(select(func.count()).select_from(Member).where(*where)).one())
+    query = select(Member).where(*where).order_by(col(Member.org_id), col(Member.name), col(Member.id))
+    return list(session.exec(query.offset(offset).limit(limit))), total
+
+
+def bound_ids(session: Session, member_ids: Sequence[int]) -> set[int]:
+    """Which of these members have bound a chat identity."""
+    if not member_ids:
+        return set()
+    query = select(Identity.member_id).where(col(Identity.member_id).in_(list(member_ids))).distinct()
+    return set(session.exec(query))

@@ -381,3 +381,18 @@ class CalendarFeed(SQLModel, table=True):
     org_id: int = Field(foreign_key="organization.id", unique=True)
     token: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser of the web console: the cookie's hash, its CSRF token, and when it was last used.
+
+    Idle sessions expire (bot/web/config.py); "log out everywhere" revokes every session of a member.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=AwareDateTime)

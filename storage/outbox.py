@@ -235,14 +235,24 @@ def newest(
     status: str | None = None,
     kind: str | None = None,
     chat_id: str | None = None,
+    org_ids: Sequence[int] | None = None,
     limit: int = 50,
+    offset: int = 0,
 ) -> list[Delivery]:
-    """The latest deliveries, newest first, optionally of one status, kind or chat (`zhibu outbox list`)."""
-    query = select(Delivery).order_by(col(Delivery.id).desc()).limit(limit)
+    """The latest deliveries, newest first, optionally of one status, kind or chat (`zhibu outbox list`)
+    or only of some organizations (the web console shows a user the messages of what they manage)."""
+    query = select(Delivery).order_by(col(Delivery.id).desc()).offset(offset).limit(limit)
     for column, value in ((Delivery.status, status), (Delivery.kind, kind), (Delivery.chat_id, chat_id)):
         if value is not None:
             query = query.where(col(column) == value)
+    if org_ids is not None:
+        query = query.where(col(Delivery.org_id).in_(list(org_ids)))
     return list(session.exec(query))
+
+
+def kinds(session: Session) -> list[str]:
+    """Every kind of message the outbox has held, for a filter's choices."""
+    return sorted(session.exec(select(Delivery.kind).distinct()))
 
 
 def retry_failed(session: Session, *, now: datetime, ids: Sequence[int] | None = None) -> int:

@@ -21,11 +21,15 @@ from bot.cli.foreground import Foreground
 from bot.core.clock import ShiftedClock
 from bot.router import Router
 from handlers import texts
+from handlers.console_login import issue_link
 from handlers.permissions import can_manage_anything
 from handlers.scope import actor_of
 from storage.db import make_engine, session_scope, upgrade
-from storage.demo import Demo, build_demo
+from storage.demo import ACTING_AS, DISTRICT_ORGANIZER, Demo, build_demo
+from storage.members import by_name
 from storage.models import Member
+
+LOCAL_CONSOLE = "http://127.0.0.1:8000"  # where `zhibu serve` listens by default
 
 
 def demo(
@@ -54,10 +58,13 @@ def demo(
         world = build_demo(session, today=clock.now().date(), chats=(CHANNEL, ACCOUNT))
     console.print(f"演示数据库已建好 / demo database ready: {path}（{_counts(world)}）")
     use_later(path)
+    base = cfg.console_url or LOCAL_CONSOLE
+    console_links(eng, base, clock.now())
     if no_chat and until is None:
         return
     member = console_member(eng, as_name or world.acting_as)
-    chat = ConsoleChat(eng, Router(eng, clock), member, Foreground(eng, cfg.schedules.to_settings(), clock))
+    router = Router(eng, clock, console_url=base)
+    chat = ConsoleChat(eng, router, member, Foreground(eng, cfg.schedules.to_settings(), clock))
     if not no_chat and member is not None:
         home, name = world.home(member).name, member.name
         tries = texts.DEMO_TRY_MANAGER if _manages(eng, member) else texts.DEMO_TRY_MEMBER
@@ -78,6 +85,16 @@ def _manages(eng: Engine, member: Member) -> bool:
     """Suggest secretaries' commands only to someone who may use them."""
     with Session(eng) as session:
         return can_manage_anything(actor_of(session, member))
+
+
+def console_links(eng: Engine, base: str, now: datetime) -> None:
+    """One-time web-console links for the branch secretary and the district organizer."""
+    note("网页后台：运行上面那行和 zhibu serve 后，10分钟内打开 / web console, once zhibu serve runs:")
+    with session_scope(eng) as session:
+        for name in (ACTING_AS, DISTRICT_ORGANIZER):
+            member = by_name(session, name)[0]
+            url = issue_link(session, member=member, base_url=base, now=now)
+            console.print(f"  {name}（{member.role}）: {url}", soft_wrap=True)
 
 
 def use_later(path: Path) -> None:

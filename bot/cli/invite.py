@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import typer
 from rich.text import Text
+from sqlmodel import Session
 
 from bot.cli._common import console, engine, error_boundary, fail, settings
 from bot.core.clock import SystemClock
@@ -14,7 +15,21 @@ from storage.audit import record
 from storage.bindcodes import Purpose
 from storage.db import session_scope
 from storage.members import by_name, in_org
+from storage.models import Member
 from storage.orgs import resolve
+
+
+def one_member(session: Session, name: str, org: str | None) -> Member:
+    """The one roster member of that name (in ``org`` when given); fails naming the problem otherwise."""
+    if org:
+        found = [m for m in in_org(session, resolve(session, org).id) if m.name == name]
+    else:
+        found = by_name(session, name)
+    if not found:
+        raise fail(f"名册里没有“{name}” / no member named {name!r}")
+    if len(found) > 1:
+        raise fail(f"有{len(found)}位“{name}”，请加 --org / {len(found)} members named {name!r}: add --org")
+    return found[0]
 
 
 def invite(
@@ -25,18 +40,7 @@ def invite(
     """Print a one-time binding code for a member (生成个人绑定码)."""
     now = SystemClock(settings().tz).now()
     with session_scope(engine()) as session, error_boundary():
-        found = (
-            [m for m in in_org(session, resolve(session, org).id) if m.name == name]
-            if org
-            else by_name(session, name)
-        )
-        if not found:
-            raise fail(f"名册里没有“{name}” / no member named {name!r}")
-        if len(found) > 1:
-            raise fail(
-                f"有{len(found)}位“{name}”，请加 --org / {len(found)} members named {name!r}: add --org"
-            )
-        member = found[0]
+        member = one_member(session, name, org)
         code, _ = bindcodes.issue(
             session, purpose=Purpose.MEMBER, now=now, member_id=member.id, ttl=timedelta(hours=hours)
         )

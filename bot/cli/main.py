@@ -6,7 +6,7 @@ import typer
 
 from bot import logs
 from bot.cli import (
-    audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, outbox, plans, robots, serve,
+    audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, outbox, plans, robots, serve, web,
 )
 from bot.redact import secrets_of
 from bot.settings import load_settings
@@ -53,3 +53,4 @@ app.add_typer(guide.app, name="guide")
 app.add_typer(plans.app, name="plans")
 app.add_typer(robots.app, name="robots")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(web.app, name="console")

@@ -4,10 +4,16 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
+from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.core.clock import SHANGHAI
+from bot.core.clock import SHANGHAI, SystemClock
+from bot.web import pages
+from bot.web.config import ConsoleConfig
+from storage.db import make_engine
+from tests.fakes.serve import serve
 
 runner = CliRunner()
 
@@ -99,3 +105,19 @@ def test_a_guide_typed_over_several_lines_is_published_and_shown_a_field_a_line(
     lines = [line.strip("│ ") for line in result.output.splitlines()]
     assert "内容：每人读一本党史书" in lines and "形式：党小组会" in lines  # not run together on one line
     assert "标题“2020年1月组织生活清单”写的是2020年1月" in text  # a title for another month is refused
+
+
+def test_demo_prints_console_links_for_the_secretary_and_the_district_organizer(cli_env: Path) -> None:
+    db = cli_env / "zhibu-demo.db"
+    result = runner.invoke(app, ["demo", "--db", str(db), "--no-chat"])
+    assert result.exit_code == 0, result.output
+    link = r"(林晓红|苏文)（[^）]+）: (http://127\.0\.0\.1:8000/console/login/\w+)"
+    printed = re.findall(link, result.output)
+    links = dict(printed)
+    assert set(links) == {"林晓红", "苏文"}
+    engine = make_engine(f"sqlite:///{db}")
+    app_ = Starlette(routes=pages.routes(engine, SystemClock(SHANGHAI), ConsoleConfig()))
+    with serve(app_) as base, httpx.Client(base_url=base, follow_redirects=True, timeout=10) as client:
+        overview = client.post(links["苏文"].replace("http://127.0.0.1:8000", base))
+    engine.dispose()
+    assert overview.url.path == "/console/" and "离退休干部党支部" in overview.text  # every branch below

@@ -29,6 +29,7 @@ TRADITIONAL: dict[str, tuple[str, str]] = {
     "welcome": (SUBSCRIBE_COMMAND, "支部助手"),
     "help": ("幫助", "书记帮助"),
     "secretary-help": ("書記幫助", "发布清单"),
+    "console-login": ("後臺", "网页后台还没有配置网址"),  # this router has no [web] base_url
     "bind-chat": ("綁定本群", "本群已绑定到第一党支部"),
     "unbind-chat": ("解綁本群", "本群还没有绑定"),
     "bind": ("綁定 張三 １２３４", "绑定成功"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:02:32.269501
+Create Date: 2026-12-04 05:46:28.173295
 """
 
 from __future__ import annotations
@@ -209,6 +209,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code_hash')
     )
+    op.create_table('consolesession',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('csrf_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', storage.models.AwareDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
+    with op.batch_alter_table('consolesession', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consolesession_member_id'), ['member_id'], unique=False)
+
     op.create_table('guideitem',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('guide_id', sa.Integer(), nullable=False),
@@ -339,6 +354,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_guideitem_guide_id'))
 
     op.drop_table('guideitem')
+    with op.batch_alter_table('consolesession', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consolesession_member_id'))
+
+    op.drop_table('consolesession')
     op.drop_table('bindcode')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditlog_org_id'))

@@ -1,0 +1,253 @@
+"""The console's pages: the overview, deliveries, members, the audit log and my page.
+
+A new page is a method ``(session, viewer, request, form) -> Response`` here (what it shows is decided in
+handlers/ and read in storage/), a route in ``routes`` and a template extending base.html; bot/web/views.py
+does the rest. bot/runtime.py adds ``routes(...)`` to the app that `zhibu serve` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.core.clock import SHANGHAI, Clock
+from bot.web.auth import Viewer
+from bot.web.config import ConsoleConfig
+from bot.web.login import Login
+from bot.web.render import HERE
+from bot.web.views import (
+    PAGE_SIZE,
+    PREFIX,
+    Base,
+    Forbidden,
+    back_to,
+    number,
+    require_manager,
+    see_other,
+    with_params,
+)
+from handlers import overview, texts
+from handlers.console import my_page
+from storage import audit, outbox
+from storage.guides import BadMonth, check_month
+from storage.members import bound_ids, mask_phone, roster_page
+from storage.models import Delivery, DeliveryStatus, MemberStatus
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Pages(Base):
+    def _overview_of(
+        self, session: Session, seen: Viewer, request: Request, page: int | None
+    ) -> tuple[overview.Overview, str]:
+        """The overview the query string asks for, and the reason when its month was not understood."""
+        q, now = request.query_params, self.clock.now()
+        month, error = q.get("month") or overview.this_month(now), ""
+        try:
+            month = check_month(month)
+        except BadMonth as exc:
+            month, error = overview.this_month(now), str(exc)
+        view = overview.build(
+            session,
+            scope=seen.scope,
+            month=month,
+            now=now,
+            search=q.get("q", ""),
+            behind_only=bool(q.get("behind")),
+            sort=q.get("sort", "name"),
+            page=page,
+        )
+        return view, error
+
+    def _overview(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        if not seen.scope.manages:
+            return see_other(f"{PREFIX}/me")
+        view, error = self._overview_of(session, seen, request, number(request.query_params.get("page")))
+        q = request.query_params
+        return self.render(
+            request,
+            seen,
+            "overview.html",
+            {
+                "view": view,
+                "q": q.get("q", ""),
+                "behind": bool(q.get("behind")),
+                "sort": q.get("sort", "name"),
+                "error": error,
+            },
+        )
+
+    def _overview_xlsx(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        """The whole overview (every row, filtered and sorted as on the page) as an .xlsx download."""
+        require_manager(seen)
+        view, _ = self._overview_of(session, seen, request, None)
+        name = quote(f"组织生活落实情况-{view.month}.xlsx")
+        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}", "Cache-Control": "no-store"}
+        return Response(overview.workbook(view), media_type=XLSX, headers=headers)
+
+    def _deliveries(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        require_manager(seen)
+        q = request.query_params
+        status = q.get("status") or None
+        status = status if status in {s.value for s in DeliveryStatus} else None
+        kind, chat, page_number = q.get("kind") or None, q.get("chat") or None, number(q.get("page"))
+        rows = outbox.newest(
+            session,
+            status=status,
+            kind=kind,
+            chat_id=chat,
+            org_ids=seen.scope.org_ids,
+            limit=PAGE_SIZE + 1,
+            offset=(page_number - 1) * PAGE_SIZE,
+        )
+        return self.render(
+            request,
+            seen,
+            "deliveries.html",
+            {
+                "rows": rows[:PAGE_SIZE],
+                "more": len(rows) > PAGE_SIZE,
+                "page_number": page_number,
+                "status": status or "",
+                "kind": kind or "",
+                "chat": chat or "",
+                "kinds": outbox.kinds(session),
+                "statuses": [s.value for s in DeliveryStatus],
+                "orgs": seen.scope.orgs,
+                "back": f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path,
+            },
+        )
+
+    def _one_delivery(self, session: Session, seen: Viewer, request: Request) -> Delivery:
+        require_manager(seen)
+        row = session.get(Delivery, number(request.path_params["delivery_id"], 0))
+        if row is None or row.org_id is None or row.org_id not in seen.scope.org_ids:
+            raise Forbidden
+        return row
+
+    def _retry(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
+        row = self._one_delivery(session, seen, request)
+        back = back_to(form, f"{PREFIX}/deliveries")
+        if row.status != DeliveryStatus.FAILED:
+            return see_other(with_params(back, notice="not_retried", state=row.status))
+        count = outbox.retry_failed(session, now=self.clock.now(), ids=[row.id or 0])
+        self.audit(session, seen, "outbox_retry", row.org_id, f"id={row.id} count={count}")
+        return see_other(with_params(back, notice="retried", count=str(count)))
+
+    def _cancel(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
+        row = self._one_delivery(session, seen, request)
+        back = back_to(form, f"{PREFIX}/deliveries")
+        if row.status != DeliveryStatus.PENDING or not outbox.cancel(
+            session, ids=[row.id or 0], reason="cancelled from the web console"
+        ):
+            session.refresh(row)
+            return see_other(with_params(back, notice="not_cancelled", state=row.status))
+        self.audit(session, seen, "outbox_cancel", row.org_id, f"id={row.id}")
+        return see_other(with_params(back, notice="cancelled"))
+
+    def _members(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
+        require_manager(seen)
+        q = request.query_params
+        status = q.get("status") or None
+        status = status if status in {s.value for s in MemberStatus} else None
+        page_number = number(q.get("page"))
+        members, total = roster_page(
+            session,
+            org_ids=seen.scope.org_ids,
+            search=q.get("q", ""),
+            status=status,
+            offset=(page_number - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
+        return self.render(
+            request,
+            seen,
+            "members.html",
+            {
+                "members": members,
+                "total": total,
+                "page_number": page_number,
+                "pages": max(1, -(-total // PAGE_SIZE)),
+                "q": q.get("q", ""),
+                "status": status or "",
+                "statuses": [s.value for s in MemberStatus],
+                "bound": bound_ids(session, [m.id for m in members if m.id is not None]),
+                "orgs": seen.scope.orgs,
+                "mask_phone": mask_phone,
+            },
+        )
+
+    def _audit_log(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        """Who did what in the organizations the viewer manages (their own organization included)."""
+        require_manager(seen)
+        q = request.query_params
+        action, page_number, error = q.get("action") or None, number(q.get("page")), ""
+        since = None
+        if q.get("since"):
+            try:
+                since = datetime.combine(date.fromisoformat(q["since"]), time(), SHANGHAI)
+            except ValueError:
+                error = texts.CONSOLE_BAD_DATE.format(date=q["since"])
+        rows = audit.entries(
+            session,
+            org_ids=list(seen.scope.orgs),
+            action=action,
+            since=since,
+            limit=PAGE_SIZE + 1,
+            offset=(page_number - 1) * PAGE_SIZE,
+        )
+        return self.render(
+            request,
+            seen,
+            "audit.html",
+            {
+                "rows": rows[:PAGE_SIZE],
+                "more": len(rows) > PAGE_SIZE,
+                "page_number": page_number,
+                "error": error,
+                "action": action or "",
+                "actions": audit.actions(session),
+                "since": q.get("since", ""),
+            },
+        )
+
+    def _me(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
+        return self.render(
+            request, seen, "me.html", {"me": my_page(session, seen.scope, now=self.clock.now())}
+        )
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.page(self._overview), methods=["GET"]),
+            Route("/overview.xlsx", self.page(self._overview_xlsx), methods=["GET"]),
+            Route("/deliveries", self.page(self._deliveries), methods=["GET"]),
+            Route("/deliveries/{delivery_id}/retry", self.page(self._retry), methods=["POST"]),
+            Route("/deliveries/{delivery_id}/cancel", self.page(self._cancel), methods=["POST"]),
+            Route("/members", self.page(self._members), methods=["GET"]),
+            Route("/audit", self.page(self._audit_log), methods=["GET"]),
+            Route("/me", self.page(self._me), methods=["GET"]),
+        ]
+
+
+def routes(engine: Engine, clock: Clock, config: ConsoleConfig) -> list[BaseRoute]:
+    """Everything under /console/: login, the pages and the static files (htmx, the stylesheet)."""
+    groups = (Login(engine, clock, config), Pages(engine, clock, config))
+    static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return [Mount(PREFIX, routes=[*(r for g in groups for r in g.routes()), static])]

@@ -1,0 +1,90 @@
+"""The demo world served by the console's routes on a real local HTTP server, and logging in to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+
+from bot.core.messages import Reply, Target
+from bot.web import pages
+from bot.web.config import ConsoleConfig
+from handlers.console_login import issue_link
+from storage import outbox
+from storage.db import session_scope
+from storage.demo import Demo, build_demo
+from storage.members import by_name
+from storage.models import DeliveryStatus
+from storage.orgs import by_name as org_named
+from tests.fakes.clock import FakeClock
+from tests.fakes.serve import serve
+
+SECRETARY = "林晓红"  # 书记 of 街道机关党支部
+DISTRICT = "苏文"  # 组织委员 of 幸福街道党工委: every branch below it
+MEMBER = "高雪"  # a plain member of 街道机关党支部
+
+
+@dataclass
+class Site:
+    base: str
+    engine: Engine
+    clock: FakeClock
+
+    def link(self, name: str) -> str:
+        with session_scope(self.engine) as session:
+            return issue_link(
+                session, member=by_name(session, name)[0], base_url=self.base, now=self.clock.now()
+            )
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, timeout=10, follow_redirects=True)
+
+    @contextmanager
+    def login(self, name: str) -> Iterator[httpx.Client]:
+        """A client signed in as ``name`` through a fresh link (the confirm button's POST)."""
+        with self.client() as client:
+            response = client.post(self.link(name))
+            assert response.status_code == 200 and response.url.path.startswith("/console/")
+            yield client
+
+
+@pytest.fixture
+def demo(engine: Engine, clock: FakeClock) -> Demo:
+    with session_scope(engine) as session:
+        return build_demo(session, today=clock.now().date(), chats=("console", "local"))
+
+
+@pytest.fixture
+def site(engine: Engine, clock: FakeClock, demo: Demo) -> Iterator[Site]:
+    app = Starlette(routes=pages.routes(engine, clock, ConsoleConfig()))
+    with serve(app) as base:
+        yield Site(base, engine, clock)
+
+
+def csrf_of(html: str) -> str:
+    marker = 'name="csrf" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+def queue_delivery(engine: Engine, branch: str, status: DeliveryStatus, error: str = "") -> int:
+    """A 通知 to the branch's group chat, left in ``status`` (with the platform's ``error``); its id."""
+    with session_scope(engine) as session:
+        org = next(o for o in org_named(session, branch))
+        outbox.enqueue(
+            session,
+            target=Target("console", "local", f"group-{branch}", True),
+            reply=Reply("本周五下午开党课"),
+            dedupe_key=f"test:{branch}:{status}",
+            kind="broadcast",
+            org_id=org.id,
+        )
+        row = outbox.by_key(session, f"test:{branch}:{status}")
+        assert row is not None and row.id is not None
+        row.status, row.last_error = status, error
+        return row.id

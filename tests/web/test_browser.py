@@ -1,0 +1,151 @@
+"""The console in a real browser: Playwright drives Debian's chromium (the machine cannot download
+Playwright's own builds; scripts/test.sh installs chromium with apt-get when it runs as root).
+
+Screenshots of every page at 375 px (the WeChat/WeCom in-app browser) and 1280 px land in
+screenshots/console/ (git-ignored), to be looked at after a change to a template or the stylesheet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import Engine
+
+from handlers import texts
+from storage.demo import GRID, OFFICE, RETIRED
+from storage.models import DeliveryStatus
+from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site, queue_delivery
+
+CHROMIUM = os.environ.get("ZHIBU_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots" / "console"
+PHONE, DESKTOP = 375, 1280
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM}: apt-get install chromium (scripts/test.sh does it as root)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def _page(browser: Browser, width: int) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
+    return context.new_page()
+
+
+def _login(browser: Browser, site: Site, name: str, width: int = DESKTOP) -> Page:
+    page = _page(browser, width)
+    page.goto(site.link(name))
+    page.get_by_role("button", name="确认登录").click()
+    page.wait_for_url("**/console/*")
+    return page
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{width}-top.png"))  # the first screen, at a readable scale
+
+
+def _scrolls_sideways(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth"))
+
+
+def test_log_in_through_a_link_and_see_the_overview(browser: Browser, site: Site) -> None:
+    page = _login(browser, site, SECRETARY)
+    assert "组织生活落实情况" in page.locator("h1").inner_text()
+    assert page.locator("#overview tbody tr").count() == 1
+    assert OFFICE in page.locator("#overview").inner_text()
+    assert page.evaluate("typeof window.htmx") == "object"  # served by the app, allowed by the CSP
+
+
+def test_a_used_link_is_refused(browser: Browser, site: Site) -> None:
+    link = site.link(SECRETARY)
+    first = _page(browser, PHONE)
+    first.goto(link)
+    first.get_by_role("button", name="确认登录").click()
+    first.wait_for_url("**/console/")
+    second = _page(browser, PHONE)
+    response = second.goto(link)
+    assert response is not None and response.status == 410
+    assert texts.CONSOLE_LINK_PROBLEM["used"] in second.content()
+    assert second.get_by_role("button", name="确认登录").count() == 0
+    _shot(second, "link-used")
+
+
+def test_a_plain_member_gets_403_on_the_roster(browser: Browser, site: Site) -> None:
+    page = _login(browser, site, MEMBER, PHONE)
+    assert page.url.endswith("/console/me")
+    response = page.goto(f"{site.base}/console/members")
+    assert response is not None and response.status == 403
+    assert texts.CONSOLE_FORBIDDEN in page.content()
+    _shot(page, "forbidden")
+
+
+def test_a_post_without_the_csrf_token_gets_403(browser: Browser, site: Site, engine: Engine) -> None:
+    failed = queue_delivery(engine, OFFICE, DeliveryStatus.FAILED, "errcode=45009")
+    page = _login(browser, site, SECRETARY)
+    forged = page.request.post(f"{site.base}/console/deliveries/{failed}/retry", form={"back": "/console/"})
+    assert forged.status == 403 and texts.CONSOLE_CSRF in forged.text()
+    page.goto(f"{site.base}/console/deliveries")
+    page.get_by_role("button", name="重发").click()  # the page's own form carries the token
+    page.wait_for_selector(".notice")
+    assert texts.CONSOLE_RETRIED.format(count=1) in page.locator(".notice").inner_text()
+
+
+def test_the_overview_at_375_px_has_no_horizontal_scroll(browser: Browser, site: Site) -> None:
+    page = _login(browser, site, DISTRICT, PHONE)
+    assert page.locator("#overview tbody tr").count() == 3
+    assert not _scrolls_sideways(page)
+
+
+def test_filtering_swaps_the_table_in_place(browser: Browser, site: Site) -> None:
+    page = _login(browser, site, DISTRICT)
+    page.get_by_label("支部").fill("离退休")
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_url("**q=*")
+    assert page.locator("#overview").inner_text().count("党支部") == 1
+    assert (
+        RETIRED in page.locator("#overview").inner_text()
+        and GRID not in page.locator("#overview").inner_text()
+    )
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_every_page_fits_and_is_photographed(
+    browser: Browser, site: Site, engine: Engine, width: int
+) -> None:
+    queue_delivery(engine, OFFICE, DeliveryStatus.FAILED, "errcode=45009 接口调用超过限制，请明天再试")
+    queue_delivery(engine, OFFICE, DeliveryStatus.PENDING)
+    page = _login(browser, site, DISTRICT, width)
+    for path, name in (
+        ("/console/", "overview"),
+        ("/console/deliveries", "deliveries"),
+        ("/console/members", "members"),
+        ("/console/audit", "audit"),
+        ("/console/me", "me"),
+    ):
+        page.goto(site.base + path)
+        _shot(page, name)
+        assert not _scrolls_sideways(page), f"{path} scrolls sideways at {width} px"
+    login = _page(browser, width)
+    login.goto(f"{site.base}/console/login")
+    _shot(login, "login")
+    assert not _scrolls_sideways(login)
