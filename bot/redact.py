@@ -25,15 +25,17 @@ from urllib.parse import quote, quote_plus
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
+from bot.channels.robots import robot_tables
 from bot.settings import Settings
 
 MASK = "***"
 MIN_SECRET = 6
 
 # Query parameters named in the platforms' URLs: 公众号 token fetch (secret), WeCom gettoken (corpsecret),
-# every API call (access_token), WeCom robot webhooks (key), callbacks (signature, msg_signature).
+# every API call (access_token), WeCom robot webhooks (key), callbacks (signature, msg_signature), and the
+# 钉钉 robot webhook (access_token, sign) and callback (sign).
 _QUERY = re.compile(
-    r"(?i)([?&;](?:secret|corpsecret|access_token|key|signature|msg_signature|token|password)=)[^&#\s\"'<>]*"
+    r"(?i)([?&;](?:secret|corpsecret|access_token|key|signature|msg_signature|token|password|sign)=)[^&#\s\"'<>]*"
 )
 # name=value and "name": "value" pairs whose name says secret, wherever they appear (a dumped table, a URL);
 # not "name: text", which is how a configuration error names its key.
@@ -63,7 +65,7 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 # Names of account-table keys that hold secrets: app_secret, secret, token, encoding_aes_key, bot_token,
 # webhook_secret, webhook_key, and whatever a new channel calls its password.
-_SECRET_KEY = re.compile(r"(?i)secret|token|key|password")
+_SECRET_KEY = re.compile(r"(?i)secret|token|key|password|hook_id")
 
 
 class Redactor(logging.Filter):
@@ -114,7 +116,8 @@ class AccessLogPaths(logging.Filter):
 def secrets_of(settings: Settings) -> set[str]:
     """Every secret in the settings: account keys, tokens, secrets, admin token, database password."""
     found: set[str] = set()
-    for tables in (settings.wechat, settings.wecom, settings.telegram, settings.robot):
+    accounts = (settings.wechat, settings.wecom, settings.telegram, settings.dingtalk, settings.feishu)
+    for tables in (*accounts, *robot_tables(settings).values()):
         for table in tables.values():
             found.update(_secret_values(table))
     if settings.admin_token is not None:

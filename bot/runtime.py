@@ -20,6 +20,8 @@ from starlette.routing import BaseRoute
 
 from bot import metrics, monitoring
 from bot.channels._callback import load_accounts
+from bot.channels.dingtalk_app import DingTalkAppAccount, DingTalkAppChannel
+from bot.channels.feishu_app import FeishuAppAccount, FeishuAppChannel
 from bot.channels.robots import Robot, load_robots
 from bot.channels.telegram import TelegramAccount, TelegramChannel, TelegramPoller
 from bot.channels.wechat import WeChatAccount, WeChatChannel
@@ -29,6 +31,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.feeds import routes as feed_routes
 from bot.health import HealthCheck
 from bot.housekeeping import Housekeeping
+from bot.push_gateway import PushGateway
 from bot.router import Router
 from bot.sender import Sender
 from bot.settings import Settings
@@ -64,6 +67,8 @@ class Runtime:
     wecom: dict[str, WeComChannel]
     telegram: dict[str, TelegramChannel] = field(default_factory=dict)
     robots: dict[tuple[str, str], Robot] = field(default_factory=dict)  # by (section, name)
+    dingtalk: dict[str, DingTalkAppChannel] = field(default_factory=dict)
+    feishu: dict[str, FeishuAppChannel] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
     _started: list[Service] = field(default_factory=list)
@@ -75,8 +80,9 @@ class Runtime:
             channels[(wechat.name, name)] = wechat
         for name, wecom in self.wecom.items():
             channels[(wecom.name, name)] = wecom
-        for name, telegram in self.telegram.items():
-            channels[(telegram.name, name)] = telegram
+        for by_name in (self.telegram, self.dingtalk, self.feishu):
+            for name, channel in by_name.items():
+                channels[(channel.name, name)] = channel
         channels.update(self.robots)
         return channels
 
@@ -89,7 +95,12 @@ class Runtime:
     async def stop(self) -> None:
         while self._started:
             await self._started.pop().stop()
-        for channel in (*self.telegram.values(), *self.robots.values()):
+        for channel in (
+            *self.telegram.values(),
+            *self.robots.values(),
+            *self.dingtalk.values(),
+            *self.feishu.values(),
+        ):
             await channel.aclose()
         self.router.close()
 
@@ -112,6 +123,8 @@ def build_runtime(
             )
     wecom_accounts = load_accounts("wecom", settings.wecom, WeComAccount)
     telegram_accounts = load_accounts("telegram", settings.telegram, TelegramAccount)
+    dingtalk_accounts = load_accounts("dingtalk", settings.dingtalk, DingTalkAppAccount)
+    feishu_accounts = load_accounts("feishu", settings.feishu, FeishuAppAccount)
     clock = clock or SystemClock(settings.tz)
     robots = load_robots(settings, clock)
     engine = engine or make_engine(settings.db_url)
@@ -124,13 +137,22 @@ def build_runtime(
         clock=clock,
         tokens=tokens,
         router=Router(engine, clock, deadline=settings.reply_deadline, console_url=settings.console_url),
-        wechat={name: WeChatChannel(name, a, clock=clock, tokens=tokens) for name, a in wechat_accounts.items()},
+        wechat={
+            name: WeChatChannel(name, a, clock=clock, tokens=tokens) for name, a in wechat_accounts.items()
+        },
         wecom={name: WeComChannel(name, a, clock=clock, tokens=tokens) for name, a in wecom_accounts.items()},
         telegram={
             name: TelegramChannel(name, a, clock=clock, on_migrated=_mover(engine, name))
             for name, a in telegram_accounts.items()
         },
         robots=robots,
+        dingtalk={
+            name: DingTalkAppChannel(name, a, clock=clock, tokens=tokens)
+            for name, a in dingtalk_accounts.items()
+        },
+        feishu={
+            name: FeishuAppChannel(name, a, clock=clock, tokens=tokens) for name, a in feishu_accounts.items()
+        },
         routes=[*feed_routes(engine, clock)],  # GET /calendar/{token}.ics: branch calendars for phones
         services=[checkpointer],  # SQLite: checkpoints in a thread, not inside a callback's commit
     )
@@ -170,6 +192,8 @@ def _add_delivery(runtime: Runtime) -> None:
     for channel in runtime.telegram.values():
         if channel.account.webhook_secret is None:  # no public URL: long polling instead of the webhook
             runtime.services.append(TelegramPoller(channel, gateway.answer))
+    for platform, channels in (("dingtalk", runtime.dingtalk), ("feishu", runtime.feishu)):
+        runtime.routes.append(PushGateway(platform, channels, runtime.router, runtime.engine).route())
     lease = timedelta(seconds=runtime.settings.sender_lease_seconds)
     runtime.services.append(Sender(runtime.engine, runtime.outbound(), runtime.clock, lease=lease))
     runtime.services.append(Housekeeping(runtime.engine, runtime.clock))  # old inbound log and chat state

@@ -148,6 +148,8 @@ class Settings(BaseSettings):
     telegram: dict[str, dict[str, Any]] = Field(default_factory=dict)
     robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
     dingtalk_robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    dingtalk: dict[str, dict[str, Any]] = Field(default_factory=dict)  # 钉钉 app robots (callbacks in)
+    feishu: dict[str, dict[str, Any]] = Field(default_factory=dict)  # 飞书 app bots (callbacks in)
     feishu_robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     admin_token: SecretStr | None = None
@@ -266,6 +268,16 @@ CONFIG_TEMPLATE = """\
 # [web]
 # base_url = "https://zhibu.example.org"   # where browsers reach zhibu serve; https: Secure cookies
 # idle_hours = 8                           # sessions unused this long must log in again
+
+# [dingtalk.default]           # 钉钉 企业内部应用机器人 (HTTP 模式); callback URL https://YOUR.HOST/dingtalk/default
+# app_key = "ding..."          # 应用凭证 Client ID (AppKey)
+# app_secret = "..."           # Client Secret (AppSecret): also signs the callbacks
+
+# [feishu.default]             # 飞书 应用机器人; request URL https://YOUR.HOST/feishu/default
+# app_id = "cli_..."           # 凭证与基础信息 → App ID
+# app_secret = "..."
+# verification_token = "..."   # 事件与回调 → 加密策略 → Verification Token
+# encrypt_key = "..."          # … → Encrypt Key (set it: callbacks are then encrypted and signed)
 
 # Group robots (outbound only); after adding one: zhibu robots bind NAME 第一党支部
 # [robot.branch1]             # 企业微信群机器人

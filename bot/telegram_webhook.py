@@ -10,10 +10,8 @@ the rest (which the router queued itself) so the sender keeps them in order.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
 
 from sqlalchemy import Engine
 from starlette.requests import Request
@@ -23,11 +21,10 @@ from starlette.routing import Route
 from bot import metrics
 from bot.channels.telegram import TelegramChannel
 from bot.core.errors import InboundRejected, NotYetStored, SendError
-from bot.core.messages import Inbound, Reply, Target
+from bot.core.messages import Inbound
+from bot.push_gateway import answer_through_outbox
 from bot.request_body import BODY_SECONDS, BodyRefused, read_body
 from bot.router import Router
-from storage.db import session_scope
-from storage.outbox import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +45,7 @@ class TelegramGateway:
 
     async def answer(self, inbound: Inbound) -> None:
         """Handle one message; its replies go to the outbox."""
-        channel = self.channels[inbound.account]
-        reply = await self.router.respond(inbound, channel.limits)
-        if reply is not None:
-            await asyncio.to_thread(self._queue_first, inbound, reply)
-
-    def _queue_first(self, inbound: Inbound, reply: Reply) -> None:
-        target = Target(inbound.channel, inbound.account, inbound.chat_id, inbound.is_group)
-        key = f"reply-first:{inbound.channel}:{inbound.account}:{inbound.message_id}"
-        with session_scope(self.engine) as session:
-            first = inbound.received_at - timedelta(seconds=1)
-            enqueue(session, target=target, reply=reply, dedupe_key=key, not_before=first)
+        await answer_through_outbox(self.router, self.engine, inbound, self.channels[inbound.account].limits)
 
     async def webhook(self, request: Request) -> Response:
         channel = self.channels.get(request.path_params["account"])

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from string import hexdigits
 from typing import Annotated, Any, Literal, TypeVar
-
 from xml.etree.ElementTree import fromstring
 
 from pydantic import AfterValidator, BaseModel, SecretStr, ValidationError

@@ -10,17 +10,16 @@ errors become ``bot.core.errors`` in ``to_send_error`` alone.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
-
-import threading
 
 import requests
 from wechatpy import WeChatClient
 from wechatpy.enterprise import WeChatClient as WorkClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot import metrics
+from bot.channels._app_token import counted_fetch
 from bot.core.channel import TokenStore
 from bot.core.clock import Clock
 from bot.core.errors import PermanentFailure, RetryLater, SendError, TokenExpired
@@ -55,14 +54,7 @@ class _SharedTokenMixin:
         return self.tokens.refresh(self.token_name, self._fetch_token)
 
     def _fetch_token(self) -> tuple[str, int]:
-        channel = self.token_name.split(":")[0]
-        try:
-            token = self._get_token()
-        except Exception:
-            metrics.TOKEN_REFRESHES.labels(channel, "failed").inc()
-            raise
-        metrics.TOKEN_REFRESHES.labels(channel, "ok").inc()
-        return token
+        return counted_fetch(self.token_name, self._get_token)
 
     def _get_token(self) -> tuple[str, int]:
         res = self._http.get(self.base_url + self.token_path, params=self._token_params(), timeout=self.timeout)

@@ -40,10 +40,11 @@ async def post_json(
     *,
     who: str,
     params: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The platform's JSON answer; RetryLater for what a later attempt may get through."""
     try:
-        response = await http.post(url, params=params, json=payload)
+        response = await http.post(url, params=params, json=payload, headers=headers)
     except httpx.HTTPError as exc:
         raise RetryLater(f"{who}: network error {type(exc).__name__}") from None
     if response.status_code >= 500 or response.status_code == 429:

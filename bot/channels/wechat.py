@@ -20,8 +20,8 @@ from wechatpy.replies import TextReply
 from bot.channels._callback import (
     AesKey,
     ApiBaseUrl,
-    CallbackToken,
     Callback,
+    CallbackToken,
     Envelope,
     Format,
     check_fresh,

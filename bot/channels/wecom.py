@@ -16,8 +16,8 @@ from wechatpy.enterprise.replies import TextReply
 from bot.channels._callback import (
     AesKey,
     ApiBaseUrl,
-    CallbackToken,
     Callback,
+    CallbackToken,
     Envelope,
     check_fresh,
     check_signature,

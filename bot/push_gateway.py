@@ -1,0 +1,107 @@
+"""Callbacks of platforms whose answer goes out as a new message, not in the HTTP response (钉钉, 飞书).
+
+The webhook checks the request, answers 200 at once and hands the message to the router; every
+reply then goes through the outbox and the sender (rate limits, retries, records), as for Telegram
+(bot/telegram_webhook.py). The router's dedupe sees the platform's message or event id, so a
+platform's redelivery is answered once. A URL check (飞书's challenge) is answered in the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot import metrics
+from bot.core.channel import ChannelLimits
+from bot.core.errors import InboundRejected, NotYetStored
+from bot.core.messages import Inbound, Target
+from bot.request_body import BODY_SECONDS, BodyRefused, read_body
+from bot.router import Router
+from storage.db import session_scope
+from storage.outbox import enqueue
+
+logger = logging.getLogger(__name__)
+
+
+class PushChannel(Protocol):
+    limits: ChannelLimits
+
+    def receive(self, headers: Mapping[str, str], body: bytes) -> Inbound | dict[str, Any] | None:
+        """The message for the router, a JSON answer to give at once (a URL check), or None to ignore;
+        InboundRejected for a forged, stale or malformed callback."""
+        ...
+
+
+class PushGateway:
+    def __init__(
+        self,
+        platform: str,
+        channels: Mapping[str, PushChannel],
+        router: Router,
+        engine: Engine,
+        *,
+        body_seconds: float = BODY_SECONDS,
+    ) -> None:
+        self.platform = platform
+        self.channels = channels
+        self.router = router
+        self.engine = engine
+        self.body_seconds = body_seconds
+
+    def route(self) -> Route:
+        return Route(f"/{self.platform}/{{account}}", self.webhook, methods=["POST"])
+
+    async def webhook(self, request: Request) -> Response:
+        channel = self.channels.get(request.path_params["account"])
+        if channel is None:
+            metrics.CALLBACKS.labels(self.platform, "rejected").inc()
+            return PlainTextResponse("unknown account", status_code=404)
+        try:
+            received = channel.receive(request.headers, await read_body(request, seconds=self.body_seconds))
+        except (BodyRefused, InboundRejected) as exc:
+            metrics.CALLBACKS.labels(self.platform, "rejected").inc()
+            logger.warning("%s callback refused path=%s: %s", self.platform, request.url.path, exc.reason)
+            return (
+                exc.response()
+                if isinstance(exc, BodyRefused)
+                else PlainTextResponse("", status_code=exc.status)
+            )
+        if isinstance(received, dict):
+            return JSONResponse(received)
+        if received is not None:
+            try:
+                await self.answer(received, channel.limits)
+            except NotYetStored:  # an error status makes the platform deliver it again
+                metrics.CALLBACKS.labels(self.platform, "error").inc()
+                return PlainTextResponse("", status_code=503)
+        return Response(status_code=200)
+
+    async def answer(self, inbound: Inbound, limits: ChannelLimits) -> None:
+        await answer_through_outbox(self.router, self.engine, inbound, limits)
+
+
+async def answer_through_outbox(
+    router: Router, engine: Engine, inbound: Inbound, limits: ChannelLimits
+) -> None:
+    """Handle one message; its replies go to the outbox. The router returns the first part and queues
+    the rest itself; the first is queued a second earlier, so the sender keeps them in order."""
+    reply = await router.respond(inbound, limits)
+    if reply is None:
+        return
+    target = Target(inbound.channel, inbound.account, inbound.chat_id, inbound.is_group)
+    key = f"reply-first:{inbound.channel}:{inbound.account}:{inbound.message_id}"
+
+    def queue() -> None:
+        with session_scope(engine) as session:
+            first = inbound.received_at - timedelta(seconds=1)
+            enqueue(session, target=target, reply=reply, dedupe_key=key, not_before=first)
+
+    await asyncio.to_thread(queue)
