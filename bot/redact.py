@@ -41,7 +41,7 @@ _QUERY = re.compile(
 # not "name: text", which is how a configuration error names its key.
 _PAIR = re.compile(
     r"(?i)(\b(?:app_secret|corpsecret|secret|access_token|bot_token|webhook_secret|webhook_key|"
-    r"encoding_aes_key|msg_signature|signature|password|admin_token)(?:\s*=\s*[\"']?|[\"']\s*:\s*[\"']))"
+    r"encoding_aes_key|msg_signature|signature|password)(?:\s*=\s*[\"']?|[\"']\s*:\s*[\"']))"
     r"[^\s\"'&,;}]+"
 )
 _TELEGRAM_PATH = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
@@ -65,7 +65,7 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 # Names of account-table keys that hold secrets: app_secret, secret, token, encoding_aes_key, bot_token,
 # webhook_secret, webhook_key, and whatever a new channel calls its password.
-_SECRET_KEY = re.compile(r"(?i)secret|token|key|password|hook_id")
+_SECRET_KEY = re.compile(r"(?i)secret|token|(?<!app_)key|password|hook_id")  # 钉钉 app_key is an id
 
 
 class Redactor(logging.Filter):
@@ -114,14 +114,12 @@ class AccessLogPaths(logging.Filter):
 
 
 def secrets_of(settings: Settings) -> set[str]:
-    """Every secret in the settings: account keys, tokens, secrets, admin token, database password."""
+    """Every secret in the settings: account keys, tokens and secrets, and the database password."""
     found: set[str] = set()
     accounts = (settings.wechat, settings.wecom, settings.telegram, settings.dingtalk, settings.feishu)
     for tables in (*accounts, *robot_tables(settings).values()):
         for table in tables.values():
             found.update(_secret_values(table))
-    if settings.admin_token is not None:
-        found.add(settings.admin_token.get_secret_value())
     try:
         password = make_url(settings.db_url).password
     except Exception:  # an unreadable URL fails later, with its own message

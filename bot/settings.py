@@ -152,7 +152,6 @@ class Settings(BaseSettings):
     feishu: dict[str, dict[str, Any]] = Field(default_factory=dict)  # 飞书 app bots (callbacks in)
     feishu_robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    admin_token: SecretStr | None = None
     # The address people reach this server at, e.g. https://zhibu.example.org; used in calendar feed links.
     public_url: str = ""
 

@@ -54,4 +54,3 @@ class QuietHours:
         return self.began(fire) - margin
 
 
-NO_QUIET = QuietHours(time(0, 0), time(0, 0))

@@ -10,7 +10,6 @@ errors become ``bot.core.errors`` in ``to_send_error`` alone.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,7 +20,6 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.channels._app_token import counted_fetch
 from bot.core.channel import TokenStore
-from bot.core.clock import Clock
 from bot.core.errors import PermanentFailure, RetryLater, SendError, TokenExpired
 
 T = TypeVar("T")
@@ -129,26 +127,3 @@ def to_send_error(exc: Exception, token_codes: frozenset[int] = WECHAT_TOKEN_COD
     if code in token_codes:
         return TokenExpired(f"errcode {code}: {message}")
     return PermanentFailure(f"errcode {code}: {message}")
-
-
-class MemoryTokenStore:
-    """A TokenStore for one process (and tests); several processes need the database-backed store."""
-
-    def __init__(self, clock: Clock, margin: float = 300.0) -> None:
-        self.clock = clock
-        self.margin = margin
-        self._tokens: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, name: str) -> str | None:
-        token, expires = self._tokens.get(name, ("", 0.0))
-        return token if token and self.clock.now().timestamp() < expires - self.margin else None
-
-    def refresh(self, name: str, fetch: Callable[[], tuple[str, int]], *, stale: str | None = None) -> str:
-        with self._lock:
-            current = self.get(name)
-            if current and current != stale:
-                return current
-            token, lifetime = fetch()
-            self._tokens[name] = (token, self.clock.now().timestamp() + lifetime)
-            return token

@@ -6,7 +6,7 @@ platforms' wire formats.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 SUBSCRIBE_COMMAND = "/subscribe"  # the text a channel hands the router when someone follows the account
@@ -44,11 +44,3 @@ class Target:
     chat_id: str
     is_group: bool = False
 
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A reply bound for a target; what the sender hands to a channel."""
-
-    target: Target
-    reply: Reply
-    extra: dict[str, str] = field(default_factory=dict)

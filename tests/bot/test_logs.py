@@ -168,15 +168,21 @@ def test_secrets_are_masked_by_their_shape(line: str, masked: str) -> None:
 def test_configured_secrets_are_masked_wherever_they_appear() -> None:
     settings = Settings(
         database_url="postgresql://zhibu:pg-Pass%2Fword@db/zhibu",
-        admin_token="admin-token-1",
         wechat={"default": wechat_table(safe=True, app_secret="oa-app-secret")},
         wecom={"default": wecom_table()},
         robot={"branch1": {"webhook_key": "robot-key-0001"}},
         telegram={"default": {"bot_token": BOT_TOKEN, "webhook_secret": "hook_secret_1"}},
+        dingtalk_robot={"b2": {"access_token": "dt-token-0001", "secret": "SEC-dt-0001"}},
+        feishu_robot={"b3": {"hook_id": "fs-hook-0001", "secret": "fs-secret-01"}},
+        dingtalk={"default": {"app_key": "dingappkey01", "app_secret": "dt-app-secret"}},
+        feishu={"default": {"app_id": "cli_a1b2c3", "app_secret": "fs-app-secret", "verification_token": "fs-verify",
+                            "encrypt_key": "fs-encrypt-key"}},
     )
     found = secrets_of(settings)
     assert {"oa-app-secret", OA_AES, "work-secret", "robot-key-0001", BOT_TOKEN, "hook_secret_1"} <= found
-    assert {"admin-token-1", "pg-Pass/word"} <= found
+    assert {"dt-token-0001", "SEC-dt-0001", "fs-hook-0001", "fs-secret-01", "dt-app-secret"} <= found
+    assert {"fs-app-secret", "fs-verify", "fs-encrypt-key", "pg-Pass/word"} <= found
+    assert "dingappkey01" not in found and "cli_a1b2c3" not in found
     assert "wx1234567890abcdef" not in found and "ww0123456789abcdef" not in found  # ids are not secrets
     redactor = Redactor(found)
     assert redactor.redact(f"aes {OA_AES} key") == "aes *** key"

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.channels._tokens import MemoryTokenStore
 from bot.channels.wechat import WeChatAccount, WeChatChannel
 from bot.channels.wecom import WeComAccount, WeComChannel
 from bot.core.errors import PermanentFailure, RetryLater, TokenExpired
@@ -14,6 +13,7 @@ from bot.core.messages import Reply, Target
 from tests.bot.callbacks import wechat_table, wecom_table
 from tests.fakes.clock import FakeClock
 from tests.fakes.serve import serve
+from tests.fakes.tokens import MemoryTokenStore
 from tests.fakes.wechat_api import FakeWeChatApi
 
 pytestmark = pytest.mark.anyio
