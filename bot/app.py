@@ -49,10 +49,17 @@ class CallbackChannel(Protocol):
 class AppRuntime(Protocol):
     """What the app needs from bot.runtime.Runtime (which sits above it)."""
 
-    router: Router
-    wechat: Mapping[str, CallbackChannel]
-    wecom: Mapping[str, CallbackChannel]
-    routes: list[BaseRoute]
+    @property
+    def router(self) -> Router: ...
+
+    @property
+    def wechat(self) -> Mapping[str, CallbackChannel]: ...
+
+    @property
+    def wecom(self) -> Mapping[str, CallbackChannel]: ...
+
+    @property
+    def routes(self) -> list[BaseRoute]: ...
 
     async def start(self) -> None: ...
 

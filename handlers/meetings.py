@@ -330,6 +330,6 @@ def meetings_between(ctx: HandlerContext, org: Organization, first: date, after:
     query = (
         select(Meeting)
         .where(col(Meeting.org_id).in_(org_ids), Meeting.starts_at >= start, Meeting.starts_at < end)
-        .order_by(Meeting.starts_at)
+        .order_by(col(Meeting.starts_at))
     )
     return list(ctx.session.exec(query))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, select
 from sqlmodel import Session
 
 from storage.inbound import SEEN, Handled, decode_reply
@@ -18,7 +18,7 @@ from storage.models import ChatBinding, Identity
 
 _IDENTITY = Identity.__table__  # type: ignore[attr-defined]
 _BINDING = ChatBinding.__table__  # type: ignore[attr-defined]
-_CHANNEL, _ACCOUNT = bindparam("channel"), bindparam("account")
+_CHANNEL, _ACCOUNT = bindparam("channel", type_=String), bindparam("account", type_=String)
 # Built once: on every webhook, building the expression would cost more than running it.
 _LOOK = select(
     SEEN.with_only_columns(SEEN.selected_columns.id).scalar_subquery(),

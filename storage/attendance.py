@@ -87,7 +87,7 @@ def meetings_of(
     )
     if not include_cancelled:
         query = query.where(Meeting.status != MeetingStatus.CANCELLED)
-    return list(session.exec(query.order_by(Meeting.starts_at, Meeting.id)))
+    return list(session.exec(query.order_by(col(Meeting.starts_at), col(Meeting.id))))
 
 
 def of_member(session: Session, *, member_id: int, limit: int = 20) -> list[tuple[Meeting, Attendance]]:

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select, update
 from bot.core.errors import ZhibuError
 from storage import conversation
 from storage.conversation import ChatKey
+from storage.db import rows_changed
 from storage.models import BindCode, Conversation
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
@@ -138,12 +139,14 @@ def check(session: Session, *, code: str, purpose: Purpose, now: datetime) -> Bi
 def redeem(session: Session, *, code: str, purpose: Purpose, now: datetime) -> BindCode:
     """Use a code once; raises ``CodeRejected`` saying why it cannot be used."""
     row = check(session, code=code, purpose=purpose, now=now)
-    claimed = session.execute(
-        update(BindCode)
-        .where(col(BindCode.id) == row.id, col(BindCode.used_at).is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = rows_changed(
+        session.execute(
+            update(BindCode)
+            .where(col(BindCode.id) == row.id, col(BindCode.used_at).is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not claimed:  # another process redeemed it between our read and our write
         raise CodeRejected(CodeProblem.USED)
     session.refresh(row)

@@ -60,7 +60,7 @@ def last_same(
 
 def batch_status(session: Session, *, batch: str) -> list[ChatStatus]:
     """One row per chat of the batch; "sending" counts as pending until the sender records the outcome."""
-    rows = session.exec(select(Delivery).where(Delivery.batch == batch).order_by(Delivery.id))
+    rows = session.exec(select(Delivery).where(Delivery.batch == batch).order_by(col(Delivery.id)))
     result: list[ChatStatus] = []
     for row in rows:
         status = DeliveryStatus.PENDING.value if row.status == DeliveryStatus.SENDING else row.status

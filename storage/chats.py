@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from storage.db import rows_changed
 from storage.models import ChatBinding, Delivery, DeliveryStatus, Organization
 
 
@@ -26,11 +27,11 @@ def bound_groups(session: Session, *, channel: str, account: str) -> list[tuple[
 def move_chat(session: Session, *, channel: str, account: str, old_id: str, new_id: str) -> int:
     """Point bindings and pending deliveries of ``old_id`` at ``new_id``; how many bindings moved."""
     same_chat = (
-        ChatBinding.channel == channel,
-        ChatBinding.account == account,
-        ChatBinding.chat_id == old_id,
+        col(ChatBinding.channel) == channel,
+        col(ChatBinding.account) == account,
+        col(ChatBinding.chat_id) == old_id,
     )
-    moved = session.execute(update(ChatBinding).where(*same_chat).values(chat_id=new_id)).rowcount
+    moved = rows_changed(session.execute(update(ChatBinding).where(*same_chat).values(chat_id=new_id)))
     session.execute(
         update(Delivery)
         .where(

@@ -11,8 +11,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select, update
 
+from storage.db import rows_changed
 from storage.models import ConsoleSession
 
 # last_seen_at is written at most this often, so browsing is not a write per page.
@@ -66,8 +68,8 @@ def revoke_all(session: Session, *, member_id: int, now: datetime) -> int:
     return _revoke(session, col(ConsoleSession.member_id) == member_id, now)
 
 
-def _revoke(session: Session, which: object, now: datetime) -> int:
+def _revoke(session: Session, which: ColumnElement[bool], now: datetime) -> int:
     stmt = (
         update(ConsoleSession).where(which, col(ConsoleSession.revoked_at).is_(None)).values(revoked_at=now)
     )
-    return int(session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0)
+    return rows_changed(session.execute(stmt.execution_options(synchronize_session=False)))

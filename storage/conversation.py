@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from storage.db import rows_changed
 from storage.models import Conversation
 
 
@@ -58,7 +59,12 @@ def put(session: Session, *, key: ChatKey, kind: str, data: dict[str, Any], expi
     row = _row(session, key, kind)
     if row is None:
         row = Conversation(
-            channel=key.channel, account=key.account, chat_id=key.chat_id, sender_id=key.sender_id, kind=kind
+            channel=key.channel,
+            account=key.account,
+            chat_id=key.chat_id,
+            sender_id=key.sender_id,
+            kind=kind,
+            expires_at=expires_at,
         )
     row.data = data
     row.expires_at = expires_at
@@ -79,9 +85,11 @@ def take(session: Session, *, key: ChatKey, kind: str, now: datetime) -> dict[st
     if row is None or row.expires_at <= now:
         return None
     data = dict(row.data)
-    removed = session.execute(
-        delete(Conversation).where(col(Conversation.id) == row.id).execution_options(synchronize_session=False)
-    ).rowcount
+    removed = rows_changed(
+        session.execute(
+            delete(Conversation).where(col(Conversation.id) == row.id).execution_options(synchronize_session=False)
+        )
+    )
     session.expunge(row)
     return data if removed else None
 
@@ -92,4 +100,4 @@ def forget_expired(session: Session, *, before: datetime) -> int:
     Rows stay a while past their expiry so a late answer hears "too late" rather than "nothing".
     """
     stale = delete(Conversation).where(col(Conversation.expires_at) < before)
-    return int(session.execute(stale.execution_options(synchronize_session=False)).rowcount or 0)
+    return rows_changed(session.execute(stale.execution_options(synchronize_session=False)))

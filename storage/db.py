@@ -14,13 +14,13 @@ from contextlib import contextmanager
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -150,3 +150,8 @@ def require_current(engine: Engine) -> None:
             f"数据库结构需要升级（{len(pending)} 个迁移未执行），请先运行 zhibu db upgrade / "
             f"the database schema is behind ({len(pending)} pending migration(s)): run `zhibu db upgrade`"
         )
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (SQLAlchemy types ``Session.execute`` as a plain Result)."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)

@@ -20,7 +20,6 @@ from sqlmodel import Session
 from bot.core.messages import Reply
 from storage.models import Delivery, InboundLog
 
-
 # Built once: this runs on every webhook, where building the expression costs more than the query.
 _TABLE = InboundLog.__table__  # type: ignore[attr-defined]
 SEEN = select(_TABLE.c.id, _TABLE.c.reply).where(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from storage.models import Identity, Member, MemberStatus
@@ -11,7 +12,7 @@ from storage.orgs import descendants
 
 
 def by_name(session: Session, name: str) -> list[Member]:
-    return list(session.exec(select(Member).where(Member.name == name).order_by(Member.id)))
+    return list(session.exec(select(Member).where(Member.name == name).order_by(col(Member.id))))
 
 
 def in_org(session: Session, org_id: int | None, *, include_transferred: bool = False) -> list[Member]:
@@ -22,7 +23,7 @@ def in_org(session: Session, org_id: int | None, *, include_transferred: bool = 
         query = query.where(col(Member.org_id).in_(org_ids) | col(Member.group_id).in_(org_ids))
     if not include_transferred:
         query = query.where(Member.status != MemberStatus.TRANSFERRED_OUT)
-    return list(session.exec(query.order_by(Member.org_id, Member.id)))
+    return list(session.exec(query.order_by(col(Member.org_id), col(Member.id))))
 
 
 def bind_identity(session: Session, *, member: Member, channel: str, account: str, external_id: str) -> Identity:
@@ -58,13 +59,13 @@ def roster_page(
     limit: int = 100,
 ) -> tuple[list[Member], int]:
     """One page of the members of ``org_ids`` whose name contains ``search``, and how many in all."""
-    where = [col(Member.org_id).in_(list(org_ids))]
+    where: list[ColumnElement[bool]] = [col(Member.org_id).in_(list(org_ids))]
     if search.strip():
         where.append(col(Member.name).contains(search.strip()))
     if status:
         where.append(col(Member.status) == status)
     else:
-        where.append(Member.status != MemberStatus.TRANSFERRED_OUT)
+        where.append(col(Member.status) != MemberStatus.TRANSFERRED_OUT)
     total = int(session.exec(select(func.count()).select_from(Member).where(*where)).one())
     query = select(Member).where(*where).order_by(col(Member.org_id), col(Member.name), col(Member.id))
     return list(session.exec(query.offset(offset).limit(limit))), total

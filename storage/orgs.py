@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core.errors import ZhibuError
 from storage.models import Organization, OrgKind
@@ -28,7 +28,7 @@ def get_or_create(session: Session, *, name: str, kind: str, parent_id: int | No
 
 def children(session: Session, parent_id: int | None) -> list[Organization]:
     return list(
-        session.exec(select(Organization).where(Organization.parent_id == parent_id).order_by(Organization.id))
+        session.exec(select(Organization).where(Organization.parent_id == parent_id).order_by(col(Organization.id)))
     )
 
 

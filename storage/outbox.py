@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, not_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.core.messages import Reply, Target
+from storage.db import rows_changed
 from storage.models import Delivery, DeliveryStatus, utcnow
 
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -58,7 +60,7 @@ def enqueue(
     stmt = insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     # Ask for the new id instead of trusting rowcount: on PostgreSQL the insert carries an
     # implicit RETURNING and rowcount comes back -1, so a skipped row looked inserted.
-    return session.execute(stmt.returning(Delivery.id)).first() is not None
+    return session.execute(stmt.returning(col(Delivery.id))).first() is not None
 
 
 def by_key(session: Session, dedupe_key: str) -> Delivery | None:
@@ -84,7 +86,9 @@ def claim_due(
     past its lease (its worker died) is due again, so a crash loses nothing and
     repeats at most the message that was in flight. Commit before sending.
     """
-    others = [and_(col(Delivery.channel) == channel, col(Delivery.account) == account) for channel, account in skip]
+    others = [
+        and_(col(Delivery.channel) == channel, col(Delivery.account) == account) for channel, account in skip
+    ]
     due = (
         select(Delivery.id)
         .where(
@@ -111,9 +115,7 @@ def claim_due(
     return sorted(rows, key=lambda row: (row.next_try_at, row.id or 0))
 
 
-def _settle(
-    session: Session, delivery_id: int, worker: str, *, release: bool = True, **values: object
-) -> bool:
+def _settle(session: Session, delivery_id: int, worker: str, *, release: bool = True, **values: Any) -> bool:
     """Change a row this worker still holds (and let go of it); False if its lease passed to another."""
     stmt = (
         update(Delivery)
@@ -125,13 +127,18 @@ def _settle(
         .values(**values, **({"claimed_by": ""} if release else {}))
         .execution_options(synchronize_session=False)
     )
-    return bool(session.execute(stmt).rowcount)
+    return bool(rows_changed(session.execute(stmt)))
 
 
 def mark_sent(
     session: Session, *, delivery_id: int, worker: str, now: datetime, platform_id: str = ""
 ) -> bool:
-    sent = {"status": DeliveryStatus.SENT, "sent_at": now, "platform_id": platform_id[:128], "last_error": ""}
+    sent: dict[str, Any] = {
+        "status": DeliveryStatus.SENT,
+        "sent_at": now,
+        "platform_id": platform_id[:128],
+        "last_error": "",
+    }
     return _settle(session, delivery_id, worker, **sent)
 
 
@@ -142,13 +149,17 @@ def mark_progress(session: Session, *, delivery_id: int, worker: str, parts_sent
 
 def mark_retry(session: Session, *, delivery_id: int, worker: str, at: datetime, error: str) -> bool:
     """Back to the queue, due again at ``at``; the attempt counts."""
-    retry = {"status": DeliveryStatus.PENDING, "next_try_at": at, "last_error": error[:500]}
+    retry: dict[str, Any] = {"status": DeliveryStatus.PENDING, "next_try_at": at, "last_error": error[:500]}
     return _settle(session, delivery_id, worker, **retry)
 
 
 def defer(session: Session, *, delivery_id: int, worker: str, at: datetime) -> bool:
     """Back to the queue without counting an attempt (e.g. the chat's rate limit is used up)."""
-    later = {"status": DeliveryStatus.PENDING, "next_try_at": at, "attempts": Delivery.attempts - 1}
+    later: dict[str, Any] = {
+        "status": DeliveryStatus.PENDING,
+        "next_try_at": at,
+        "attempts": Delivery.attempts - 1,
+    }
     return _settle(session, delivery_id, worker, **later)
 
 
@@ -178,7 +189,7 @@ def cancel(
     stmt = (
         update(Delivery).where(*conditions).values(status=DeliveryStatus.CANCELLED, last_error=reason[:500])
     )
-    return int(session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0)
+    return rows_changed(session.execute(stmt.execution_options(synchronize_session=False)))
 
 
 def status_counts(
@@ -228,7 +239,6 @@ def backlog(session: Session, *, now: datetime) -> tuple[int, datetime | None]:
     return int(count), oldest
 
 
-
 def newest(
     session: Session,
     *,
@@ -268,7 +278,7 @@ def retry_failed(session: Session, *, now: datetime, ids: Sequence[int] | None =
     )
     if ids is not None:
         stmt = stmt.where(col(Delivery.id).in_(list(ids)))
-    return int(session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0)
+    return rows_changed(session.execute(stmt.execution_options(synchronize_session=False)))
 
 
 def failed_summary(session: Session) -> tuple[int, datetime | None]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from storage.audience import COMMITTEE_ROLES
@@ -41,14 +42,14 @@ def guide_sends(session: Session, *, month: str, branch_ids: Sequence[int]) -> d
     found: dict[int, list[GuideSend]] = defaultdict(list)
     for chunk in _chunks(branch_ids):
         query = (
-            select(
-                Delivery.org_id,
-                Delivery.channel,
-                Delivery.account,
-                Delivery.chat_id,
-                Delivery.status,
-                Delivery.sent_at,
-                Delivery.last_error,
+            sa_select(  # seven columns: more than sqlmodel's select is typed for
+                col(Delivery.org_id),
+                col(Delivery.channel),
+                col(Delivery.account),
+                col(Delivery.chat_id),
+                col(Delivery.status),
+                col(Delivery.sent_at),
+                col(Delivery.last_error),
             )
             .where(
                 col(Delivery.kind) == GUIDE_KIND,
@@ -57,7 +58,7 @@ def guide_sends(session: Session, *, month: str, branch_ids: Sequence[int]) -> d
             )
             .order_by(col(Delivery.id))
         )
-        for org_id, channel, account, chat_id, status, sent_at, error in session.exec(query):
+        for org_id, channel, account, chat_id, status, sent_at, error in session.execute(query):
             found[int(org_id)].append(GuideSend(f"{channel}:{account}:{chat_id}", status, sent_at, error))
     return found
 
@@ -151,5 +152,5 @@ def deliveries_since(
             .where(col(Delivery.kind) == kind, col(Delivery.org_id).in_(chunk), Delivery.created_at >= since)
             .group_by(col(Delivery.org_id))
         )
-        found.update((int(org_id), int(count)) for org_id, count in session.exec(query))
+        found.update((int(org_id or 0), int(count)) for org_id, count in session.exec(query))
     return found

@@ -26,7 +26,9 @@ class AppToken:
 
     async def get(self) -> str:
         cached = await asyncio.to_thread(self.tokens.get, self.name)
-        return cached or await asyncio.to_thread(self.tokens.refresh, self.name, self._counted)
+        if cached:
+            return cached
+        return await asyncio.to_thread(self.tokens.refresh, self.name, self._counted)
 
     async def renew(self, stale: str) -> str:
         """The platform refused ``stale``: a fresh token, fetched once across processes."""

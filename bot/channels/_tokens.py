@@ -85,7 +85,7 @@ class _SharedTokenMixin:
             raise to_send_error(exc, self.token_codes) from exc
 
 
-class OfficialAccountClient(_SharedTokenMixin, WeChatClient):  # type: ignore[misc]
+class OfficialAccountClient(_SharedTokenMixin, WeChatClient):
     token_path = "token"
     token_codes = WECHAT_TOKEN_CODES
 
@@ -98,7 +98,7 @@ class OfficialAccountClient(_SharedTokenMixin, WeChatClient):  # type: ignore[mi
         return {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
 
 
-class WeComClient(_SharedTokenMixin, WorkClient):  # type: ignore[misc]
+class WeComClient(_SharedTokenMixin, WorkClient):
     token_path = "gettoken"
     token_codes = WECOM_TOKEN_CODES
 

@@ -108,7 +108,7 @@ class FeishuAppChannel(AppBot):
                 data = _object(decrypt(key, data["encrypt"]))
             except ValueError:
                 raise InboundRejected("the body does not decrypt with the Encrypt Key", status=400) from None
-        header = data.get("header") if isinstance(data.get("header"), dict) else {}
+        header: dict[str, Any] = data["header"] if isinstance(data.get("header"), dict) else {}
         token = str(header.get("token", data.get("token", "")))
         if not hmac.compare_digest(
             token.encode(), self.account.verification_token.get_secret_value().encode()
@@ -182,7 +182,7 @@ class FeishuAppChannel(AppBot):
         code = int(result.get("code", -1))
         if code != 0:
             raise self._error(code, str(result.get("msg", ""))[:120])
-        data = result.get("data") if isinstance(result.get("data"), dict) else {}
+        data: dict[str, Any] = result["data"] if isinstance(result.get("data"), dict) else {}
         return str(data.get("message_id", ""))
 
     async def _post(

@@ -116,14 +116,18 @@ class TelegramChannel:
         if not isinstance(message, Mapping) or not isinstance(message.get("text"), str):
             return None
         if not (_is_id(update.get("update_id")) and _is_id(message.get("date"))):
-            return _skipped(update, "update_id or date is not a number")
+            _skipped(update, "update_id or date is not a number")
+            return None
         chat, sender = message.get("chat"), message.get("from")
         if not isinstance(chat, Mapping) or not isinstance(sender, Mapping):
-            return _skipped(update, "message without a chat or a sender")
+            _skipped(update, "message without a chat or a sender")
+            return None
         if not all(_is_id(x) for x in (chat.get("id"), sender.get("id"))):
-            return _skipped(update, "chat or sender id is not a number")
+            _skipped(update, "chat or sender id is not a number")
+            return None
         if not isinstance(chat.get("type"), str):
-            return _skipped(update, "chat type is not a string")
+            _skipped(update, "chat type is not a string")
+            return None
         if chat["type"] == "channel":
             return None
         names = (sender.get("first_name"), sender.get("last_name"))

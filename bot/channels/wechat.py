@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -166,7 +167,7 @@ class WeChatChannel:
             raise PermanentFailure(f"wechat.{self.account_name}.app_secret is not set: passive replies only")
         msg_id = ""
         for part in split_message(reply.text, LIMITS.unit, LIMITS.max_length):
-            result = client.call(lambda part=part: self._send_text(client, target.chat_id, part))
+            result = client.call(partial(self._send_text, client, target.chat_id, part))
             msg_id = str(result.get("msgid", "")) if isinstance(result, dict) else ""
         return msg_id
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -126,7 +127,7 @@ class WeComChannel:
             raise PermanentFailure(f"wecom.{self.account_name}: no token store to send with")
         msg_id = ""
         for part in split_message(reply.text, LIMITS.unit, LIMITS.max_length):
-            result = client.call(lambda part=part: self._send_text(client, target, part))
+            result = client.call(partial(self._send_text, client, target, part))
             msg_id = str(result.get("msgid", "")) if isinstance(result, dict) else ""
         return msg_id
 

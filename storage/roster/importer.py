@@ -97,7 +97,7 @@ def _match(
     """Pair each row with the member it updates (None: a new member), and list the conflicts."""
     by_phone: dict[str, Known] = {}
     by_person: dict[tuple[str, date], Known] = {}
-    for member in session.exec(select(*_KNOWN)):  # type: ignore[call-overload]
+    for member in session.exec(select(*_KNOWN)):
         if member.phone:
             by_phone[member.phone] = member
         by_person.setdefault((member.name, member.joined_on), member)

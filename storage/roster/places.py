@@ -140,7 +140,7 @@ class Placer:
         """The path below the parent, e.g. 和平社区党委/第一网格党支部, as a cell may write it."""
         names = [org.name]
         while org.parent_id in self._by_id:
-            org = self._by_id[org.parent_id]  # type: ignore[index]
+            org = self._by_id[org.parent_id]
             names.append(org.name)
         return "/".join(reversed(names))
 

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from openpyxl import load_workbook
 from openpyxl.cell.read_only import EmptyCell, ReadOnlyCell
@@ -98,13 +99,16 @@ def _xlsx_rows(
 ) -> Iterator[tuple[int, tuple[Cell, ...]]]:
     """Rows numbered as Excel numbers them, cut at ``width`` columns (data rows: the header's width)."""
     width = min(sheet.max_column or width, width)
-    rows = sheet.iter_rows(min_row=min_row, max_row=max_row, max_col=width)
+    # a read-only sheet's iter_rows is not in openpyxl's stubs
+    rows = cast(Any, sheet).iter_rows(min_row=min_row, max_row=max_row, max_col=width)
     return _guarded(enumerate(map(_values, rows), start=min_row), path)
 
 
 def _values(row: Iterable[ReadOnlyCell | EmptyCell]) -> tuple[Cell, ...]:
     """A row's values; a formula cell becomes its ``Formula`` text, never a result Excel cached."""
-    return tuple(Formula(str(cell.value)) if cell.data_type == "f" else cell.value for cell in row)
+    return tuple(
+        Formula(str(cell.value)) if cell.data_type == "f" else cast(Cell, cell.value) for cell in row
+    )
 
 
 def _limited_bytes(path: Path) -> bytes:
@@ -176,11 +180,11 @@ def decode(raw: bytes, name: str) -> str:
         ) from exc
 
 
-def _csv_records(text: str, dialect: type[csv.Dialect], name: str) -> Iterator[list[str]]:
+def _csv_records(text: str, dialect: type[csv.Dialect], name: str) -> Iterator[tuple[Cell, ...]]:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         for record in reader:
-            yield record[:MAX_COLUMNS]
+            yield tuple(record[:MAX_COLUMNS])
     except csv.Error as exc:
         line = reader.line_num
         reason = f"{name} 第{line}行不是正常的 CSV 格式 / malformed CSV at line {line}: {exc}"

@@ -167,8 +167,8 @@ def _parse(cells: _Row, today: date) -> RosterRow | None:
         row=cells.number,
         name=name,
         joined_on=joined,
-        full_on=full,
-        gender=gender,
+        full_on=full if isinstance(full, date) else None,
+        gender=gender if isinstance(gender, str) else None,
         birth_date=birth,  # type: ignore[arg-type]
         branch=branch,
         group=group,
