@@ -42,6 +42,7 @@ from handlers import texts
 from handlers.ask import Outcome
 from handlers.commands import dispatch, explain
 from handlers.context import HandlerContext
+from handlers.point_rules import PointsRules
 from storage import arrival
 from storage import inbound as inbound_log
 from storage.arrival import Arrival
@@ -178,9 +179,11 @@ class Router:
         workers: int = 4,
         batch_size: int = 32,
         stall: float = 0.2,
+        points: PointsRules | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
+        self.points = points or PointsRules()
         self.deadline = deadline
         self._batches = _Batches(self._work, workers=workers, size=batch_size, stall=stall)
         # message → when it was queued, its outcome, and the requests waiting for it
@@ -397,4 +400,5 @@ class Router:
             now=self.clock.now(),
             asker=session.get(Member, arrived.member_id) if arrived.member_id is not None else None,
             chat_org=session.get(Organization, arrived.chat_org_id) if arrived.chat_org_id is not None else None,
+            points=self.points,
         )

@@ -7,7 +7,8 @@ Nothing is read at import time; call ``load_settings()``.
 from __future__ import annotations
 
 import os
-from datetime import date, time
+from dataclasses import replace
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from handlers.point_rules import PointsRules
 from handlers.quiet import QuietHours
 from schedules.settings import ComplianceSettings, ReminderOffset, ScheduleSettings
 
@@ -116,6 +118,25 @@ class ScheduleConfig(BaseModel):
         )
 
 
+class PointsConfig(BaseModel):
+    """[points] in zhibu.toml: what each service event earns (a district's own rules; see README "Points")."""
+
+    report: int = Field(default=5, ge=-100, le=100)  # 报到 to a community, once per community
+    present: int = Field(default=2, ge=-100, le=100)  # attended a meeting
+    leave: int = Field(default=0, ge=-100, le=100)  # 请假
+    absent: int = Field(default=-2, ge=-100, le=100)  # unexcused absence
+    wish: int = Field(default=3, ge=-100, le=100)  # per confirmed 微心愿
+    members_see_ranking: bool = False  # ordinary members may ask 积分排名 for their branch
+    wish_remind_hours: int = Field(default=24, ge=1, le=24 * 14)  # deadline reminder this long before
+
+    def to_rules(self) -> PointsRules:
+        return PointsRules(
+            report=self.report, present=self.present, leave=self.leave, absent=self.absent, wish=self.wish,
+            members_see_ranking=self.members_see_ranking,
+            wish_remind_before=timedelta(hours=self.wish_remind_hours),
+        )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ZHIBU_",
@@ -152,6 +173,11 @@ class Settings(BaseSettings):
     health_backlog_minutes: float = Field(default=15, gt=0)
 
     schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    points: PointsConfig = Field(default_factory=PointsConfig)
+
+    def schedule_settings(self) -> ScheduleSettings:
+        """What the jobs run with: [schedules], and the [points] rules the wish and points jobs apply."""
+        return replace(self.schedules.to_settings(), points=self.points.to_rules())
 
     @field_validator("timezone")
     @classmethod
@@ -243,6 +269,16 @@ CONFIG_TEMPLATE = """\
 # quiet_end = "08:00"
 # catch_up_days = 3                  # work missed while stopped runs once after a restart
 # life_meeting_deadline = "12-31"    # 组织生活会 / 民主评议 deadline (MM-DD)
+
+# --- 双报到 / 微心愿 points (a district's own rules; README "Points") ---
+# [points]
+# report = 5                  # 报到 to a community (once per community)
+# present = 2                 # attended a 三会一课 / 主题党日 meeting
+# leave = 0                   # 请假
+# absent = -2                 # unexcused absence
+# wish = 3                    # each confirmed 微心愿, to every member who did it
+# members_see_ranking = false # let ordinary members ask 积分排名
+# wish_remind_hours = 24      # remind claimants (or the poster, if nobody claimed) before the deadline
 
 # [robot.branch1]             # 企业微信群机器人 (outbound only); then: zhibu robots bind branch1 第一党支部
 # webhook_key = "..."         # the key= part of the robot's webhook URL

@@ -11,7 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.messages import SUBSCRIBE_COMMAND, Reply
-from handlers import ask, attendance, binding, broadcast, dues, guide, live, meetings, party_age, texts
+from handlers import (
+    ask,
+    attendance,
+    binding,
+    broadcast,
+    community,
+    dues,
+    guide,
+    live,
+    meetings,
+    party_age,
+    points,
+    texts,
+    wishes,
+)
 from handlers import help as help_handler
 from handlers.ask import answer
 from handlers.context import HandlerContext
@@ -38,7 +52,9 @@ def _words(*words: str) -> re.Pattern[str]:
 
 _TIME_ONLY = re.compile(r"^[\s\d:：年月日号点时分半刻整上下午中晚早凌晨傍今明后大天周星期礼拜一二三四五六七八九十两零〇个本这到至~～-]{1,24}$")
 def _numbered_reply(ctx: HandlerContext) -> list[Reply]:
-    """A bare number picks from "你是不是想问" when choices are pending, else it may finish a 安排/改期."""
+    """A bare number picks a community to report to, or from "你是不是想问", or finishes a 安排/改期."""
+    if community.has_choices(ctx):
+        return community.pick(ctx)
     return ask.pick(ctx) if ask.has_choices(ctx) else meetings.clarify(ctx)
 
 
@@ -79,6 +95,20 @@ COMMANDS: tuple[Command, ...] = (
     Command("schedule", _words("安排", "/meeting"), meetings.schedule, "安排 支委会 12月5日 15:00 地点 主题：…"),
     Command("move", _words("改期", "/move"), meetings.move, "改期 支委会 改到 12月8日 15:00"),
     Command("cancel", _words("取消", "/cancel"), meetings.cancel, "取消 支委会 [日期]"),
+    # --- 双报到, 微心愿 and points ---
+    Command("report", _words("报到"), community.report, "报到 和平社区 [特长：…]：向社区报到"),
+    Command("my-report", _words("我的报到"), community.my_report, "我的报到"),
+    Command("end-report", _words("结束报到"), community.end_report, "结束报到（搬家等）"),
+    Command("report-list", _words("报到名单", "报到统计"), community.roster, "报到名单 / 报到统计"),
+    Command("wish-post", _words("发布心愿", "发布微心愿"), wishes.post, "发布心愿 内容 截止：12月10日 人数：2"),
+    Command("wishes", _words("心愿", "微心愿", "心愿单"), wishes.board, "心愿 [逾期|未认领]：微心愿"),
+    Command("wish-claim", _words("认领"), wishes.claim, "认领 编号"),
+    Command("wish-release", _words("放弃认领"), wishes.release, "放弃认领 编号 原因"),
+    Command("wish-done", _words("完成"), wishes.finish, "完成 编号 简要说明"),
+    Command("wish-confirm", _words("确认完成"), wishes.confirm, "确认完成 编号（发布人）"),
+    Command("wish-cancel", _words("取消心愿"), wishes.cancel, "取消心愿 编号（发布人）"),
+    Command("points", _words("我的积分", "积分"), points.mine, "我的积分"),
+    Command("ranking", _words("积分排名", "排名"), points.ranking, "积分排名 [本月]（书记、社区）"),
     # --- live answers and the knowledge base; patterns see simplified, half-width text ---
     Command("kb-pick", re.compile(r"^\s*[1-9一二三四五六七八九]\s*[.。、]?\s*$"), _numbered_reply,
             "回复数字：选“你是不是想问”里的问题"),
@@ -104,7 +134,9 @@ COMMANDS: tuple[Command, ...] = (
 
 
 # What a transferred-out (转出) member keeps: their own records and public answers, nothing of the branch.
-_OWN_DATA = frozenset({"welcome", "help", "bind", "birthday", "standing", "dues", "kb-pick", "clarify"})
+_OWN_DATA = frozenset(
+    {"welcome", "help", "bind", "birthday", "standing", "dues", "kb-pick", "clarify", "points"}
+)
 
 
 def dispatch(ctx: HandlerContext) -> list[Reply]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session
 
 from bot.core.messages import Inbound
+from handlers.point_rules import PointsRules
 from storage.models import Member, Organization
 
 
@@ -20,6 +21,7 @@ class HandlerContext:
     now: datetime  # aware, in the bot's time zone
     asker: Member | None = None  # None: an unbound stranger
     chat_org: Organization | None = None  # the organization this group chat is bound to
+    points: PointsRules = field(default_factory=PointsRules)  # the district's rules (zhibu.toml [points])
 
     @property
     def today(self) -> date:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot.core.clock import SHANGHAI
+from handlers.point_rules import PointsRules
 from handlers.quiet import QuietHours
 
 
@@ -76,6 +77,8 @@ class ScheduleSettings:
     reminder_every_seconds: int | None = None  # finer than a minute, instead of the minutes
     plans_at: time = time(6, 0)
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
+    points: PointsRules = field(default_factory=PointsRules)
+    wishes_every_minutes: int = 5  # deadline reminders, expiry and attendance points
 
     @property
     def catch_up(self) -> timedelta:
