@@ -42,13 +42,13 @@ from handlers import texts
 from handlers.ask import Outcome
 from handlers.commands import dispatch, explain
 from handlers.context import HandlerContext
-from handlers.point_rules import PointsRules
 from storage import arrival
 from storage import inbound as inbound_log
 from storage.arrival import Arrival
 from storage.db import has_written, session_scope, start_watching_writes
 from storage.models import Member, Organization
 from storage.outbox import enqueue
+from storage.point_rules import PointsRules
 
 logger = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from handlers.point_rules import PointsRules
 from handlers.quiet import QuietHours
 from schedules.settings import ComplianceSettings, ReminderOffset, ScheduleSettings
+from storage.point_rules import PointsRules
 
 CONFIG_ENV = "ZHIBU_CONFIG"
 DEFAULT_CONFIG = "zhibu.toml"

@@ -14,17 +14,17 @@ from bot.core.messages import Reply
 from handlers import texts
 from handlers.context import HandlerContext
 from handlers.permissions import COMMITTEE_ROLES
-from handlers.points import credit_report
 from handlers.scope import audit, chat_key, managed_org, subtree
 from storage import community, conversation
-from storage.models import Organization
+from storage.credits import credit_report
+from storage.models import CommunityReport, Organization
 
 CHOICES_KIND = "report_choices"
 CHOICES_TTL = timedelta(minutes=10)
 _SKILLS = re.compile(r"\s*特长\s*[:：]?\s*(?P<skills>.*)$", re.DOTALL)
 
 
-def _since(ctx: HandlerContext, report: community.CommunityReport) -> str:
+def _since(ctx: HandlerContext, report: CommunityReport) -> str:
     return texts.cn_date(report.started_at.astimezone(SHANGHAI).date())
 
 
@@ -76,7 +76,7 @@ def pick(ctx: HandlerContext) -> list[Reply]:
     return [Reply(_report_to(ctx, place, str(offered.get("skills", ""))))]
 
 
-def _already(ctx: HandlerContext, existing: community.CommunityReport) -> str:
+def _already(ctx: HandlerContext, existing: CommunityReport) -> str:
     place = ctx.session.get(Organization, existing.org_id)
     return texts.REPORT_ALREADY.format(place=place.name if place else "", since=_since(ctx, existing))
 

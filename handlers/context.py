@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from bot.core.messages import Inbound
-from handlers.point_rules import PointsRules
 from storage.models import Member, Organization
+from storage.point_rules import PointsRules
 
 
 @dataclass(slots=True)

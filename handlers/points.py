@@ -1,7 +1,7 @@
-"""Service points: what each event earns under the district's rules, 我的积分, and rankings.
+"""我的积分 and 积分排名: the points ledger as members and secretaries read it.
 
-Every credit names its source event, so crediting again (a retried message, a job run twice)
-adds nothing; the ledger follows the member, not the branch, so a transfer keeps the history.
+The ledger follows the member, not the branch, so a transfer keeps the history; a ranking counts
+who is in the branch (or reported to the community) now.
 """
 
 from __future__ import annotations
@@ -14,72 +14,10 @@ from bot.core.clock import SHANGHAI
 from bot.core.messages import Reply
 from handlers import texts
 from handlers.context import HandlerContext
-from handlers.point_rules import PointsRules
 from handlers.scope import home_org, managed_org, subtree
-from storage import community, points, wishes
+from storage import community, points
 from storage.audience import active_members
-from storage.models import CommunityReport, Member, Organization, Wish
-
-ATTENDANCE_WORDS = {"present": "出席", "leave": "请假", "absent": "缺席"}
-
-
-def credit_report(session: Session, rules: PointsRules, report: CommunityReport, place: Organization) -> int:
-    """报到 points, once per member and community (moving away and back earns nothing new)."""
-    home = community.community_of(session, place) or place
-    assert home.id is not None
-    earned = points.credit(
-        session,
-        member_id=report.member_id,
-        points=rules.report,
-        source="report",
-        source_id=home.id,
-        label=f"向{home.name}报到",
-        at=report.started_at,
-        recorded_by=report.assigned_by,
-    )
-    return rules.report if earned else 0
-
-
-def credit_wish(
-    session: Session, rules: PointsRules, wish: Wish, *, at: datetime, by: int | None
-) -> list[Member]:
-    """Each member who finished a confirmed wish, credited once; those credited now."""
-    assert wish.id is not None
-    done = wishes.claimants(session, wish.id, statuses=("done",))
-    return [
-        m
-        for m in done
-        if m.id is not None
-        and points.credit(
-            session,
-            member_id=m.id,
-            points=rules.wish,
-            source="wish",
-            source_id=wish.id,
-            label=f"微心愿：{wish.title}",
-            at=at,
-            recorded_by=by,
-        )
-    ]
-
-
-def credit_attendance(session: Session, rules: PointsRules) -> int:
-    """Attendance at held meetings not yet in the ledger; how many entries were added."""
-    added = 0
-    for record, meeting in points.attendance_to_credit(session, statuses=rules.attendance_statuses):
-        assert record.id is not None
-        day = meeting.starts_at.astimezone(SHANGHAI).date()
-        label = f"{meeting.kind} {day:%m-%d} {ATTENDANCE_WORDS.get(record.status, record.status)}"
-        added += points.credit(
-            session,
-            member_id=record.member_id,
-            points=rules.for_attendance(record.status),
-            source="attendance",
-            source_id=record.id,
-            label=label,
-            at=meeting.starts_at,
-        )
-    return added
+from storage.models import Organization
 
 
 def year_span(now: datetime) -> tuple[datetime, datetime]:

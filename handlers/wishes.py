@@ -19,12 +19,12 @@ from bot.core.messages import Reply, Target
 from handlers import texts, when
 from handlers.context import HandlerContext
 from handlers.outbound import queue_all
-from handlers.point_rules import PointsRules
-from handlers.points import credit_wish
 from handlers.quiet import QuietHours
 from handlers.scope import audit, managed_org, may_manage, subtree
 from storage import audience, community, wishes
+from storage.credits import credit_wish
 from storage.models import Member, Organization, Wish, WishState
+from storage.point_rules import PointsRules
 from storage.wishes import Refused
 
 WISH_KIND = "wish"

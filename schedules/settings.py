@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot.core.clock import SHANGHAI
-from handlers.point_rules import PointsRules
 from handlers.quiet import QuietHours
+from storage.point_rules import PointsRules
 
 
 @dataclass(frozen=True, slots=True)

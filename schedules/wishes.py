@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from handlers import wishes
-from handlers.points import credit_attendance
 from schedules.context import run_job
 from schedules.settings import ScheduleSettings
+from storage.credits import credit_attendance
 
 JOB_ID = "wishes"
 

@@ -69,7 +69,8 @@ def post(
 
 
 def get(session: Session, wish_id: int) -> Wish:
-    wish = session.get(Wish, wish_id)
+    """The wish as the database has it now (statements above may have changed the row)."""
+    wish = session.get(Wish, wish_id, populate_existing=True)
     if wish is None:
         raise Refused("not_found")
     return wish
@@ -77,7 +78,9 @@ def get(session: Session, wish_id: int) -> Wish:
 
 def claim_of(session: Session, wish_id: int, member_id: int) -> WishClaim | None:
     return session.exec(
-        select(WishClaim).where(WishClaim.wish_id == wish_id, WishClaim.member_id == member_id)
+        select(WishClaim)
+        .where(WishClaim.wish_id == wish_id, WishClaim.member_id == member_id)
+        .execution_options(populate_existing=True)
     ).first()
 
 
@@ -103,10 +106,8 @@ def claim(session: Session, *, wish_id: int, member_id: int, now: datetime) -> W
             .execution_options(synchronize_session=False)
         ).rowcount
         if took and _hold_place(session, wish_id, member_id, now):
-            session.expire_all()
             return get(session, wish_id)
         savepoint.rollback()
-    session.expire_all()
     wish = get(session, wish_id)
     existing = claim_of(session, wish_id, member_id)
     if existing is not None and existing.status != ClaimStatus.RELEASED:
@@ -235,6 +236,7 @@ def claims(
             select(WishClaim)
             .where(WishClaim.wish_id == wish_id, col(WishClaim.status).in_(list(statuses)))
             .order_by(col(WishClaim.id))
+            .execution_options(populate_existing=True)
         )
     )
 

@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.router import Router
-from handlers.point_rules import PointsRules
 from schedules import wishes as wish_job
 from schedules.settings import ScheduleSettings
 from storage import points
@@ -25,6 +24,7 @@ from storage.models import (
     Role,
     Wish,
 )
+from storage.point_rules import PointsRules
 from tests.fakes.clock import FakeClock
 from tests.workflows.conftest import Chat
 
