@@ -71,13 +71,13 @@ def build(session: Session, *, org: Organization, year: int, now: datetime) -> b
     ]
     for kind in kinds:
         _kind_sheet(book.create_sheet(kind.value), session, [m for m in meetings if m.kind == kind], now)
-    _inert(book)
+    inert(book)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _inert(book: Workbook) -> None:
+def inert(book: Workbook) -> None:
     """Make every cell that could be read as a formula plain text (OWASP "CSV injection").
 
     Topics, places and names are typed by people; openpyxl would store a leading ``=`` as a live

@@ -6,7 +6,23 @@ import typer
 
 from bot import logs
 from bot.cli import (
-    audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, outbox, plans, robots, serve,
+    audit,
+    broadcast,
+    chat,
+    db,
+    demo,
+    export,
+    guide,
+    jobs,
+    kb,
+    members,
+    orgs,
+    outbox,
+    plans,
+    points,
+    robots,
+    serve,
+    wishes,
 )
 from bot.redact import secrets_of
 from bot.settings import load_settings
@@ -53,3 +69,5 @@ app.add_typer(guide.app, name="guide")
 app.add_typer(plans.app, name="plans")
 app.add_typer(robots.app, name="robots")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(wishes.app, name="wishes")
+app.add_typer(points.app, name="points")
