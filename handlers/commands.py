@@ -98,9 +98,10 @@ COMMANDS: tuple[Command, ...] = (
     # --- 双报到, 微心愿 and points ---
     Command("report", _words("报到"), community.report, "报到 和平社区 [特长：…]：向社区报到"),
     Command("my-report", _words("我的报到"), community.my_report, "我的报到"),
-    Command("end-report", _words("结束报到"), community.end_report, "结束报到（搬家等）"),
+    Command("end-report", _words("结束报到"), community.end_report, "结束报到 [姓名]（搬家等）"),
+    Command("assign-report", _words("登记报到"), community.assign, "登记报到 姓名 [特长：…]（社区）"),
     Command("report-list", _words("报到名单", "报到统计"), community.roster, "报到名单 / 报到统计"),
-    Command("wish-post", _words("发布心愿", "发布微心愿"), wishes.post, "发布心愿 内容 截止：12月10日 人数：2"),
+    Command("wish-post", _words("发布心愿", "发布微心愿"), wishes.post, "发布心愿 内容 截止：12月10日"),
     Command("wishes", _words("心愿", "微心愿", "心愿单"), wishes.board, "心愿 [逾期|未认领]：微心愿"),
     Command("wish-claim", _words("认领"), wishes.claim, "认领 编号"),
     Command("wish-release", _words("放弃认领"), wishes.release, "放弃认领 编号 原因"),

@@ -1,7 +1,7 @@
 """双报到 from the chat: 报到 社区, 我的报到, 结束报到, and the community's list of who reported.
 
-Phones in the list go only to the committee of that community (手机号只给允许的人, see
-/work/shared/style.md); grid and district staff see names, home branches and skills.
+Phones in the list go only to the committee of that community, the people who arrange the
+service; grid and district staff see names, home branches and skills.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from handlers.permissions import COMMITTEE_ROLES
 from handlers.scope import audit, chat_key, managed_org, subtree
 from storage import community, conversation
 from storage.credits import credit_report
-from storage.models import CommunityReport, Organization
+from storage.members import by_name
+from storage.models import CommunityReport, Member, MemberStatus, Organization
 
 CHOICES_KIND = "report_choices"
 CHOICES_TTL = timedelta(minutes=10)
@@ -114,10 +115,81 @@ def my_report(ctx: HandlerContext) -> list[Reply]:
     ]
 
 
+def _staff_community(ctx: HandlerContext) -> Organization | None:
+    """The community or grid the asker runs, if any."""
+    org = managed_org(ctx)
+    return org if org is not None and community.community_of(ctx.session, org) is not None else None
+
+
+def _named(ctx: HandlerContext, name: str) -> Member | str:
+    found = [m for m in by_name(ctx.session, name) if m.status != MemberStatus.TRANSFERRED_OUT]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return texts.REPORT_MEMBER_NOT_FOUND.format(name=name)
+    return texts.REPORT_MEMBER_AMBIGUOUS.format(count=len(found), name=name)
+
+
+def assign(ctx: HandlerContext) -> list[Reply]:
+    """登记报到 姓名 [特长：…]: community staff record a member who reported in person."""
+    place = _staff_community(ctx)
+    if place is None or place.id is None:
+        return [Reply(texts.REPORT_ASSIGN_NOT_ALLOWED if ctx.asker else texts.MEMBERS_ONLY)]
+    words = ctx.text.split(maxsplit=1)[1] if len(ctx.text.split(maxsplit=1)) > 1 else ""
+    skills = ""
+    if found := _SKILLS.search(words):
+        skills, words = found.group("skills").strip(), words[: found.start()]
+    if not words.strip():
+        return [Reply(texts.REPORT_ASSIGN_USAGE)]
+    member = _named(ctx, words.strip())
+    if isinstance(member, str):
+        return [Reply(member)]
+    assert member.id is not None
+    try:
+        made = community.start(
+            ctx.session,
+            member_id=member.id,
+            org_id=place.id,
+            now=ctx.now,
+            skills=skills,
+            assigned_by=ctx.asker.id if ctx.asker else None,
+        )
+    except community.AlreadyReported:
+        existing = community.open_report(ctx.session, member.id)
+        where = ctx.session.get(Organization, existing.org_id) if existing else None
+        return [
+            Reply(texts.REPORT_ASSIGN_ALREADY.format(name=member.name, place=where.name if where else ""))
+        ]
+    credit_report(ctx.session, ctx.points, made, place)
+    audit(ctx, "community_report_assign", place, f"member={member.id}")
+    return [Reply(texts.REPORT_ASSIGNED.format(name=member.name, place=place.name))]
+
+
+def _end_for(ctx: HandlerContext, name: str) -> list[Reply]:
+    """结束报到 姓名: community staff end a report to their community (the member moved away)."""
+    place = _staff_community(ctx)
+    if place is None:
+        return [Reply(texts.REPORT_ASSIGN_NOT_ALLOWED)]
+    member = _named(ctx, name)
+    if isinstance(member, str):
+        return [Reply(member)]
+    assert member.id is not None
+    existing = community.open_report(ctx.session, member.id)
+    if existing is None or existing.org_id not in subtree(ctx.session, place):
+        return [Reply(texts.REPORT_NOT_HERE.format(name=member.name))]
+    community.end(ctx.session, member_id=member.id, now=ctx.now)
+    audit(ctx, "community_report_end", place, f"member={member.id}")
+    return [Reply(texts.REPORT_ENDED_BY_STAFF.format(name=member.name, place=place.name))]
+
+
 def end_report(ctx: HandlerContext) -> list[Reply]:
+    """结束报到: the member's own; 结束报到 姓名: by the community's staff."""
     member = ctx.asker
     if member is None or member.id is None:
         return [Reply(texts.MEMBERS_ONLY)]
+    parts = ctx.text.split(maxsplit=1)
+    if len(parts) > 1:
+        return _end_for(ctx, parts[1].strip())
     ended = community.end(ctx.session, member_id=member.id, now=ctx.now)
     if ended is None:
         return [Reply(texts.REPORT_NOT_YET)]

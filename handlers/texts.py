@@ -19,6 +19,7 @@ HELP = (
     "· 党费怎么算\n"
     "· 下次支委会什么时候\n"
     "· 签到 / 请假 原因 / 本月安排\n"
+    "· 报到 社区名称 / 心愿 / 认领 编号 / 我的积分\n"
     "发送“帮助”随时看这份说明；书记请发“书记帮助”。"
 )
 
@@ -220,8 +221,8 @@ DEMO_INTRO = (
     "/群 进入本支部的群，/私聊 回到私聊。"
 )
 
-DEMO_TRY_MANAGER = "我的政治生日 · 本月安排 · 书记帮助（邀请党员、安排会议、发布通知）"
-DEMO_TRY_MEMBER = "我的政治生日 · 我的党龄 · 下次党课什么时候 · 三会一课是什么"
+DEMO_TRY_MANAGER = "我的政治生日 · 本月安排 · 心愿 · 积分排名 · 书记帮助（邀请党员、安排会议、发布通知）"
+DEMO_TRY_MEMBER = "我的政治生日 · 我的党龄 · 下次党课什么时候 · 三会一课是什么 · 我的积分 · 心愿"
 
 # --- the console chat's own commands (zhibu chat / zhibu demo), not messages to the bot ---
 CONSOLE_GROUP = "/群"
@@ -289,7 +290,9 @@ SECRETARY_HELP = (
     "· 发布 通知内容 → 确认发送｜发送情况\n"
     "· 发布清单 [2026-12]，下一行起写清单内容 → 发到本支部的群（上级党委发布的会发到下属各支部）\n"
     "· 缺席名单｜标记缺席 姓名 原因\n"
-    "党员可以：签到｜请假 原因｜本月安排。"
+    "· 积分排名 [本月]｜社区：报到名单｜发布心愿 内容 截止：12月10日 人数：2｜确认完成 编号｜取消心愿 编号"
+    "｜心愿 逾期 / 未认领\n"
+    "党员可以：签到｜请假 原因｜本月安排｜报到 社区名称｜心愿｜认领 编号｜完成 编号 说明｜我的积分。"
 )
 
 # --- Knowledge answers, 党费 and live answers (handlers/ask.py, dues.py, live.py) ---
@@ -440,6 +443,14 @@ REPORT_LIST_LINE = "· {name}（{home}）{skills}{phone}"
 REPORT_LIST_NONE = "{place}还没有党员报到。"
 REPORT_COUNTS_HEAD = "报到情况（{count} 人）\n按社区：{communities}\n按所在支部：{homes}"
 REPORT_STAFF_ONLY = "报到名单只对社区党组织和上级党委的委员开放。"
+REPORT_ASSIGN_USAGE = "请写上党员姓名，如“登记报到 张三 特长：水电维修”（社区书记、副书记、组织委员）。"
+REPORT_ASSIGN_NOT_ALLOWED = "登记报到、结束他人报到要由社区党委或网格党支部的书记、副书记、组织委员来办。"
+REPORT_MEMBER_NOT_FOUND = "名册里没有找到“{name}”。"
+REPORT_MEMBER_AMBIGUOUS = "名册里有{count}位“{name}”，请联系上级党委在管理端登记。"
+REPORT_ASSIGNED = "已登记{name}向{place}报到。"
+REPORT_ASSIGN_ALREADY = "{name}已在{place}报到，请先结束原来的报到。"
+REPORT_ENDED_BY_STAFF = "已结束{name}在{place}的报到。"
+REPORT_NOT_HERE = "{name}没有在您负责的社区报到。"
 
 WISH_POST_USAGE = (
     "发布心愿 内容 对象：张大爷 地点：3号楼 截止：12月10日 人数：2\n"

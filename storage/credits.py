@@ -10,7 +10,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.core.clock import SHANGHAI
 from storage import community, points, wishes
 from storage.models import ClaimStatus, CommunityReport, Member, Organization, Wish
 from storage.point_rules import PointsRules
@@ -62,8 +61,7 @@ def credit_attendance(session: Session, rules: PointsRules) -> int:
     added = 0
     for record, meeting in points.attendance_to_credit(session, statuses=rules.attendance_statuses):
         assert record.id is not None
-        day = meeting.starts_at.astimezone(SHANGHAI).date()
-        label = f"{meeting.kind} {day:%m-%d} {ATTENDANCE_WORDS.get(record.status, record.status)}"
+        label = f"{meeting.kind} {ATTENDANCE_WORDS.get(record.status, record.status)}"
         added += points.credit(
             session,
             member_id=record.member_id,

@@ -218,3 +218,32 @@ def test_rules_come_from_the_router(engine: Engine, clock: FakeClock, community:
         bind_identity(session, member=member, channel="console", account="local", external_id="user-张三")
     assert "+7" in chat.say("报到 和平社区党委")
     assert "张三 7分" in chat.say("积分排名")
+
+
+def test_community_staff_record_and_end_reports_within_their_community(
+    chat_as: Callable[..., Chat], engine: Engine, community: dict[str, int]
+) -> None:
+    secretary, grid = chat_as("何书记"), chat_as("网格长")
+    assert "已登记钱六向和平社区党委报到" in secretary.say("登记报到 钱六 特长：理发")
+    assert "已在和平社区党委报到" in secretary.say("登记报到 钱六")
+    assert "没有找到" in secretary.say("登记报到 无此人")
+    assert "要由社区党委" in chat_as("王书记").say("登记报到 钱六")
+    assert "钱六（第二党支部） 特长：理发" in secretary.say("报到名单")
+    assert "没有在您负责的社区报到" in grid.say("结束报到 钱六")  # the grid does not run the whole community
+    assert "已结束钱六" in secretary.say("结束报到 钱六")
+    assert "还没有向居住地社区报到" in chat_as("钱六").say("我的报到")
+    with Session(engine) as session:
+        credited = session.exec(select(PointEntry).where(PointEntry.member_id == community["钱六"])).all()
+        assert [(e.source, e.recorded_by) for e in credited] == [("report", community["何书记"])]
+
+
+def test_district_staff_see_counts_per_community_and_home_branch(
+    chat_as: Callable[..., Chat], community: dict[str, int]
+) -> None:
+    chat_as("张三").say("报到 和平社区党委")
+    chat_as("钱六").say("报到 幸福社区")
+    counts = chat_as("孙委员").say("报到统计")
+    assert "报到情况（2 人）" in counts
+    assert "和平社区党委 1" in counts and "幸福社区党委 1" in counts
+    assert "第一党支部 1" in counts and "第二党支部 1" in counts
+    assert "13800001234" not in counts
