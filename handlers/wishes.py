@@ -99,15 +99,17 @@ def _poster(session: Session, wish: Wish) -> list[Member]:
     return [poster] if poster else []
 
 
-def parse(text: str, now: datetime) -> tuple[str, dict[str, str], datetime | None]:
-    """发布心愿 内容 对象：… 地点：… 截止：… 人数：… → title, fields, deadline (None if missing)."""
+def parse(text: str, now: datetime) -> tuple[str, dict[str, str], datetime | when.Unclear | None]:
+    """发布心愿 内容 对象：… 地点：… 截止：… 人数：… → title, fields, deadline (None if missing,
+    Unclear when it needs asking: 3点 上午还是下午, a day already past)."""
     parts = _FIELDS.split(text)
     title, fields = parts[0].strip(), {parts[i]: parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
     due = None
     if fields.get("截止"):
         found, _ = when.find(fields["截止"], now)
         if isinstance(found, when.When):
-            due = datetime.combine(found.day, found.start or END_OF_DAY, tzinfo=SHANGHAI)
+            return title, fields, datetime.combine(found.day, found.start or END_OF_DAY, tzinfo=SHANGHAI)
+        return title, fields, found
     return title, fields, due
 
 
@@ -122,6 +124,8 @@ def post(ctx: HandlerContext) -> list[Reply]:
         return [Reply(texts.WISH_POST_USAGE)]
     if due is None:
         return [Reply(texts.WISH_POST_NO_DUE + "\n" + texts.WISH_POST_USAGE)]
+    if isinstance(due, when.Unclear):
+        return [Reply(when.question(due, ctx.today))]
     places_text = re.sub(r"\D", "", fields.get("人数", "")) or "1"
     try:
         wish = wishes.post(

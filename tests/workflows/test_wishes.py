@@ -126,6 +126,8 @@ def test_illegal_transitions_are_refused_with_a_reason(
     assert "没有编号为 999" in zhang.say("认领 999")
     assert "发布微心愿要由社区" in chat_as("王书记").say("发布心愿 x 截止：12月1日")
     assert "截止时间" in secretary.say("发布心愿 陪老人散步")
+    assert "下午" in secretary.say("发布心愿 陪老人散步 截止：12月1日 3点")  # 上午还是下午? asked, not guessed
+    assert "已经过去" in secretary.say("发布心愿 陪老人散步 截止：11月20日")
 
 
 def test_deadline_reminders_then_expiry(
