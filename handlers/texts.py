@@ -480,7 +480,8 @@ WISH_STATES = {
 }
 WISH_NUMBER_USAGE = "请写上心愿编号，如“{command} 3”。"
 WISH_RELEASE_USAGE = "请写上编号和原因，如“放弃认领 3 临时出差”。"
-WISH_CLAIMED = "已认领心愿 {id}：{title}。截止{due}，完成后请发送“完成 {id} 简要说明”。"
+WISH_CLAIMED = "已认领心愿 {id}：{title}。{whom}截止{due}，完成后请发送“完成 {id} 简要说明”。"
+WISH_CLAIMED_WHOM = "服务对象：{resident}{place}（仅供办理，请勿外传）。"
 WISH_RELEASED = "已放弃认领心愿 {id}，名额已放回。"
 WISH_FINISHED = "已记下心愿 {id} 完成情况，等发布人确认后计入积分。"
 WISH_FINISHED_NOTICE = "心愿 {id}（{title}）：{name}已完成，说明：{note}\n{tail}"

@@ -244,7 +244,10 @@ def claim(ctx: HandlerContext) -> list[Reply]:
         wish = wishes.claim(ctx.session, wish_id=number, member_id=ctx.asker.id, now=ctx.now)
     except Refused as refused:
         return [Reply(_refusal(refused, number))]
-    return [Reply(texts.WISH_CLAIMED.format(id=wish.id, title=wish.title, due=due_text(wish)))]
+    # the claimant must act on it, so they alone are told whom the wish is for
+    whom = texts.WISH_CLAIMED_WHOM.format(resident=wish.resident, place=f"，{wish.place}" if wish.place else "")
+    shown = whom if wish.resident else ""
+    return [Reply(texts.WISH_CLAIMED.format(id=wish.id, title=wish.title, whom=shown, due=due_text(wish)))]
 
 
 def release(ctx: HandlerContext) -> list[Reply]:

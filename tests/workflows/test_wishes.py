@@ -86,7 +86,7 @@ def test_the_whole_loop_credits_points_once(
     assert _to(engine, "grp-heping")  # the community's group chat hears too
 
     assert "心愿" in zhang.say("心愿") and "帮独居老人买米" in zhang.log[-1]
-    assert "已认领" in zhang.say(f"认领 {wish_id}")
+    assert "服务对象：王秀英，3号楼" in zhang.say(f"认领 {wish_id}")  # the claimant alone gets the full name
     assert "认满" in chat_as("赵五").say(f"认领 {wish_id}")
     assert "还有人没完成" in secretary.say(f"确认完成 {wish_id}")
     assert "已记下" in zhang.say(f"完成 {wish_id} 米已送到家")
