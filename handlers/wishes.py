@@ -381,11 +381,15 @@ def cancel_wish(session: Session, *, wish_id: int, now: datetime) -> Wish:
 def queue_deadline_reminders(
     session: Session, *, now: datetime, rules: PointsRules, quiet: QuietHours
 ) -> int:
-    """Before a live wish's deadline: its claimants are reminded, or its poster when nobody claimed it."""
+    """Before a live wish's deadline: its claimants are reminded, or its poster when nobody claimed it.
+
+    A wish posted within the reminder window gets no reminder: the notice itself was one."""
     queued = 0
     not_before = quiet.release(now) or now
     for wish in wishes.due_between(session, start=now, end=now + rules.wish_remind_before):
         assert wish.id is not None
+        if wish.created_at > wish.due_at - rules.wish_remind_before:
+            continue  # posted this close to its deadline: everyone just heard of it
         key = (WISH_KIND, wish.id, "remind", f"{wish.due_at.astimezone(SHANGHAI):%Y%m%dT%H%M}")
         active = wishes.claimants(session, wish.id, statuses=("active",))
         if active:

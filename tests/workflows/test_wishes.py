@@ -149,6 +149,8 @@ def test_deadline_reminders_then_expiry(
     clock.advance(timedelta(days=1, hours=9))  # 11-24 18:30, within a day of the deadline
     assert run() == 2
     assert run() == 0  # once per deadline
+    short = secretary.say("发布心愿 取快递 截止：11月25日 12:00")  # posted inside the window: no reminder
+    assert "已发布" in short and run() == 0
     assert any("修水龙头" in t and "提醒" in t for t in _to(engine, "user-张三"))
     assert any("读报" in t and "还没有人认领" in t for t in _to(engine, "user-何书记"))
     clock.advance(timedelta(days=1))
