@@ -21,6 +21,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -150,3 +152,8 @@ def require_current(engine: Engine) -> None:
             f"数据库结构需要升级（{len(pending)} 个迁移未执行），请先运行 zhibu db upgrade / "
             f"the database schema is behind ({len(pending)} pending migration(s)): run `zhibu db upgrade`"
         )
+
+
+def insert_of(session: Session) -> Any:
+    """The dialect's INSERT, for ``on_conflict_do_nothing`` (both dialects have it, spelled alike)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

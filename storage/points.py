@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.core.errors import ZhibuError
+from storage.db import insert_of
 from storage.models import Attendance, Meeting, MeetingStatus, Member, MemberStatus, PointEntry
 
 REVERSAL = "reversal"
@@ -37,7 +36,7 @@ def credit(
     recorded_by: int | None = None,
 ) -> bool:
     """Add one entry; False when this member already has one for this source event."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_of(session)
     stmt = (
         insert(PointEntry)
         .values(

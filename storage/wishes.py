@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import case, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.core.errors import ZhibuError
+from storage.db import insert_of
 from storage.models import ClaimStatus, Member, Wish, WishClaim, WishState
 
 LIVE = (WishState.OPEN, WishState.CLAIMED)  # still waiting for people
@@ -129,7 +128,7 @@ def _hold_place(session: Session, wish_id: int, member_id: int, now: datetime) -
     ).rowcount
     if again:
         return True
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_of(session)
     stmt = (
         insert(WishClaim)
         .values(wish_id=wish_id, member_id=member_id, status=ClaimStatus.ACTIVE, claimed_at=now, note="")
