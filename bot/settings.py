@@ -72,12 +72,15 @@ class ScheduleConfig(BaseModel):
     # Finer than a minute, used instead of reminder_every_minutes (e.g. to watch reminders fire in a test).
     reminder_every_seconds: int | None = Field(default=None, ge=5, le=30)
     plans_at: str = "06:00"
+    points_at: str = "03:30"  # attendance into the points ledger (see [points])
     compliance_at: str = "09:30"
     monthly_meetings_by_day: int = Field(default=20, ge=1, le=28)
     life_meeting_deadline: str = "12-31"  # MM-DD; many upper committees set 03-31 of the next year
     probation_warn_days: int = Field(default=30, ge=1, le=90)
 
-    @field_validator("quiet_start", "quiet_end", "guide_at", "birthdays_at", "plans_at", "compliance_at")
+    @field_validator(
+        "quiet_start", "quiet_end", "guide_at", "birthdays_at", "plans_at", "points_at", "compliance_at"
+    )
     @classmethod
     def _time(cls, value: str) -> str:
         _hhmm(value)  # ValueError names the bad value
@@ -109,6 +112,7 @@ class ScheduleConfig(BaseModel):
             reminder_every_minutes=self.reminder_every_minutes,
             reminder_every_seconds=self.reminder_every_seconds,
             plans_at=_hhmm(self.plans_at),
+            points_at=_hhmm(self.points_at),
             compliance=ComplianceSettings(
                 at=_hhmm(self.compliance_at),
                 monthly_by_day=self.monthly_meetings_by_day,

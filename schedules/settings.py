@@ -78,7 +78,8 @@ class ScheduleSettings:
     plans_at: time = time(6, 0)
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
     points: PointsRules = field(default_factory=PointsRules)
-    wishes_every_minutes: int = 5  # deadline reminders, expiry and attendance points
+    wishes_every_minutes: int = 5  # 微心愿 deadline reminders and expiry
+    points_at: time = time(3, 30)  # attendance into the points ledger, daily
 
     @property
     def catch_up(self) -> timedelta:

@@ -1,4 +1,4 @@
-"""The frequent 微心愿 and points job: deadline reminders, expiry of overdue wishes, attendance points.
+"""The frequent 微心愿 job: deadline reminders and expiry of overdue wishes.
 
 One job for all wishes, never one per wish; dedupe keys carry the wish and its deadline, so a
 run repeated (or a wish whose deadline moved) never reminds twice for the same deadline.
@@ -13,7 +13,6 @@ from sqlmodel import Session
 from handlers import wishes
 from schedules.context import run_job
 from schedules.settings import ScheduleSettings
-from storage.credits import credit_attendance
 
 JOB_ID = "wishes"
 
@@ -21,9 +20,7 @@ JOB_ID = "wishes"
 def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = None) -> int:
     cfg = settings or ScheduleSettings()
     queued = wishes.queue_deadline_reminders(session, now=now, rules=cfg.points, quiet=cfg.quiet)
-    queued += wishes.expire(session, now=now, quiet=cfg.quiet)
-    credit_attendance(session, cfg.points)
-    return queued
+    return queued + wishes.expire(session, now=now, quiet=cfg.quiet)
 
 
 def job() -> int:

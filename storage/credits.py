@@ -6,7 +6,7 @@ demo built over an old ledger) adds nothing. The caller owns the transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -15,6 +15,9 @@ from storage.models import ClaimStatus, CommunityReport, Member, Organization, W
 from storage.point_rules import PointsRules
 
 ATTENDANCE_WORDS = {"present": "出席", "leave": "请假", "absent": "缺席"}
+SETTLE = timedelta(days=2)  # a meeting's roll is credited this long after it started
+CREDIT_WINDOW = timedelta(days=400)  # older rolls are not looked at again (the yearly 评议 is done)
+ATTENDANCE_BATCH = 5000
 
 
 def credit_report(session: Session, rules: PointsRules, report: CommunityReport, place: Organization) -> int:
@@ -56,19 +59,33 @@ def credit_wish(
     ]
 
 
-def credit_attendance(session: Session, rules: PointsRules) -> int:
-    """Attendance at held meetings not yet in the ledger; how many entries were added."""
+def credit_attendance(session: Session, rules: PointsRules, *, now: datetime) -> int:
+    """Attendance not yet in the ledger, at meetings that started between a year and two days ago.
+
+    The two days let the roll settle (标记缺席 after the meeting, a 请假 turned into a sign-in);
+    a change made after that is not followed, a secretary reverses the entry instead.
+    Returns how many entries were added.
+    """
     added = 0
-    for record, meeting in points.attendance_to_credit(session, statuses=rules.attendance_statuses):
-        assert record.id is not None
-        label = f"{meeting.kind} {ATTENDANCE_WORDS.get(record.status, record.status)}"
-        added += points.credit(
+    while True:
+        batch = points.attendance_to_credit(
             session,
-            member_id=record.member_id,
-            points=rules.for_attendance(record.status),
-            source="attendance",
-            source_id=record.id,
-            label=label,
-            at=meeting.starts_at,
+            statuses=rules.attendance_statuses,
+            since=now - CREDIT_WINDOW,
+            until=now - SETTLE,
+            limit=ATTENDANCE_BATCH,
         )
-    return added
+        before = added
+        for record, meeting in batch:
+            assert record.id is not None
+            added += points.credit(
+                session,
+                member_id=record.member_id,
+                points=rules.for_attendance(record.status),
+                source="attendance",
+                source_id=record.id,
+                label=f"{meeting.kind} {ATTENDANCE_WORDS.get(record.status, record.status)}",
+                at=meeting.starts_at,
+            )
+        if len(batch) < ATTENDANCE_BATCH or added == before:
+            return added

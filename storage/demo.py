@@ -363,7 +363,7 @@ def add_community_service(session: Session, demo: Demo) -> None:
                 wishes.finish(session, wish_id=wish.id, member_id=member_id, note="已办好", now=done_at)
             wishes.confirm(session, wish_id=wish.id, now=posted + timedelta(days=4))
             credit_wish(session, rules, wish, at=posted + timedelta(days=4), by=poster.id)
-    credit_attendance(session, rules)
+    credit_attendance(session, rules, now=datetime.combine(demo.today, time(0, 0), tzinfo=SHANGHAI))
     if demo.chats is not None:
         channel, account = demo.chats
         chat_id = f"group-{committee.id}"

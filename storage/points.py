@@ -139,9 +139,10 @@ def ranking(session: Session, *, member_ids: Sequence[int], start: datetime, end
 
 
 def attendance_to_credit(
-    session: Session, *, statuses: Sequence[str], limit: int = 5000
+    session: Session, *, statuses: Sequence[str], since: datetime, until: datetime, limit: int
 ) -> list[tuple[Attendance, Meeting]]:
-    """Attendance at held meetings, in ``statuses``, that has no ledger entry yet (oldest first)."""
+    """Attendance in ``statuses`` at meetings that started in [since, until) and were not cancelled,
+    with no ledger entry yet (oldest first)."""
     credited = select(PointEntry.id).where(
         PointEntry.source == "attendance",
         col(PointEntry.source_id) == Attendance.id,
@@ -152,7 +153,9 @@ def attendance_to_credit(
         .join(Meeting, col(Meeting.id) == Attendance.meeting_id)
         .join(Member, col(Member.id) == Attendance.member_id)
         .where(
-            Meeting.status == MeetingStatus.HELD,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at >= since,
+            Meeting.starts_at < until,
             col(Attendance.status).in_(list(statuses)),
             Member.status != MemberStatus.TRANSFERRED_OUT,
             ~credited.exists(),

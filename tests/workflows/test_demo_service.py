@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.clock import SHANGHAI
 from bot.router import Router
-from schedules import wishes as wish_job
+from schedules import points as points_job
 from storage.db import session_scope
 from storage.demo import ACTING_AS, COMMUNITY_SECRETARY, build_demo
 from storage.members import bind_identity
@@ -60,8 +60,8 @@ def test_a_wish_from_post_to_points_in_the_demo_world(engine: Engine) -> None:
     ranking = office.say("积分排名")
     assert "马骏" in ranking and "街道机关党支部2026年积分排名" in ranking
     with session_scope(engine) as session:
-        wish_job.run(clock.now(), session=session)  # the job credits nothing twice
-        wish_job.run(clock.now(), session=session)
+        points_job.run(clock.now() + timedelta(days=3), session=session)  # nothing is credited twice
+        points_job.run(clock.now() + timedelta(days=4), session=session)
     with Session(engine) as session:
         ma_id = session.exec(select(Member.id).where(Member.name == "马骏")).one()
         sources = [

@@ -126,7 +126,9 @@ def test_illegal_transitions_are_refused_with_a_reason(
     assert "没有编号为 999" in zhang.say("认领 999")
     assert "发布微心愿要由社区" in chat_as("王书记").say("发布心愿 x 截止：12月1日")
     assert "截止时间" in secretary.say("发布心愿 陪老人散步")
-    assert "下午" in secretary.say("发布心愿 陪老人散步 截止：12月1日 3点")  # 上午还是下午? asked, not guessed
+    assert "下午" in secretary.say(
+        "发布心愿 陪老人散步 截止：12月1日 3点"
+    )  # 上午还是下午? asked, not guessed
     assert "已经过去" in secretary.say("发布心愿 陪老人散步 截止：11月20日")
 
 
@@ -251,3 +253,44 @@ def test_district_staff_see_counts_per_community_and_home_branch(
     assert "和平社区党委 1" in counts and "幸福社区党委 1" in counts
     assert "第一党支部 1" in counts and "第二党支部 1" in counts
     assert "13800001234" not in counts
+
+
+def test_attendance_is_credited_once_after_the_roll_settles(
+    engine: Engine, clock: FakeClock, community: dict[str, int]
+) -> None:
+    from schedules import points as points_job
+    from storage.meetings import cancel_meeting, create_meeting
+    from storage.models import Attendance
+
+    with session_scope(engine) as session:
+        held, called_off = (
+            create_meeting(
+                session, org_id=community["第一党支部"], kind=kind, starts_at=clock.now() + timedelta(hours=1)
+            )
+            for kind in ("支部党员大会", "党课")
+        )
+        rolls = (("张三", "present"), ("赵五", "absent"), ("李四", "leave"))
+        session.add_all(
+            [
+                Attendance(meeting_id=m.id, member_id=community[n], status=s)
+                for m in (held, called_off)
+                for n, s in rolls
+            ]  # type: ignore[arg-type]
+        )
+        cancel_meeting(session, meeting_id=called_off.id, now=clock.now())  # type: ignore[arg-type]
+
+    def run() -> int:
+        with session_scope(engine) as session:
+            return points_job.run(clock.now(), session=session)
+
+    clock.advance(timedelta(days=1, hours=18))  # the second morning after: the roll may still change
+    assert run() == 0
+    clock.advance(timedelta(days=1))
+    assert run() == 2  # present +2, absent -2; 请假 is worth 0 and writes nothing
+    clock.advance(timedelta(days=1))
+    assert run() == 0
+    with Session(engine) as session:
+        entries = session.exec(select(PointEntry).where(PointEntry.source == "attendance")).all()
+        assert sorted((e.member_id, e.points, e.label) for e in entries) == sorted(
+            [(community["张三"], 2, "支部党员大会 出席"), (community["赵五"], -2, "支部党员大会 缺席")]
+        )
