@@ -66,7 +66,7 @@ def credit_attendance(session: Session, rules: PointsRules, *, now: datetime) ->
     a change made after that is not followed, a secretary reverses the entry instead.
     Returns how many entries were added.
     """
-    added = 0
+    added, after = 0, 0
     while True:
         batch = points.attendance_to_credit(
             session,
@@ -74,18 +74,24 @@ def credit_attendance(session: Session, rules: PointsRules, *, now: datetime) ->
             since=now - CREDIT_WINDOW,
             until=now - SETTLE,
             limit=ATTENDANCE_BATCH,
+            after=after,
         )
-        before = added
-        for record, meeting in batch:
-            assert record.id is not None
-            added += points.credit(
-                session,
-                member_id=record.member_id,
-                points=rules.for_attendance(record.status),
-                source="attendance",
-                source_id=record.id,
-                label=f"{meeting.kind} {ATTENDANCE_WORDS.get(record.status, record.status)}",
-                at=meeting.starts_at,
-            )
-        if len(batch) < ATTENDANCE_BATCH or added == before:
+        new = points.credit_many(
+            session,
+            [
+                {
+                    "member_id": roll.member_id,
+                    "points": rules.for_attendance(roll.status),
+                    "source": "attendance",
+                    "source_id": roll.attendance_id,
+                    "label": f"{roll.kind} {ATTENDANCE_WORDS.get(roll.status, roll.status)}",
+                    "at": roll.starts_at,
+                    "recorded_by": None,
+                }
+                for roll in batch
+            ],
+        )
+        added += new
+        if len(batch) < ATTENDANCE_BATCH:
             return added
+        after = batch[-1].attendance_id

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -36,23 +37,29 @@ def credit(
     recorded_by: int | None = None,
 ) -> bool:
     """Add one entry; False when this member already has one for this source event."""
-    insert = insert_of(session)
+    entry = {
+        "member_id": member_id,
+        "points": points,
+        "source": source,
+        "source_id": source_id,
+        "label": label[:200],
+        "at": at,
+        "recorded_by": recorded_by,
+    }
+    return credit_many(session, [entry]) == 1
+
+
+def credit_many(session: Session, entries: Sequence[dict[str, object]]) -> int:
+    """Add many entries (``credit``'s keywords as dicts) in one executemany; how many were new."""
+    if not entries:
+        return 0
     stmt = (
-        insert(PointEntry)
-        .values(
-            member_id=member_id,
-            points=points,
-            source=source,
-            source_id=source_id,
-            label=label[:200],
-            at=at,
-            recorded_by=recorded_by,
-            created_at=at,
-        )
+        insert_of(session)(PointEntry.__table__)  # type: ignore[arg-type]
         .on_conflict_do_nothing(index_elements=["source", "source_id", "member_id"])
-        .returning(PointEntry.id)
+        .returning(PointEntry.__table__.c.id)  # type: ignore[attr-defined]
     )
-    return session.execute(stmt).first() is not None
+    rows = [{**e, "label": str(e["label"])[:200], "created_at": e["at"]} for e in entries]
+    return len(session.connection().execute(stmt, rows).all())
 
 
 def reverse(
@@ -138,21 +145,33 @@ def ranking(session: Session, *, member_ids: Sequence[int], start: datetime, end
     return sorted(standings, key=lambda s: (-s.points, s.member.id or 0))
 
 
+class Roll(NamedTuple):
+    """One attendance record to credit, with what its label needs."""
+
+    attendance_id: int
+    member_id: int
+    status: str
+    kind: str
+    starts_at: datetime
+
+
 def attendance_to_credit(
-    session: Session, *, statuses: Sequence[str], since: datetime, until: datetime, limit: int
-) -> list[tuple[Attendance, Meeting]]:
+    session: Session, *, statuses: Sequence[str], since: datetime, until: datetime, limit: int, after: int = 0
+) -> list[Roll]:
     """Attendance in ``statuses`` at meetings that started in [since, until) and were not cancelled,
-    with no ledger entry yet (oldest first)."""
+    with no ledger entry yet, oldest first from attendance id ``after`` on (so batches move forward).
+    Plain rows, not ORM objects: a first run reads a year of rolls."""
     credited = select(PointEntry.id).where(
         PointEntry.source == "attendance",
         col(PointEntry.source_id) == Attendance.id,
         col(PointEntry.member_id) == Attendance.member_id,
     )
     rows = session.exec(
-        select(Attendance, Meeting)
+        select(Attendance.id, Attendance.member_id, Attendance.status, Meeting.kind, Meeting.starts_at)
         .join(Meeting, col(Meeting.id) == Attendance.meeting_id)
         .join(Member, col(Member.id) == Attendance.member_id)
         .where(
+            col(Attendance.id) > after,
             Meeting.status != MeetingStatus.CANCELLED,
             Meeting.starts_at >= since,
             Meeting.starts_at < until,
@@ -163,4 +182,4 @@ def attendance_to_credit(
         .order_by(col(Attendance.id))
         .limit(limit)
     ).all()
-    return [(a, m) for a, m in rows]
+    return [Roll(*row) for row in rows]
