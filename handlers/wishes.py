@@ -245,9 +245,9 @@ def claim(ctx: HandlerContext) -> list[Reply]:
     except Refused as refused:
         return [Reply(_refusal(refused, number))]
     # the claimant must act on it, so they alone are told whom the wish is for
-    whom = texts.WISH_CLAIMED_WHOM.format(resident=wish.resident, place=f"，{wish.place}" if wish.place else "")
-    shown = whom if wish.resident else ""
-    return [Reply(texts.WISH_CLAIMED.format(id=wish.id, title=wish.title, whom=shown, due=due_text(wish)))]
+    place = f"，{wish.place}" if wish.place else ""
+    whom = texts.WISH_CLAIMED_WHOM.format(resident=wish.resident, place=place) if wish.resident else ""
+    return [Reply(texts.WISH_CLAIMED.format(id=wish.id, title=wish.title, whom=whom, due=due_text(wish)))]
 
 
 def release(ctx: HandlerContext) -> list[Reply]:
@@ -357,10 +357,10 @@ def cancel(ctx: HandlerContext) -> list[Reply]:
         return got
     number, _ = got
     try:
-        cancel_wish(ctx.session, wish_id=number, now=ctx.now)
+        wish = cancel_wish(ctx.session, wish_id=number, now=ctx.now)
     except Refused as refused:
         return [Reply(_refusal(refused, number))]
-    audit(ctx, "wish_cancel", None, f"wish={number}")
+    audit(ctx, "wish_cancel", ctx.session.get(Organization, wish.org_id), f"wish={number}")
     return [Reply(texts.WISH_CANCELLED.format(id=number))]
 
 

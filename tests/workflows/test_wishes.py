@@ -10,11 +10,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.router import Router
+from schedules import points as points_job
 from schedules import wishes as wish_job
 from schedules.settings import ScheduleSettings
 from storage import points
 from storage.db import session_scope
+from storage.meetings import cancel_meeting, create_meeting
+from storage.members import bind_identity
 from storage.models import (
+    Attendance,
     ChatBinding,
     Delivery,
     Member,
@@ -216,7 +220,6 @@ def test_rules_come_from_the_router(engine: Engine, clock: FakeClock, community:
         "user-张三",
         "user-张三",
     )
-    from storage.members import bind_identity
 
     with session_scope(engine) as session:
         member = session.get(Member, community["张三"])
@@ -258,9 +261,6 @@ def test_district_staff_see_counts_per_community_and_home_branch(
 def test_attendance_is_credited_once_after_the_roll_settles(
     engine: Engine, clock: FakeClock, community: dict[str, int]
 ) -> None:
-    from schedules import points as points_job
-    from storage.meetings import cancel_meeting, create_meeting
-    from storage.models import Attendance
 
     with session_scope(engine) as session:
         held, called_off = (
