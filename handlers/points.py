@@ -80,9 +80,12 @@ def ranking(ctx: HandlerContext) -> list[Reply]:
     if not standings:
         return [Reply(texts.POINTS_RANKING_NONE.format(org=org.name))]
     period = f"{start.month}月" if monthly else f"{start.year}年"
+    scored = [s for s in standings if s.points != 0]
     out = [texts.POINTS_RANKING_HEAD.format(org=org.name, period=period)]
     out += [
         texts.POINTS_RANKING_LINE.format(n=n, name=s.member.name, points=s.points)
-        for n, s in enumerate(standings[:20], start=1)
+        for n, s in enumerate(scored[:20], start=1)
     ]
+    if len(standings) > len(scored):
+        out.append(texts.POINTS_RANKING_ZERO.format(count=len(standings) - len(scored), period=period))
     return [Reply("\n".join(out))]
