@@ -48,6 +48,7 @@ from storage.arrival import Arrival
 from storage.db import has_written, session_scope, start_watching_writes
 from storage.models import Member, Organization
 from storage.outbox import enqueue
+from storage.point_rules import PointsRules
 
 logger = logging.getLogger(__name__)
 
@@ -179,10 +180,12 @@ class Router:
         batch_size: int = 32,
         stall: float = 0.2,
         console_url: str = "",
+        points: PointsRules | None = None,
     ) -> None:
         self.engine = engine
         self.console_url = console_url  # handlers put it in 后台 login links
         self.clock = clock
+        self.points = points or PointsRules()
         self.deadline = deadline
         self._batches = _Batches(self._work, workers=workers, size=batch_size, stall=stall)
         # message → when it was queued, its outcome, and the requests waiting for it
@@ -400,4 +403,5 @@ class Router:
             asker=session.get(Member, arrived.member_id) if arrived.member_id is not None else None,
             chat_org=session.get(Organization, arrived.chat_org_id) if arrived.chat_org_id is not None else None,
             console_url=self.console_url,
+            points=self.points,
         )

@@ -136,7 +136,13 @@ def build_runtime(
         engine=engine,
         clock=clock,
         tokens=tokens,
-        router=Router(engine, clock, deadline=settings.reply_deadline, console_url=settings.console_url),
+        router=Router(
+            engine,
+            clock,
+            deadline=settings.reply_deadline,
+            console_url=settings.console_url,
+            points=settings.points.to_rules(),
+        ),
         wechat={
             name: WeChatChannel(name, a, clock=clock, tokens=tokens) for name, a in wechat_accounts.items()
         },
@@ -158,7 +164,7 @@ def build_runtime(
     )
     scheduler: SchedulerService | None = None
     if settings.schedules.enabled:  # guides, birthdays, reminders, nudges: only in the leading process
-        scheduler = SchedulerService(engine, settings.schedules.to_settings(), clock, observe=metrics.job_ran)
+        scheduler = SchedulerService(engine, settings.schedule_settings(), clock, observe=metrics.job_ran)
         runtime.services.append(scheduler)
     _add_delivery(runtime)
     _add_monitoring(runtime, scheduler)

@@ -7,12 +7,13 @@ Nothing is read at import time; call ``load_settings()``.
 from __future__ import annotations
 
 import os
-from datetime import date, time
+from dataclasses import replace
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +23,7 @@ from pydantic_settings import (
 
 from handlers.quiet import QuietHours
 from schedules.settings import ComplianceSettings, ReminderOffset, ScheduleSettings
+from storage.point_rules import PointsRules
 
 CONFIG_ENV = "ZHIBU_CONFIG"
 DEFAULT_CONFIG = "zhibu.toml"
@@ -79,12 +81,15 @@ class ScheduleConfig(BaseModel):
     # Finer than a minute, used instead of reminder_every_minutes (e.g. to watch reminders fire in a test).
     reminder_every_seconds: int | None = Field(default=None, ge=5, le=30)
     plans_at: str = "06:00"
+    points_at: str = "03:30"  # attendance into the points ledger (see [points])
     compliance_at: str = "09:30"
     monthly_meetings_by_day: int = Field(default=20, ge=1, le=28)
     life_meeting_deadline: str = "12-31"  # MM-DD; many upper committees set 03-31 of the next year
     probation_warn_days: int = Field(default=30, ge=1, le=90)
 
-    @field_validator("quiet_start", "quiet_end", "guide_at", "birthdays_at", "plans_at", "compliance_at")
+    @field_validator(
+        "quiet_start", "quiet_end", "guide_at", "birthdays_at", "plans_at", "points_at", "compliance_at"
+    )
     @classmethod
     def _time(cls, value: str) -> str:
         _hhmm(value)  # ValueError names the bad value
@@ -116,12 +121,32 @@ class ScheduleConfig(BaseModel):
             reminder_every_minutes=self.reminder_every_minutes,
             reminder_every_seconds=self.reminder_every_seconds,
             plans_at=_hhmm(self.plans_at),
+            points_at=_hhmm(self.points_at),
             compliance=ComplianceSettings(
                 at=_hhmm(self.compliance_at),
                 monthly_by_day=self.monthly_meetings_by_day,
                 life_meeting_deadline=(month, day),
                 probation_warn_days=self.probation_warn_days,
             ),
+        )
+
+
+class PointsConfig(BaseModel):
+    """[points] in zhibu.toml: what each service event earns (a district's own rules; see README "Points")."""
+
+    report: int = Field(default=5, ge=-100, le=100)  # 报到 to a community, once per community
+    present: int = Field(default=2, ge=-100, le=100)  # attended a meeting
+    leave: int = Field(default=0, ge=-100, le=100)  # 请假
+    absent: int = Field(default=-2, ge=-100, le=100)  # unexcused absence
+    wish: int = Field(default=3, ge=-100, le=100)  # per confirmed 微心愿
+    members_see_ranking: bool = False  # ordinary members may ask 积分排名 for their branch
+    wish_remind_hours: int = Field(default=24, ge=1, le=24 * 14)  # deadline reminder this long before
+
+    def to_rules(self) -> PointsRules:
+        return PointsRules(
+            report=self.report, present=self.present, leave=self.leave, absent=self.absent, wish=self.wish,
+            members_see_ranking=self.members_see_ranking,
+            wish_remind_before=timedelta(hours=self.wish_remind_hours),
         )
 
 
@@ -166,6 +191,11 @@ class Settings(BaseSettings):
 
     schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    points: PointsConfig = Field(default_factory=PointsConfig)
+
+    def schedule_settings(self) -> ScheduleSettings:
+        """What the jobs run with: [schedules], and the [points] rules the wish and points jobs apply."""
+        return replace(self.schedules.to_settings(), points=self.points.to_rules())
 
     @field_validator("timezone")
     @classmethod
@@ -262,6 +292,16 @@ CONFIG_TEMPLATE = """\
 # quiet_end = "08:00"
 # catch_up_days = 3                  # work missed while stopped runs once after a restart
 # life_meeting_deadline = "12-31"    # 组织生活会 / 民主评议 deadline (MM-DD)
+
+# --- 双报到 / 微心愿 points (a district's own rules; README "Points") ---
+# [points]
+# report = 5                  # 报到 to a community (once per community)
+# present = 2                 # attended a 三会一课 / 主题党日 meeting
+# leave = 0                   # 请假
+# absent = -2                 # unexcused absence
+# wish = 3                    # each confirmed 微心愿, to every member who did it
+# members_see_ranking = false # let ordinary members ask 积分排名
+# wish_remind_hours = 24      # remind claimants (or the poster, if nobody claimed) before the deadline
 
 # --- Web console under /console/ (login: send 后台 to the bot in a private chat) ---
 # [web]

@@ -18,6 +18,7 @@ from handlers import (
     attendance,
     binding,
     broadcast,
+    community,
     console_login,
     dues,
     guide,
@@ -25,7 +26,9 @@ from handlers import (
     meetings,
     party_age,
     personal,
+    points,
     texts,
+    wishes,
 )
 from handlers import help as help_handler
 from handlers.ask import answer
@@ -89,7 +92,9 @@ def _command(name: str, words: tuple[str, ...], handler: Handler, summary: str, 
 
 _TIME_ONLY = re.compile(r"^[\s\d:：年月日号点时分半刻整上下午中晚早凌晨傍今明后大天周星期礼拜一二三四五六七八九十两零〇个本这到至~～-]{1,24}$")
 def _numbered_reply(ctx: HandlerContext) -> list[Reply]:
-    """A bare number picks from "你是不是想问" when choices are pending, else it may finish a 安排/改期."""
+    """A bare number picks a community to report to, or from "你是不是想问", or finishes a 安排/改期."""
+    if community.has_choices(ctx):
+        return community.pick(ctx)
     return ask.pick(ctx) if ask.has_choices(ctx) else meetings.clarify(ctx)
 
 
@@ -138,6 +143,22 @@ COMMANDS: tuple[Command, ...] = (
     _command("schedule", ("安排", "/meeting"), meetings.schedule, "安排 支委会 12月5日 15:00 地点 主题：…", who=M),
     _command("move", ("改期", "/move"), meetings.move, "改期 支委会 改到 12月8日 15:00", who=M),
     _command("cancel", ("取消", "/cancel"), meetings.cancel, "取消 支委会 [日期]", who=M),
+    # --- 双报到, 微心愿 and points ---
+    _command("report", ("报到",), community.report, "报到 和平社区 [特长：…]：向社区报到", who=Who.MEMBER),
+    _command("my-report", ("我的报到",), community.my_report, "我的报到", who=Who.MEMBER),
+    _command("end-report", ("结束报到",), community.end_report, "结束报到 [姓名]（搬家等）", who=Who.MEMBER),
+    _command("assign-report", ("登记报到",), community.assign, "登记报到 姓名 [特长：…]（社区）", who=Who.MEMBER),
+    _command("report-list", ("报到名单", "报到统计"), community.roster, "报到名单 / 报到统计", who=Who.MEMBER),
+    _command("wish-post", ("发布心愿", "发布微心愿"), wishes.post, "发布心愿 内容 截止：12月10日",
+             who=Who.MEMBER, verbatim=True),
+    _command("wishes", ("心愿", "微心愿", "心愿单"), wishes.board, "心愿 [逾期|未认领]：微心愿", who=Who.MEMBER),
+    _command("wish-claim", ("认领",), wishes.claim, "认领 编号", who=Who.MEMBER),
+    _command("wish-release", ("放弃认领",), wishes.release, "放弃认领 编号 原因", who=Who.MEMBER),
+    _command("wish-done", ("完成",), wishes.finish, "完成 编号 简要说明", who=Who.MEMBER),
+    _command("wish-confirm", ("确认完成",), wishes.confirm, "确认完成 编号（发布人）", who=Who.MEMBER),
+    _command("wish-cancel", ("取消心愿",), wishes.cancel, "取消心愿 编号（发布人）", who=Who.MEMBER),
+    _command("points", ("我的积分", "积分"), points.mine, "我的积分", who=Who.SELF),
+    _command("ranking", ("积分排名", "排名"), points.ranking, "积分排名 [本月]（书记、社区）", who=Who.MEMBER),
     # --- live answers and the knowledge base; patterns see simplified, half-width text ---
     Command("kb-pick", re.compile(r"^\s*[1-9一二三四五六七八九]\s*[.。、]?\s*$"), _numbered_reply,
             "回复数字：选“你是不是想问”里的问题"),

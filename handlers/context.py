@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session
 
 from bot.core.messages import Inbound
 from storage.models import Member, Organization
+from storage.point_rules import PointsRules
 
 
 @dataclass(slots=True)
@@ -29,6 +30,7 @@ class HandlerContext:
     def words(self) -> list[str]:
         """The arguments split on white space."""
         return self.args.split()
+    points: PointsRules = field(default_factory=PointsRules)  # the district's rules (zhibu.toml [points])
 
     @property
     def today(self) -> date:

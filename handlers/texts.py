@@ -19,6 +19,7 @@ HELP = (
     "· 党费怎么算\n"
     "· 下次支委会什么时候\n"
     "· 签到 / 请假 原因 / 本月安排\n"
+    "· 报到 社区名称 / 心愿 / 认领 编号 / 我的积分\n"
     "发送“帮助”随时看这份说明；书记请发“书记帮助”。"
 )
 
@@ -244,8 +245,8 @@ DEMO_INTRO = (
     "/群 进入本支部的群，/私聊 回到私聊。"
 )
 
-DEMO_TRY_MANAGER = "我的政治生日 · 本月安排 · 书记帮助（邀请党员、安排会议、发布通知）"
-DEMO_TRY_MEMBER = "我的政治生日 · 我的党龄 · 下次党课什么时候 · 三会一课是什么"
+DEMO_TRY_MANAGER = "我的政治生日 · 本月安排 · 心愿 · 积分排名 · 书记帮助（邀请党员、安排会议、发布通知）"
+DEMO_TRY_MEMBER = "我的政治生日 · 我的党龄 · 下次党课什么时候 · 三会一课是什么 · 我的积分 · 心愿"
 
 # --- the console chat's own commands (zhibu chat / zhibu demo), not messages to the bot ---
 CONSOLE_GROUP = "/群"
@@ -314,7 +315,9 @@ SECRETARY_HELP = (
     "· 发布清单 [2026-12]，下一行起写清单内容 → 发到本支部的群（上级党委发布的会发到下属各支部）\n"
     "· 缺席名单｜标记缺席 姓名 原因\n"
     "· 后台（私聊）：网页后台的登录链接，在手机或电脑上看全月情况和发送记录\n"
-    "党员可以：签到｜请假 原因｜本月安排｜后台。"
+    "· 积分排名 [本月]｜社区：报到名单｜发布心愿 内容 截止：12月10日 人数：2｜确认完成 编号｜取消心愿 编号"
+    "｜心愿 逾期 / 未认领\n"
+    "党员可以：签到｜请假 原因｜本月安排｜后台｜报到 社区名称｜心愿｜认领 编号｜完成 编号 说明｜我的积分。"
 )
 
 # --- Knowledge answers, 党费 and live answers (handlers/ask.py, dues.py, live.py) ---
@@ -515,3 +518,100 @@ CONSOLE_ACTION_NAMES = {
     "console_login": "登录后台",
     "console_logout_all": "在所有设备上退出",
 }
+
+# --- 双报到, 微心愿 and points (handlers/community.py, wishes.py, points.py) ---
+REPORT_USAGE = "请发送“报到 社区名称”，如“报到 和平社区”；可以写上特长：报到 和平社区 特长：理发、电脑维修。"
+REPORT_NONE_FOUND = "没有找到名称含“{words}”的社区或网格，请核对名称后再发。"
+REPORT_CHOOSE_HEAD = "找到这些社区和网格，请回复序号选择报到的地方："
+REPORT_CHOOSE_LINE = "{n}. {name}"
+REPORT_DONE = "已向{place}报到。社区发布微心愿时会通知您，回复“心愿”可以查看。"
+REPORT_DONE_POINTS = "（报到积分 {points:+d}）"
+REPORT_ALREADY = "您已在{place}报到（{since}起）。搬家了请先发“结束报到”，再向新社区报到。"
+REPORT_MINE = "您在{place}报到，{since}起。{skills}发送“结束报到”可以结束。"
+REPORT_MINE_SKILLS = "特长：{skills}。"
+REPORT_NOT_YET = "您还没有向居住地社区报到。发送“报到 社区名称”即可，如“报到 和平社区”。"
+REPORT_ENDED = "已结束在{place}的报到，积分记录保留不变。"
+REPORT_LIST_HEAD = "{place}报到党员 {count} 人："
+REPORT_LIST_LINE = "· {name}（{home}）{skills}{phone}"
+REPORT_LIST_NONE = "{place}还没有党员报到。"
+REPORT_COUNTS_HEAD = "报到情况（{count} 人）\n按社区：{communities}\n按所在支部：{homes}"
+REPORT_STAFF_ONLY = "报到名单只对社区党组织和上级党委的委员开放。"
+REPORT_ASSIGN_USAGE = "请写上党员姓名，如“登记报到 张三 特长：水电维修”（社区书记、副书记、组织委员）。"
+REPORT_ASSIGN_NOT_ALLOWED = "登记报到、结束他人报到要由社区党委或网格党支部的书记、副书记、组织委员来办。"
+REPORT_MEMBER_NOT_FOUND = "名册里没有找到“{name}”。"
+REPORT_MEMBER_AMBIGUOUS = "名册里有{count}位“{name}”，请联系上级党委在管理端登记。"
+REPORT_ASSIGNED = "已登记{name}向{place}报到。"
+REPORT_ASSIGN_ALREADY = "{name}已在{place}报到，请先结束原来的报到。"
+REPORT_ENDED_BY_STAFF = "已结束{name}在{place}的报到。"
+REPORT_NOT_HERE = "{name}没有在您负责的社区报到。"
+
+WISH_POST_USAGE = (
+    "发布心愿 内容 对象：张大爷 地点：3号楼 截止：12月10日 人数：2\n"
+    "对象、地点、人数可以不写（人数默认1人）；截止时间必须写。"
+)
+WISH_POST_NOT_ALLOWED = "发布微心愿要由社区党委或网格党支部的书记、副书记、组织委员来办。"
+WISH_POST_NO_DUE = "请写上截止时间，如“截止：12月10日”。"
+WISH_POSTED = "已发布心愿 {id}：{title}，截止{due}，需要{places}人。已通知{targets}个会话。"
+WISH_NOTICE = (
+    "【微心愿 {id}】{title}\n{whom}{place}截止：{due}，需要{places}人\n"
+    "发送“认领 {id}”认领。"
+)
+WISH_NOTICE_WHOM = "对象：{resident}\n"
+WISH_NOTICE_PLACE = "地点：{place}\n"
+WISH_LIST_HEAD = "{place}的微心愿："
+WISH_LIST_LINE = "{id}. {title}（{state}，{taken}/{places}人，截止{due}）"
+WISH_LIST_NONE = "现在没有待认领的微心愿。"
+WISH_LIST_NO_COMMUNITY = "您还没有向社区报到，先发送“报到 社区名称”，就能看到社区的微心愿。"
+WISH_LIST_TAIL = "发送“认领 编号”认领；“心愿 逾期”“心愿 未认领”给社区查看。"
+WISH_STATES = {
+    "open": "待认领",
+    "claimed": "已认满",
+    "done": "待确认",
+    "confirmed": "已完成",
+    "cancelled": "已取消",
+    "expired": "已过期",
+}
+WISH_NUMBER_USAGE = "请写上心愿编号，如“{command} 3”。"
+WISH_RELEASE_USAGE = "请写上编号和原因，如“放弃认领 3 临时出差”。"
+WISH_CLAIMED = "已认领心愿 {id}：{title}。{whom}截止{due}，完成后请发送“完成 {id} 简要说明”。"
+WISH_CLAIMED_WHOM = "服务对象：{resident}{place}（仅供办理，请勿外传）。"
+WISH_RELEASED = "已放弃认领心愿 {id}，名额已放回。"
+WISH_FINISHED = "已记下心愿 {id} 完成情况，等发布人确认后计入积分。"
+WISH_FINISHED_NOTICE = "心愿 {id}（{title}）：{name}已完成，说明：{note}\n{tail}"
+WISH_FINISHED_ALL = "认领人都已完成，请发送“确认完成 {id}”。"
+WISH_FINISHED_SOME = "还有人在办理中。"
+WISH_CONFIRMED = "已确认心愿 {id} 完成，{count}位党员各记 {points:+d} 分。"
+WISH_CONFIRMED_NOTICE = "您办理的心愿 {id}（{title}）已确认完成，积分 {points:+d}。谢谢您！"
+WISH_CANCELLED = "已取消心愿 {id}。"
+WISH_CANCELLED_NOTICE = "您认领的心愿 {id}（{title}）已取消，不用再办理了。"
+WISH_MANAGE_NOT_ALLOWED = "只有发布人或社区党组织的书记、副书记、组织委员可以确认或取消心愿。"
+WISH_REMIND_CLAIMANT = "提醒：您认领的心愿 {id}（{title}）{due}截止，完成后请发送“完成 {id} 简要说明”。"
+WISH_REMIND_POSTER = "提醒：心愿 {id}（{title}）{due}截止，还没有人认领，可以在群里再动员一下。"
+WISH_EXPIRED_NOTICE = "心愿 {id}（{title}）已过截止时间，状态改为已过期。"
+WISH_REFUSED = {
+    "not_found": "没有编号为 {id} 的心愿。",
+    "full": "心愿 {id} 的名额已经认满了，看看别的心愿吧。",
+    "already_claimed": "您已经认领过心愿 {id} 了。",
+    "no_claim": "您没有认领心愿 {id}。",
+    "claim_done": "您已经完成心愿 {id} 了，等发布人确认即可。",
+    "open": "心愿 {id} 还有人没完成，暂时不能确认。",
+    "not_done": "心愿 {id} 还有人没完成，暂时不能确认。",
+    "done": "心愿 {id} 已经办完，等待确认，不能再改了。",
+    "confirmed": "心愿 {id} 已经确认完成了。",
+    "cancelled": "心愿 {id} 已经取消了。",
+    "expired": "心愿 {id} 已经过期了。",
+    "places": "人数至少是1。",
+    "past": "截止时间已经过了，请写一个以后的时间。",
+}
+
+POINTS_MINE_HEAD = "{name}同志，{year}年积分 {total} 分："
+POINTS_MINE_LINE = "· {label}：{count}次，{points:+d}分"
+POINTS_MINE_RECENT = "最近记录："
+POINTS_MINE_ENTRY = "· {day} {label} {points:+d}"
+POINTS_MINE_NONE = "{name}同志，{year}年还没有积分记录。报到、参加组织生活、完成微心愿都会记分。"
+POINTS_SOURCES = {"report": "报到", "attendance": "组织生活", "wish": "微心愿", "reversal": "冲正"}
+POINTS_RANKING_HEAD = "{org}{period}积分排名："
+POINTS_RANKING_LINE = "{n}. {name} {points}分"
+POINTS_RANKING_NOT_ALLOWED = "积分排名由支部书记和社区党组织查看。"
+POINTS_RANKING_NONE = "{org}还没有党员。"
+POINTS_RANKING_ZERO = "另有{count}人{period}没有积分。"

@@ -67,6 +67,10 @@ def job_table(settings: ScheduleSettings) -> tuple[JobSpec, ...]:
                "create meetings from recurring plans ahead of time"),
         _daily("compliance", "schedules.compliance", s.compliance.at,
                "nudges to secretaries on working days (三会一课, 组织生活会, 预备期)"),
+        JobSpec("wishes", "schedules.wishes", _every(s.wishes_every_minutes),
+                "微心愿 deadline reminders and expiry"),
+        _daily("points", "schedules.points", s.points_at,
+               "attendance of the past year into the points ledger"),
     )
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.core.clock import SHANGHAI
 from handlers.quiet import QuietHours
+from storage.point_rules import PointsRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,9 @@ class ScheduleSettings:
     reminder_every_seconds: int | None = None  # finer than a minute, instead of the minutes
     plans_at: time = time(6, 0)
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
+    points: PointsRules = field(default_factory=PointsRules)
+    wishes_every_minutes: int = 5  # 微心愿 deadline reminders and expiry
+    points_at: time = time(3, 30)  # attendance into the points ledger, daily
 
     @property
     def catch_up(self) -> timedelta:

@@ -21,6 +21,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Engine, Result, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -155,3 +157,8 @@ def require_current(engine: Engine) -> None:
 def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (SQLAlchemy types ``Session.execute`` as a plain Result)."""
     return int(cast("CursorResult[Any]", result).rowcount or 0)
+
+
+def insert_of(session: Session) -> Any:
+    """The dialect's INSERT, for ``on_conflict_do_nothing`` (both dialects have it, spelled alike)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

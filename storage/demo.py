@@ -18,7 +18,9 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import Session
 
 from bot.core.clock import SHANGHAI
+from storage import community, wishes
 from storage.attendance import expected
+from storage.credits import credit_attendance, credit_report, credit_wish
 from storage.guides import GuideDraft, ItemDraft, store_guide
 from storage.meetings import create_meeting
 from storage.models import (
@@ -34,6 +36,7 @@ from storage.models import (
     OrgKind,
     Role,
 )
+from storage.point_rules import PointsRules
 from storage.rules import add_months, anniversary_in, probation_end
 
 TOP = "幸福街道党工委"
@@ -41,6 +44,7 @@ OFFICE = "街道机关党支部"
 COMMUNITY = "和平社区党委"
 GRID = "和平社区第一网格党支部"
 RETIRED = "离退休干部党支部"
+COMMUNITY_SECRETARY = "何秀云"  # 和平社区党委书记: posts the community's 微心愿
 ACTING_AS = "林晓红"  # 街道机关党支部书记: the demo chat speaks as her by default
 DISTRICT_ORGANIZER = "苏文"  # 幸福街道党工委组织委员: follows up every branch in the web console
 BIRTHDAY_TOMORROW = "梁宇"  # 街道机关党支部: his political birthday is the day after the demo starts
@@ -147,6 +151,7 @@ PEOPLE: tuple[Person, ...] = (
     ("周德明", "男", _D(1949, 12, 26), _D(1976, 10, 19), 0, Role.MEMBER, RETIRED, 2),
     ("吴美华", "女", _D(1958, 5, 5), _D(1985, 7, 1), 0, Role.MEMBER, RETIRED, 2),
     ("胡兰英", "女", _D(1956, 9, 14), _D(1984, 3, 30), 0, Role.MEMBER, RETIRED, 2),
+    ("何秀云", "女", _D(1978, 4, 15), _D(2002, 6, 20), 0, Role.SECRETARY, COMMUNITY, 0),  # 社区党委书记
 )
 
 
@@ -312,5 +317,62 @@ def add_group_chats(session: Session, demo: Demo) -> None:
     session.flush()
 
 
+# 街道机关党支部 members who live in 和平社区 and reported there (双报到), with their 特长, days ago
+_REPORTS: tuple[tuple[str, str, str, int], ...] = (
+    (ACTING_AS, COMMUNITY, "法律咨询", 300),
+    ("周敏", COMMUNITY, "宣传写作、摄影", 280),
+    ("高雪", COMMUNITY, "护理、测血压", 260),
+    ("马骏", COMMUNITY, "电脑和手机维修", 240),
+    ("唐磊", GRID, "水电维修", 200),
+    ("郑丽娟", GRID, "", 150),
+)
+# title, resident, place, days to the deadline (negative: done already), places, claimants who finished
+_WISHES: tuple[tuple[str, str, str, int, int, tuple[str, ...]], ...] = (
+    ("帮独居老人买米买油送上楼", "王秀英", "和平社区3号楼", -40, 1, ("马骏",)),
+    ("给老年活动室讲防电信诈骗", "", "社区党群服务中心", -25, 2, ("周敏", "高雪")),
+    ("帮孤寡老人修好漏水的水龙头", "刘德胜", "和平社区5号楼", -12, 1, ("唐磊",)),
+    ("教老人用手机挂号、视频通话", "", "社区党群服务中心", 6, 3, ()),
+    ("陪行动不便的老人去医院复查", "李建华", "和平社区2号楼", 2, 1, ()),
+    ("周末辅导两名小学生功课", "", "社区四点半课堂", 10, 2, ("唐磊",)),
+)
+
+
+def add_community_service(session: Session, demo: Demo) -> None:
+    """双报到 and 微心愿 in 和平社区: office members reported there, wishes done and open, and the
+    points they earned (报到, a year of meetings, confirmed wishes) under the default rules."""
+    rules = PointsRules()
+    noon = datetime.combine(demo.today, time(12, 0), tzinfo=SHANGHAI)
+    for name, place, skills, days in _REPORTS:
+        member, org = demo.members[name], demo.orgs[place]
+        assert member.id is not None and org.id is not None
+        since = noon - timedelta(days=days)
+        report = community.start(session, member_id=member.id, org_id=org.id, now=since, skills=skills)
+        credit_report(session, rules, report, org)
+    poster, committee = demo.members[COMMUNITY_SECRETARY], demo.orgs[COMMUNITY]
+    assert poster.id is not None and committee.id is not None
+    for title, resident, place, days, places, finished in _WISHES:
+        posted = noon + timedelta(days=days - 7)
+        wish = wishes.post(session, org_id=committee.id, title=title, due_at=noon + timedelta(days=days),
+                           now=posted, places=places, resident=resident, place=place, posted_by=poster.id)
+        assert wish.id is not None
+        claimants = [m.id for m in (demo.members[name] for name in finished) if m.id is not None]
+        for member_id in claimants:
+            wishes.claim(session, wish_id=wish.id, member_id=member_id, now=posted + timedelta(hours=2))
+        if days < 0:
+            for member_id in claimants:
+                done_at = posted + timedelta(days=3)
+                wishes.finish(session, wish_id=wish.id, member_id=member_id, note="已办好", now=done_at)
+            wishes.confirm(session, wish_id=wish.id, now=posted + timedelta(days=4))
+            credit_wish(session, rules, wish, at=posted + timedelta(days=4), by=poster.id)
+    credit_attendance(session, rules, now=datetime.combine(demo.today, time(0, 0), tzinfo=SHANGHAI))
+    if demo.chats is not None:
+        channel, account = demo.chats
+        chat_id = f"group-{committee.id}"
+        session.add(ChatBinding(channel=channel, account=account, chat_id=chat_id, org_id=committee.id))
+    session.flush()
+
+
 Step = Callable[[Session, Demo], None]
-STEPS: tuple[Step, ...] = (add_orgs, add_members, add_meetings, add_past_year, add_guides, add_group_chats)
+STEPS: tuple[Step, ...] = (
+    add_orgs, add_members, add_meetings, add_past_year, add_guides, add_group_chats, add_community_service,
+)

@@ -396,3 +396,102 @@ class ConsoleSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
+class WishState(StrEnum):
+    """A 微心愿 from posting to confirmed completion (see storage/wishes.py for the transitions)."""
+
+    OPEN = "open"  # places left to claim
+    CLAIMED = "claimed"  # every place taken
+    DONE = "done"  # every claimant finished; waits for the poster
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class ClaimStatus(StrEnum):
+    ACTIVE = "active"
+    DONE = "done"
+    RELEASED = "released"
+
+
+class CommunityReport(SQLModel, table=True):
+    """双报到: a member reporting to the community (社区党委 or a 网格党支部) where they live.
+
+    The home branch (组织关系) stays ``Member.org_id``; a member has at most one open report,
+    which the partial unique index holds even against two requests at once.
+    """
+
+    __table_args__ = (
+        sa.Index(
+            "uq_report_open",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("ended_at IS NULL"),
+            postgresql_where=sa.text("ended_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)  # the community or one of its grids
+    skills: str = Field(default="", max_length=200)  # 特长, as the member states them
+    started_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    assigned_by: int | None = Field(default=None, foreign_key="member.id")
+
+
+class Wish(SQLModel, table=True):
+    """A resident's 微心愿 posted by community or grid staff; ``taken`` counts active claims."""
+
+    __table_args__ = (sa.Index("ix_wish_state_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    title: str = Field(max_length=200)
+    resident: str = Field(default="", max_length=50)  # for whom; shown masked to members
+    place: str = Field(default="", max_length=200)
+    due_at: datetime = Field(sa_type=AwareDateTime)
+    places: int = 1
+    taken: int = 0
+    state: str = Field(default=WishState.OPEN, max_length=12)
+    posted_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+
+
+class WishClaim(SQLModel, table=True):
+    """One member's place on a wish: active, done (with a note), or released (with a reason)."""
+
+    __table_args__ = (sa.UniqueConstraint("wish_id", "member_id", name="uq_wish_claim"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    wish_id: int = Field(foreign_key="wish.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    status: str = Field(default=ClaimStatus.ACTIVE, max_length=10)
+    claimed_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    note: str = Field(default="", max_length=500)  # 完成 note, or the reason for 放弃认领
+    done_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
+class PointEntry(SQLModel, table=True):
+    """The append-only points ledger: one row per source event, never an edited total.
+
+    ``(source, source_id, member_id)`` is unique, so crediting the same event twice adds
+    nothing; a correction is another row (source "reversal", source_id the row it reverses).
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "source_id", "member_id", name="uq_point_source"),
+        sa.Index("ix_point_member_at", "member_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    points: int
+    source: str = Field(max_length=20)  # report | attendance | wish | reversal
+    source_id: int
+    label: str = Field(default="", max_length=200)  # what the member sees in 我的积分
+    at: datetime = Field(sa_type=AwareDateTime)  # when the event happened (rankings count by this)
+    recorded_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)

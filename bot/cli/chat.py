@@ -27,7 +27,8 @@ def ask(
     if (question is None) == (batch is None):
         raise fail("请给出一个问题或 --batch 文件 / give a question or --batch FILE", 2)
     eng = engine()
-    router = Router(eng, SystemClock(settings().tz))
+    cfg = settings()
+    router = Router(eng, SystemClock(cfg.tz), points=cfg.points.to_rules())
     channel = ConsoleChannel(sender_id_of(console_member(eng, as_name)))
     if batch is not None:
         run_batch(router, channel, batch)
@@ -53,5 +54,7 @@ def chat(
 ) -> None:
     """Interactive console chat (控制台聊天); /群 and /私聊 switch between a bound group and private chat."""
     eng = engine()
-    ConsoleChat(eng, Router(eng, SystemClock(settings().tz)), console_member(eng, as_name)).run()
+    cfg = settings()
+    router = Router(eng, SystemClock(cfg.tz), points=cfg.points.to_rules())
+    ConsoleChat(eng, router, console_member(eng, as_name)).run()
 

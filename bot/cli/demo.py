@@ -63,8 +63,8 @@ def demo(
     if no_chat and until is None:
         return
     member = console_member(eng, as_name or world.acting_as)
-    router = Router(eng, clock, console_url=base)
-    chat = ConsoleChat(eng, router, member, Foreground(eng, cfg.schedules.to_settings(), clock))
+    router = Router(eng, clock, console_url=base, points=cfg.points.to_rules())
+    chat = ConsoleChat(eng, router, member, Foreground(eng, cfg.schedule_settings(), clock))
     if not no_chat and member is not None:
         home, name = world.home(member).name, member.name
         tries = texts.DEMO_TRY_MANAGER if _manages(eng, member) else texts.DEMO_TRY_MEMBER

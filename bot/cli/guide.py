@@ -25,7 +25,7 @@ def import_cmd(
     month: str = typer.Option(..., "--month", help="月份 2026-12 / month"),
 ) -> None:
     """Store (or replace) the guide of an organization for a month; it reaches every branch below."""
-    cfg = settings().schedules.to_settings()
+    cfg = settings().schedule_settings()
     with error_boundary():
         month = check_month(month)
         draft = read_guide(file)

@@ -23,7 +23,7 @@ app = typer.Typer(help="定时任务 / scheduled jobs.", no_args_is_help=True)
 @app.command("list")
 def list_cmd() -> None:
     """Every job and its next run time (下次运行时间)."""
-    cfg = settings().schedules.to_settings()
+    cfg = settings().schedule_settings()
     with error_boundary():
         rows = planned_runs(engine(), cfg, SystemClock().now())
     table = Table("job", "next run (Asia/Shanghai)", "description")
@@ -38,7 +38,7 @@ def run_cmd(
     now: bool = typer.Option(False, "--now", help="今天的还没到时间也现在运行 / run today's before its time"),
 ) -> None:
     """Run one job now, in this process (the outbox keeps it from double-sending)."""
-    cfg = settings().schedules.to_settings()
+    cfg = settings().schedule_settings()
     spec = find(cfg, name)
     if spec is None:
         known = ", ".join(s.id for s in job_table(cfg))

@@ -6,7 +6,24 @@ import typer
 
 from bot import logs
 from bot.cli import (
-    audit, broadcast, chat, db, demo, export, guide, jobs, kb, members, orgs, outbox, plans, robots, serve, web,
+    audit,
+    broadcast,
+    chat,
+    db,
+    demo,
+    export,
+    guide,
+    jobs,
+    kb,
+    members,
+    orgs,
+    outbox,
+    plans,
+    points,
+    robots,
+    serve,
+    web,
+    wishes,
 )
 from bot.redact import secrets_of
 from bot.settings import load_settings
@@ -54,3 +71,5 @@ app.add_typer(plans.app, name="plans")
 app.add_typer(robots.app, name="robots")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(web.app, name="console")
+app.add_typer(wishes.app, name="wishes")
+app.add_typer(points.app, name="points")

@@ -31,7 +31,7 @@ def test_demo_builds_a_fresh_database_and_chats_as_the_first_secretary(cli_env: 
     assert "林晓红" in text and "政治生日快乐" in text  # her birthday is today, always
     assert "会议安排" in text and "支委会" in text
     again = runner.invoke(app, ["demo", "--db", str(db), "--no-chat"])
-    assert again.exit_code == 0 and "41名虚构党员" in flat(again.output)  # rebuilt, not doubled
+    assert again.exit_code == 0 and "42名虚构党员" in flat(again.output)  # rebuilt, not doubled
 
 
 def test_fast_forward_shows_what_the_bot_sends_into_the_branch_group(cli_env: Path) -> None:

@@ -86,7 +86,9 @@ def test_jobs_list_shows_every_job_with_a_next_run(engine: Engine) -> None:
     rows = {spec.id: nxt for spec, nxt in planned_runs(engine, SETTINGS, now)}
     assert rows["birthdays"] == datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
     assert rows["meeting_reminders"] == datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)  # due now counts
-    assert set(rows) == {"guides", "birthdays", "meeting_reminders", "meeting_plans", "compliance"}
+    assert set(rows) == {
+        "guides", "birthdays", "meeting_reminders", "meeting_plans", "compliance", "wishes", "points"
+    }
 
 
 def test_reminders_can_be_looked_for_every_few_seconds_instead_of_minutes() -> None:

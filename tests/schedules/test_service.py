@@ -20,7 +20,9 @@ def test_the_runtime_starts_and_stops_the_scheduler(db_url: str, engine: Engine,
         assert service.scheduler is not None and service.scheduler.running
         with engine.connect() as conn:
             stored = set(conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars())
-        assert stored == {"guides", "birthdays", "meeting_reminders", "meeting_plans", "compliance"}
+        assert stored == {
+            "guides", "birthdays", "meeting_reminders", "meeting_plans", "compliance", "wishes", "points"
+        }
     finally:
         asyncio.run(service.stop())
     assert service.scheduler is None

@@ -31,7 +31,7 @@ from tests.schedules import world as demo
 START = datetime(2026, 1, 1, 0, 0, tzinfo=SHANGHAI)
 END = datetime(2027, 1, 1, 0, 0, tzinfo=SHANGHAI)
 # two-hourly frequent jobs keep the year fast; the demo meetings (09:00, 14:30) still meet every offset
-SETTINGS = ScheduleSettings(reminder_every_minutes=120, guide_every_minutes=120)
+SETTINGS = ScheduleSettings(reminder_every_minutes=120, guide_every_minutes=120, wishes_every_minutes=120)
 GUIDE = GuideDraft("三月组织生活清单", "三定四有", (ItemDraft("学习两会精神", "集中学习", "主题党日", "3月31日前"),))
 
 EXPECTED = {

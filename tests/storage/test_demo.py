@@ -13,7 +13,7 @@ from handlers import ledger, texts
 from handlers.attendance import roll
 from storage.attendance import expected
 from storage.db import session_scope
-from storage.demo import ACTING_AS, BIRTHDAY_TOMORROW, OFFICE, build_demo
+from storage.demo import ACTING_AS, BIRTHDAY_TOMORROW, COMMUNITY, OFFICE, build_demo
 from storage.guides import effective
 from storage.members import in_org
 from storage.models import (
@@ -121,13 +121,14 @@ def test_tomorrow_brings_a_political_birthday_and_this_month_has_a_guide(world: 
             assert guide.items and guide.issuer.kind == OrgKind.WORKING_COMMITTEE
 
 
-def test_every_branch_gets_a_group_chat_on_the_given_channel(engine: Engine) -> None:
+def test_every_branch_and_the_community_get_a_group_chat_on_the_given_channel(engine: Engine) -> None:
     with session_scope(engine) as session:
         demo = build_demo(session, today=date(2026, 11, 23), chats=("console", "local"))
         bound = list(session.exec(select(ChatBinding)))
-    assert sorted(b.org_id for b in bound) == sorted(b.id for b in demo.branches)
+        community = demo.orgs[COMMUNITY].id
+    assert sorted(b.org_id for b in bound) == sorted([*(b.id for b in demo.branches), community])
     assert {(b.channel, b.account, b.is_group) for b in bound} == {("console", "local", True)}
-    assert len({b.chat_id for b in bound}) == 3
+    assert len({b.chat_id for b in bound}) == 4
 
 
 def test_without_a_channel_no_chat_is_bound(world: Engine) -> None:

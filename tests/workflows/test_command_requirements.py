@@ -62,6 +62,20 @@ TRADITIONAL: dict[str, tuple[str, str]] = {
     "schedule-sentence": ("下週三下午三點在黨員活動室開支委會", "已安排支委会"),
     "week": ("這週有啥會", "党课"),
     "clarify": ("下午", ""),
+    "report": ("報到 和平社區", "没有找到名称含“和平社区”"),
+    "my-report": ("我的報到", "还没有向居住地社区报到"),
+    "end-report": ("結束報到", "还没有向居住地社区报到"),
+    "assign-report": ("登記報到 張三", "登记报到、结束他人报到要由社区党委"),
+    "report-list": ("報到統計", "报到情况"),
+    "wish-post": ("發布心願 幫老人買米 截止：12月10日", "发布微心愿要由社区党委"),
+    "wishes": ("心願", "待认领的微心愿"),
+    "wish-claim": ("認領 1", "没有编号为 1 的心愿"),
+    "wish-release": ("放棄認領 1 出差", "没有编号为 1 的心愿"),
+    "wish-done": ("完成 1 已送到", "没有编号为 1 的心愿"),
+    "wish-confirm": ("確認完成 1", "没有编号为 1 的心愿"),
+    "wish-cancel": ("取消心願 1", "没有编号为 1 的心愿"),
+    "points": ("我的積分", "还没有积分记录"),
+    "ranking": ("積分排名 本月", "第一党支部11月积分排名"),
 }
 
 # command: (who is refused, what they hear) for every command that is not for everyone

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 05:46:28.173295
+Create Date: 2026-12-04 06:56:14.473370
 """
 
 from __future__ import annotations
@@ -208,6 +208,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code_hash')
     )
+    op.create_table('communityreport',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('skills', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('started_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', storage.models.AwareDateTime(timezone=True), nullable=True),
+    sa.Column('assigned_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['assigned_by'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('communityreport', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_communityreport_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_communityreport_org_id'), ['org_id'], unique=False)
+        batch_op.create_index('uq_report_open', ['member_id'], unique=True, sqlite_where=sa.text('ended_at IS NULL'), postgresql_where=sa.text('ended_at IS NULL'))
+
     op.create_table('consolesession',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -272,6 +290,45 @@ def upgrade() -> None:
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.create_index('ix_meeting_org_start', ['org_id', 'starts_at'], unique=False)
 
+    op.create_table('pointentry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by'], ['member.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('source', 'source_id', 'member_id', name='uq_point_source')
+    )
+    with op.batch_alter_table('pointentry', schema=None) as batch_op:
+        batch_op.create_index('ix_point_member_at', ['member_id', 'at'], unique=False)
+
+    op.create_table('wish',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('resident', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('place', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('due_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('places', sa.Integer(), nullable=False),
+    sa.Column('taken', sa.Integer(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('posted_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
+    sa.ForeignKeyConstraint(['posted_by'], ['member.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('wish', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_wish_org_id'), ['org_id'], unique=False)
+        batch_op.create_index('ix_wish_state_due', ['state', 'due_at'], unique=False)
+
     op.create_table('attendance',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -323,11 +380,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_delivery_meeting_id'), ['meeting_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_org_id'), ['org_id'], unique=False)
 
+    op.create_table('wishclaim',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('wish_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('claimed_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('done_at', storage.models.AwareDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['wish_id'], ['wish.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('wish_id', 'member_id', name='uq_wish_claim')
+    )
+    with op.batch_alter_table('wishclaim', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_wishclaim_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_wishclaim_wish_id'), ['wish_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('wishclaim', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_wishclaim_wish_id'))
+        batch_op.drop_index(batch_op.f('ix_wishclaim_member_id'))
+
+    op.drop_table('wishclaim')
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_org_id'))
         batch_op.drop_index(batch_op.f('ix_delivery_meeting_id'))
@@ -341,6 +420,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attendance_meeting_id'))
 
     op.drop_table('attendance')
+    with op.batch_alter_table('wish', schema=None) as batch_op:
+        batch_op.drop_index('ix_wish_state_due')
+        batch_op.drop_index(batch_op.f('ix_wish_org_id'))
+
+    op.drop_table('wish')
+    with op.batch_alter_table('pointentry', schema=None) as batch_op:
+        batch_op.drop_index('ix_point_member_at')
+
+    op.drop_table('pointentry')
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.drop_index('ix_meeting_org_start')
 
@@ -357,6 +445,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_consolesession_member_id'))
 
     op.drop_table('consolesession')
+    with op.batch_alter_table('communityreport', schema=None) as batch_op:
+        batch_op.drop_index('uq_report_open', sqlite_where=sa.text('ended_at IS NULL'), postgresql_where=sa.text('ended_at IS NULL'))
+        batch_op.drop_index(batch_op.f('ix_communityreport_org_id'))
+        batch_op.drop_index(batch_op.f('ix_communityreport_member_id'))
+
+    op.drop_table('communityreport')
     op.drop_table('bindcode')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditlog_org_id'))
