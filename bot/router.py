@@ -3,9 +3,13 @@
 The router knows no concrete channel: whoever received the message passes an
 ``Inbound`` and sends back what it returns, through the same channel.
 
-Webhooks call ``respond``: platform retries are answered from a process-local
-cache of recent outcomes, or from the inbound log when another process handled
-the message. New messages queue for a worker thread, which takes whatever has
+Webhooks call ``respond``: a platform retry of a message still being handled in
+this process joins that work; a retry of a finished message is answered from the
+inbound log, whichever process handled it. So the process keeps only the work in
+flight, not every recent outcome: a large, long-lived cache of futures made every
+full garbage collection walk it, which was the 100–300 ms tail (bench/README.md).
+
+New messages queue for a worker thread, which takes whatever has
 queued as one batch: under load one thread hop and one commit serve many
 messages, which is most of what a webhook costs. Replies wait under the
 passive-reply deadline; one that misses it still finishes, its replies then go
@@ -53,8 +57,11 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = 4.5  # seconds of WeChat's and WeCom's 5
 COMMIT_GRACE = 0.5  # the rest of those 5 s, for a passive reply already being committed
-RECENT_TTL = 600.0  # platforms retry within seconds; keep outcomes ten minutes
-RECENT_MAX = 20_000
+# Work in flight, bounded as a safety net: an entry normally leaves when its outcome is stored (or
+# fails). One older than this, or past the count, is dropped; a retry then races the running work
+# on the inbound log's claim, which lets exactly one of them win, so dropping costs work, not dedupe.
+IN_FLIGHT_TTL = 60.0  # WeChat and WeCom retry three times within 15 s
+IN_FLIGHT_MAX = 5_000  # a few seconds of messages at full speed
 
 
 class _Race:
@@ -183,10 +190,10 @@ class Router:
         self.clock = clock
         self.deadline = deadline
         self._batches = _Batches(self._work, workers=workers, size=batch_size, stall=stall)
-        # message → when it was queued, its outcome, and the requests waiting for it
-        self._recent: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None], _Race]]
-        self._recent = OrderedDict()
-        self._recent_lock = threading.Lock()
+        # message in flight → when it was queued, its outcome, and the requests waiting for it
+        self._in_flight: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None], _Race]]
+        self._in_flight = OrderedDict()
+        self._in_flight_lock = threading.Lock()
         # Stalled batches run beside the others; taking turns for their claims keeps them off
         # SQLite's busy-wait sleeps, which would otherwise dominate the tail latency.
         self._write_lock = threading.Lock()
@@ -238,34 +245,33 @@ class Router:
             raise
 
     def _outcome(self, job: _Job) -> tuple[Future[Reply | None], _Race]:
-        """The running or finished outcome for the job's message, which the request joins, queueing
-        the job when this process has none."""
+        """The outcome of the job's message if this process is handling it now, which the request
+        joins; else the job's own, queued (a finished message's worker finds it in the inbound log)."""
         key, now = job.key, time.monotonic()
-        with self._recent_lock:
-            while self._recent:
-                oldest_key, (started, *_) = next(iter(self._recent.items()))
-                if now - started < RECENT_TTL and len(self._recent) < RECENT_MAX:
+        with self._in_flight_lock:
+            while self._in_flight:
+                oldest_key, (started, *_) = next(iter(self._in_flight.items()))
+                if now - started < IN_FLIGHT_TTL and len(self._in_flight) < IN_FLIGHT_MAX:
                     break
-                del self._recent[oldest_key]
-            if key[2] and key in self._recent:
-                _, future, race = self._recent[key]
+                del self._in_flight[oldest_key]
+            if key[2] and key in self._in_flight:
+                _, future, race = self._in_flight[key]
                 race.join()
                 metrics.CALLBACKS.labels(key[0], "duplicate").inc()
                 return future, race
             self._batches.submit(job)
             if key[2]:
-                self._recent[key] = (now, job.future, job.race)
+                self._in_flight[key] = (now, job.future, job.race)
         if key[2]:  # outside the lock: a future already done runs the callback here and now
-            job.future.add_done_callback(lambda done: self._forget_failure(key, done))
+            job.future.add_done_callback(lambda done: self._landed(key, done))
         return job.future, job.race
 
-    def _forget_failure(self, key: inbound_log.MessageKey, future: Future[Reply | None]) -> None:
-        """A failed outcome is never served from the cache: the platform's next retry handles it again."""
-        if future.exception() is None:
-            return
-        with self._recent_lock:
-            if key in self._recent and self._recent[key][1] is future:
-                del self._recent[key]
+    def _landed(self, key: inbound_log.MessageKey, future: Future[Reply | None]) -> None:
+        """The outcome is stored (a retry now finds it in the inbound log) or failed (a retry handles
+        the message again): either way the process stops holding it."""
+        with self._in_flight_lock:
+            if key in self._in_flight and self._in_flight[key][1] is future:
+                del self._in_flight[key]
 
     def _work(self, jobs: list[_Job]) -> None:
         """Runs in a worker thread: dedupe through the database, run each handler, claim, store the replies.
