@@ -12,13 +12,13 @@ full garbage collection walk it, which was the 100–300 ms tail (bench/README.m
 New messages queue for a worker thread, which takes whatever has queued as one
 batch: under load one thread hop and one commit serve many messages, which is
 most of what a webhook costs. In 公众号 plaintext mode the batch also records, in
-one statement, which body used each signed query string, before any handler runs. Replies wait under the
-passive-reply deadline; one that misses it still finishes, its replies then go
-through the outbox instead. The request that hit the deadline gets an error
-(never "success" for a message not yet stored), so the platform retries; a
-retry while the work runs waits for it too and carries the passive reply if
-the work finishes in time, gets "success" once the work is stored, or handles
-the message again if the work failed.
+one statement, which body used each signed query string, before any handler runs.
+Replies wait under the passive-reply deadline; one that misses it still finishes,
+its replies then go through the outbox instead. The request that hit the deadline
+gets an error (never "success" for a message not yet stored), so the platform
+retries; a retry while the work runs waits for it too and carries the passive
+reply if the work finishes in time, gets "success" once the work is stored, or
+handles the message again if the work failed.
 """
 
 from __future__ import annotations
