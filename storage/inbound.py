@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -127,8 +127,8 @@ def use_signatures(session: Session, uses: list[SignatureUse], *, received_at: d
     first: dict[MessageKey, str | None] = {}  # signature → the digest it is bound to
     lost = {key for row in rows if (key := (row["channel"], row["account"], row["key"])) not in won}
     if lost:
-        query = select(*_IDS, _TABLE.c.reply).where(_TABLE.c.key.in_({key for _, _, key in lost}))
-        first = {(c, a, k): reply for c, a, k, reply in connection.execute(query) if (c, a, k) in lost}
+        query = select(*_IDS, _TABLE.c.reply).where(tuple_(*_IDS).in_(sorted(lost)))  # the unique index
+        first = {(c, a, k): reply for c, a, k, reply in connection.execute(query)}
     fresh = []
     for row in rows:
         key = (row["channel"], row["account"], row["key"])
