@@ -27,7 +27,6 @@ from bot.core.messages import Reply
 from bot.request_body import BODY_SECONDS, BodyRefused, read_body
 from bot.router import Router
 from storage import inbound as inbound_log
-from storage.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +85,14 @@ async def callback(
         channel.check_query(query)  # a stale or forged query string costs no body read
         body = await read_body(request, seconds=body_seconds)
         parsed = channel.parse(query, body)
-        if not parsed.encrypted:  # every body, answered or not: any signed query string seen is used up
+        # plaintext mode: every body, answered or not, uses up the signed query string it came with
+        signature = None if parsed.encrypted else inbound_log.SignatureUse(
+            platform, account, parsed.timestamp, parsed.nonce, hashlib.sha256(body).hexdigest()
+        )
+        if signature is not None and parsed.inbound is None:  # a message's is recorded with its batch
             # bounded, so a locked database leaves the reply most of the platform's 5 s, or a 503 to retry
-            check = asyncio.to_thread(_refuse_reused_signature, router, platform, account, parsed, body)
-            await asyncio.wait_for(check, router.deadline / 2)
+            await asyncio.wait_for(asyncio.to_thread(router.use_signature, signature), router.deadline / 2)
+        reply = await router.respond(parsed.inbound, channel.limits, signature) if parsed.inbound else None
     except BodyRefused as exc:
         metrics.CALLBACKS.labels(platform, "rejected").inc()
         logger.warning("callback refused path=%s: %s", request.url.path, exc.reason)
@@ -102,31 +105,11 @@ async def callback(
         metrics.CALLBACKS.labels(platform, "error").inc()
         logger.warning("callback path=%s: the database is slow, the platform is asked to retry", request.url.path)
         return PlainTextResponse("", status_code=503)
-    try:
-        reply = await router.respond(parsed.inbound, channel.limits) if parsed.inbound else None
     except NotYetStored:  # the platform retries on an error status (platforms.md)
         metrics.CALLBACKS.labels(platform, "error").inc()
         return PlainTextResponse("", status_code=503)
     content, media_type = channel.render(parsed, reply)
     return Response(content, media_type=media_type)
-
-
-def _refuse_reused_signature(
-    router: Router, channel: str, account: str, parsed: Callback, body: bytes
-) -> None:
-    """Plaintext mode signs only token, timestamp and nonce: one signed query string must carry one body."""
-    with session_scope(router.engine) as session:
-        fresh = inbound_log.signature_fresh(
-            session,
-            channel=channel,
-            account=account,
-            timestamp=parsed.timestamp,
-            nonce=parsed.nonce,
-            body_digest=hashlib.sha256(body).hexdigest(),
-            received_at=router.clock.now(),
-        )
-    if not fresh:
-        raise InboundRejected("signature already used with another body")
 
 
 def create_app(runtime: AppRuntime, *, body_seconds: float = BODY_SECONDS) -> Starlette:

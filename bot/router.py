@@ -3,17 +3,22 @@
 The router knows no concrete channel: whoever received the message passes an
 ``Inbound`` and sends back what it returns, through the same channel.
 
-Webhooks call ``respond``: platform retries are answered from a process-local
-cache of recent outcomes, or from the inbound log when another process handled
-the message. New messages queue for a worker thread, which takes whatever has
-queued as one batch: under load one thread hop and one commit serve many
-messages, which is most of what a webhook costs. Replies wait under the
-passive-reply deadline; one that misses it still finishes, its replies then go
-through the outbox instead. The request that hit the deadline gets an error
-(never "success" for a message not yet stored), so the platform retries; a
-retry while the work runs waits for it too and carries the passive reply if
-the work finishes in time, gets "success" once the work is stored, or handles
-the message again if the work failed.
+Webhooks call ``respond``: a platform retry of a message still being handled in
+this process joins that work; a retry of a finished message is answered from the
+inbound log, whichever process handled it. So the process keeps only the work in
+flight, not every recent outcome: a large, long-lived cache of futures made every
+full garbage collection walk it, which was the 100–300 ms tail (bench/README.md).
+
+New messages queue for a worker thread, which takes whatever has queued as one
+batch: under load one thread hop and one commit serve many messages, which is
+most of what a webhook costs. In 公众号 plaintext mode the batch also records, in
+one statement, which body used each signed query string, before any handler runs.
+Replies wait under the passive-reply deadline; one that misses it still finishes,
+its replies then go through the outbox instead. The request that hit the deadline
+gets an error (never "success" for a message not yet stored), so the platform
+retries; a retry while the work runs waits for it too and carries the passive
+reply if the work finishes in time, gets "success" once the work is stored, or
+handles the message again if the work failed.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from bot import metrics
 from bot.channels._split import split_message
 from bot.core.channel import ChannelLimits
 from bot.core.clock import Clock
-from bot.core.errors import NotYetStored
+from bot.core.errors import InboundRejected, NotYetStored
 from bot.core.messages import Inbound, Reply, Target
 from handlers import texts
 from handlers.ask import Outcome
@@ -54,8 +59,11 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = 4.5  # seconds of WeChat's and WeCom's 5
 COMMIT_GRACE = 0.5  # the rest of those 5 s, for a passive reply already being committed
-RECENT_TTL = 600.0  # platforms retry within seconds; keep outcomes ten minutes
-RECENT_MAX = 20_000
+# Work in flight, bounded as a safety net: an entry normally leaves when its outcome is stored (or
+# fails). One older than this, or past the count, is dropped; a retry then races the running work
+# on the inbound log's claim, which lets exactly one of them win, so dropping costs work, not dedupe.
+IN_FLIGHT_TTL = 60.0  # WeChat and WeCom retry three times within 15 s
+IN_FLIGHT_MAX = 5_000  # a few seconds of messages at full speed
 
 
 class _Race:
@@ -83,6 +91,11 @@ class _Race:
                 self._state = "passive" if self._waiting else "late"
             return self._state == "passive"
 
+    def abandoned(self) -> bool:
+        """Every request left before anything was decided: a retry may as well handle it afresh."""
+        with self._lock:
+            return self._state == "open" and not self._waiting
+
     def give_up(self) -> bool:
         """A request leaves at its deadline; False while the passive reply it would carry is committed."""
         with self._lock:
@@ -99,6 +112,7 @@ class _Job:
     inbound: Inbound
     limits: ChannelLimits
     race: _Race
+    signature: inbound_log.SignatureUse | None = None  # checked by the worker, before the handler runs
     future: Future[Reply | None] = field(default_factory=Future)
 
     @property
@@ -188,10 +202,10 @@ class Router:
         self.points = points or PointsRules()
         self.deadline = deadline
         self._batches = _Batches(self._work, workers=workers, size=batch_size, stall=stall)
-        # message → when it was queued, its outcome, and the requests waiting for it
-        self._recent: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None], _Race]]
-        self._recent = OrderedDict()
-        self._recent_lock = threading.Lock()
+        # message in flight → when it was queued, its outcome, and the requests waiting for it
+        self._in_flight: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None], _Race]]
+        self._in_flight = OrderedDict()
+        self._in_flight_lock = threading.Lock()
         # Stalled batches run beside the others; taking turns for their claims keeps them off
         # SQLite's busy-wait sleeps, which would otherwise dominate the tail latency.
         self._write_lock = threading.Lock()
@@ -215,16 +229,23 @@ class Router:
         with session_scope(self.engine) as session:
             return explain(self._context(session, inbound))
 
-    async def respond(self, inbound: Inbound, limits: ChannelLimits) -> Reply | None:
+    async def respond(
+        self, inbound: Inbound, limits: ChannelLimits, signature: inbound_log.SignatureUse | None = None
+    ) -> Reply | None:
         """The passive reply for a webhook, or None: answer "success" (nothing to say, or sent later).
 
         Raises ``NotYetStored`` when nothing is stored by the deadline: "success" then could lose the
         message (if its handling later fails, say on a locked database), so the platform must retry.
         A retry finds the work finished (its reply passive or in the outbox), still running (it waits
         for it as the first request did), or failed and forgotten, in which case it is handled afresh.
+        ``signature``: the message's body is handled (or joins running work) only if it may use it;
+        else ``InboundRejected``.
         """
-        job = _Job(inbound, limits, _Race())
-        future, race = self._outcome(job)
+        job = _Job(inbound, limits, _Race(), signature)
+        while (outcome := self._outcome(job)) is None:  # a retry of running work: its signature first
+            await asyncio.wait_for(asyncio.to_thread(self.use_signature, job.signature), self.deadline / 2)
+            job.signature = None
+        future, race = outcome
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.deadline)
         except TimeoutError:
@@ -242,35 +263,43 @@ class Router:
             race.give_up()
             raise
 
-    def _outcome(self, job: _Job) -> tuple[Future[Reply | None], _Race]:
-        """The running or finished outcome for the job's message, which the request joins, queueing
-        the job when this process has none."""
+    def use_signature(self, signature: inbound_log.SignatureUse) -> None:
+        """Record one body's use of its signed query string; ``InboundRejected`` if another body used it."""
+        with session_scope(self.engine) as session:
+            if not inbound_log.use_signatures(session, [signature], received_at=self.clock.now())[0]:
+                raise InboundRejected("signature already used with another body")
+
+    def _outcome(self, job: _Job) -> tuple[Future[Reply | None], _Race] | None:
+        """The outcome of the job's message if this process is handling it now, which the request
+        joins; else the job's own, queued (a finished message's worker finds it in the inbound log).
+        None: it would join, but its signature is not checked yet."""
         key, now = job.key, time.monotonic()
-        with self._recent_lock:
-            while self._recent:
-                oldest_key, (started, *_) = next(iter(self._recent.items()))
-                if now - started < RECENT_TTL and len(self._recent) < RECENT_MAX:
+        with self._in_flight_lock:
+            while self._in_flight:
+                oldest_key, (started, *_) = next(iter(self._in_flight.items()))
+                if now - started < IN_FLIGHT_TTL and len(self._in_flight) < IN_FLIGHT_MAX:
                     break
-                del self._recent[oldest_key]
-            if key[2] and key in self._recent:
-                _, future, race = self._recent[key]
+                del self._in_flight[oldest_key]
+            if key[2] and key in self._in_flight:
+                if job.signature is not None:
+                    return None
+                _, future, race = self._in_flight[key]
                 race.join()
                 metrics.CALLBACKS.labels(key[0], "duplicate").inc()
                 return future, race
             self._batches.submit(job)
             if key[2]:
-                self._recent[key] = (now, job.future, job.race)
+                self._in_flight[key] = (now, job.future, job.race)
         if key[2]:  # outside the lock: a future already done runs the callback here and now
-            job.future.add_done_callback(lambda done: self._forget_failure(key, done))
+            job.future.add_done_callback(lambda done: self._landed(key, done))
         return job.future, job.race
 
-    def _forget_failure(self, key: inbound_log.MessageKey, future: Future[Reply | None]) -> None:
-        """A failed outcome is never served from the cache: the platform's next retry handles it again."""
-        if future.exception() is None:
-            return
-        with self._recent_lock:
-            if key in self._recent and self._recent[key][1] is future:
-                del self._recent[key]
+    def _landed(self, key: inbound_log.MessageKey, future: Future[Reply | None]) -> None:
+        """The outcome is stored (a retry now finds it in the inbound log) or failed (a retry handles
+        the message again): either way the process stops holding it."""
+        with self._in_flight_lock:
+            if key in self._in_flight and self._in_flight[key][1] is future:
+                del self._in_flight[key]
 
     def _work(self, jobs: list[_Job]) -> None:
         """Runs in a worker thread: dedupe through the database, run each handler, claim, store the replies.
@@ -281,6 +310,7 @@ class Router:
         """
         waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]] = {}
         try:
+            jobs = self._signed_fairly(jobs)
             with Session(self.engine, expire_on_commit=False) as session:
                 for job in jobs:
                     try:
@@ -296,6 +326,24 @@ class Router:
             for job in jobs:
                 if not job.future.done():
                     job.future.set_exception(exc)
+
+    def _signed_fairly(self, jobs: list[_Job]) -> list[_Job]:
+        """The jobs whose bodies may use their signatures, all recorded in one short transaction;
+        the others fail with ``InboundRejected`` before any handler runs."""
+        signed = [job for job in jobs if job.signature is not None]
+        if not signed:
+            return jobs
+        with self._write_lock, Session(self.engine) as session:
+            uses = [job.signature for job in signed if job.signature is not None]
+            fresh = inbound_log.use_signatures(session, uses, received_at=self.clock.now())
+            session.commit()
+        for job, ok in zip(signed, fresh, strict=True):
+            if not ok:
+                job.future.set_exception(InboundRejected("signature already used with another body"))
+            elif job.race.abandoned():  # the database was slow here: nothing is stored, so the platform's
+                # retry (its body may use the signature again) is handled afresh and answered passively
+                job.future.set_exception(NotYetStored(f"{job.key[0]} message {job.key[2]} not stored yet"))
+        return [job for job in jobs if not job.future.done()]
 
     def _work_one(
         self, session: Session, job: _Job, waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]]

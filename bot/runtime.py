@@ -30,6 +30,7 @@ from bot.core.channel import OutboundChannel, TokenStore
 from bot.core.clock import Clock, SystemClock
 from bot.feeds import routes as feed_routes
 from bot.health import HealthCheck
+from bot.heap import freeze_warm_heap
 from bot.housekeeping import Housekeeping
 from bot.push_gateway import PushGateway
 from bot.router import Router
@@ -91,6 +92,7 @@ class Runtime:
         for service in self.services:
             await service.start()
             self._started.append(service)
+        freeze_warm_heap()  # after the warm-up: what start-up loaded stays out of every full collection
 
     async def stop(self) -> None:
         while self._started:

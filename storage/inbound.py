@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -94,24 +94,46 @@ def claim_many(
     return {tuple(row) for row in connection.execute(_CLAIM[connection.dialect.name], rows)}  # type: ignore[misc]
 
 
-def signature_fresh(
-    session: Session, *, channel: str, account: str, timestamp: str, nonce: str, body_digest: str,
-    received_at: datetime,
-) -> bool:
-    """Whether a body may use this (timestamp, nonce): first use, or the same body again (a platform retry).
+@dataclass(frozen=True, slots=True)
+class SignatureUse:
+    """A body arriving under a signed (timestamp, nonce) that does not cover it (公众号 plaintext mode)."""
 
-    For callbacks whose signature does not cover the body (公众号 plaintext mode), one captured query
-    string would otherwise carry any body for the whole timestamp window. The entry lives in the inbound
-    log under ``sig:TIMESTAMP:NONCE`` with the body's digest in place of a reply, so every process sees
-    it and housekeeping expires it with the rest.
+    channel: str
+    account: str
+    timestamp: str
+    nonce: str
+    body_digest: str
+
+
+def use_signatures(session: Session, uses: list[SignatureUse], *, received_at: datetime) -> list[bool]:
+    """For each use, whether its body may use its (timestamp, nonce): first use, or the same body again
+    (a platform retry). One statement, two when some were seen before.
+
+    For callbacks whose signature does not cover the body, one captured query string would otherwise
+    carry any body for the whole timestamp window. The entry lives in the inbound log under
+    ``sig:TIMESTAMP:NONCE`` with the body's digest in place of a reply, so every process sees it and
+    housekeeping expires it with the rest. Two uses of one signature in ``uses`` count in order.
     """
-    key = f"sig:{timestamp}:{nonce}"
-    row = {"channel": channel, "account": account, "key": key, "received_at": received_at, "reply": body_digest}
+    if not uses:
+        return []
+    rows = [
+        {"channel": u.channel, "account": u.account, "key": f"sig:{u.timestamp}:{u.nonce}",
+         "received_at": received_at, "reply": u.body_digest}
+        for u in uses
+    ]
     connection = session.connection()
-    if connection.execute(_CLAIM[connection.dialect.name], [row]).first() is not None:
-        return True
-    seen = connection.execute(SEEN, {"channel": channel, "account": account, "key": key}).first()
-    return seen is not None and seen.reply == body_digest
+    won = {tuple(row) for row in connection.execute(_CLAIM[connection.dialect.name], rows)}
+    first: dict[MessageKey, str | None] = {}  # signature → the digest it is bound to
+    lost = {key for row in rows if (key := (row["channel"], row["account"], row["key"])) not in won}
+    if lost:
+        query = select(*_IDS, _TABLE.c.reply).where(tuple_(*_IDS).in_(sorted(lost)))  # the unique index
+        first = {(c, a, k): reply for c, a, k, reply in connection.execute(query)}
+    fresh = []
+    for row in rows:
+        key = (row["channel"], row["account"], row["key"])
+        bound = first.setdefault(key, row["reply"])  # this batch's first use of a signature it won
+        fresh.append(bound == row["reply"])
+    return fresh
 
 
 def _encode(reply: Reply | None) -> str | None:

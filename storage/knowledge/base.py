@@ -2,17 +2,19 @@
 
 The built-in base is segmented once and cached on disk keyed by a hash of its
 files, the dictionaries and the pipeline version, so start-up never re-segments
-it. Local entries (few) are segmented when they change; a cheap version query
-per question notices changes made by another process (``zhibu kb add``).
+it. Local entries (few) are segmented when they change; a cheap version query,
+at most once a second, notices changes made by another process (``zhibu kb add``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -30,6 +32,7 @@ from storage.knowledge.entries import (
     content_hash,
     entry_from_mapping,
     load_builtin,
+    local_edits,
     local_entries,
     local_version,
 )
@@ -45,6 +48,7 @@ PIPELINE_VERSION = "4"  # bump when normalize/segment behaviour changes, to inva
 FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 2.0, "answer": 0.3}
 DocFields = dict[str, list[str]]
 PHRASING = "phrasing:"
+RECHECK_SECONDS = 1.0  # how long another process's edit of local entries may go unseen
 
 
 def shipped_data_dir() -> Path:
@@ -98,6 +102,7 @@ class KnowledgeBase:
         *,
         cache_dir: Path | None = None,
         main_words: int | None = MAIN_WORDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.data_dir = data_dir or shipped_data_dir()
         self.cache_dir = cache_dir or default_cache_dir()
@@ -115,6 +120,9 @@ class KnowledgeBase:
         self._local_tokens: dict[Entry, DocFields] = {}
         self._built: _Built | None = None
         self._lock = threading.Lock()
+        self._clock = clock
+        self._checked_at = -math.inf  # when the local version was last read, and this process's edits then
+        self._checked_edits = -1
 
     # --- segmentation, cached -------------------------------------------------
     def fields_of(self, entry: Entry) -> DocFields:
@@ -185,11 +193,25 @@ class KnowledgeBase:
         return _Built(tuple(entries) + tuple(local), index, version, org_of, builtin_doc, phrasings)
 
     def current(self, session: Session | None) -> _Built:
-        """The index, rebuilt first when local entries changed since it was built."""
-        version = local_version(session) if session is not None else None
+        """The index, rebuilt first when local entries changed since it was built.
+
+        Edits in this process are seen at once (even uncommitted, by the session that made them);
+        edits by another process (``zhibu kb add``) within ``RECHECK_SECONDS``: the version query
+        runs at most that often, not on every question.
+        """
         built = self._built
-        if built is not None and (session is None or built.local_version == version):
+        if session is None:
+            return built or self._rebuild_locked(session, None)
+        edits, now = local_edits(), self._clock()
+        if built is not None and edits == self._checked_edits and now - self._checked_at < RECHECK_SECONDS:
             return built
+        version = local_version(session)
+        self._checked_edits, self._checked_at = edits, now
+        if built is not None and built.local_version == version:
+            return built
+        return self._rebuild_locked(session, version)
+
+    def _rebuild_locked(self, session: Session | None, version: LocalVersion | None) -> _Built:
         with self._lock:
             if self._built is None or (session is not None and self._built.local_version != version):
                 local = local_entries(session) if session is not None else []

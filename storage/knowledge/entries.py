@@ -11,12 +11,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, func, select
 
 from bot.core.errors import ZhibuError
@@ -181,6 +184,32 @@ def local_version(session: Session) -> LocalVersion:
     return LocalVersion(int(count), str(newest or ""), int(id_sum or 0))
 
 
+# This process's edits of local entries: a fresh number at each edit and at the end of each editing
+# transaction, so a reader that saw one number knows any later edit (or its commit or rollback) happened.
+_EDITED = "knowledge_edited"
+_edit_numbers = itertools.count(1)
+_last_edit = 0
+
+
+def local_edits() -> int:
+    """Changes whenever this process edits local entries or ends a transaction that did."""
+    return _last_edit
+
+
+def _edited(session: Session) -> None:
+    global _last_edit
+    session.info[_EDITED] = True
+    _last_edit = next(_edit_numbers)
+
+
+@event.listens_for(OrmSession, "after_commit")
+@event.listens_for(OrmSession, "after_rollback")
+def _edit_ended(session: OrmSession) -> None:
+    global _last_edit
+    if session.info.pop(_EDITED, False):
+        _last_edit = next(_edit_numbers)
+
+
 def save_local(session: Session, *, entry: Entry) -> bool:
     """Insert or update a branch's entry by (org, key); True when it was new."""
     if entry.org_id is None:
@@ -196,6 +225,7 @@ def save_local(session: Session, *, entry: Entry) -> bool:
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
+    _edited(session)
     return created
 
 
@@ -207,6 +237,7 @@ def delete_local(session: Session, *, org_id: int, key: str) -> bool:
         return False
     session.delete(row)
     session.flush()
+    _edited(session)
     return True
 
 

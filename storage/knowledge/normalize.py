@@ -15,7 +15,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,21 +33,39 @@ def _t2s() -> Any:
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1024)
 def simplify(text: str) -> str:
-    """Full-width → half-width and traditional → simplified; keeps punctuation and case."""
+    """Full-width → half-width and traditional → simplified; keeps punctuation and case.
+
+    Cached: routing, small talk and the search each ask for the same message's text, and the
+    pure-Python OpenCC is the slow part; a string is converted once.
+    """
     folded = unicodedata.normalize("NFKC", text)
     with _converter_lock:  # the reimplemented OpenCC keeps state while converting
         return str(_t2s().convert(folded))
 
 
-def _is_punctuation(char: str) -> bool:
-    category = unicodedata.category(char)
-    return category[0] in "PS" or category == "Zs"
+class _PunctuationToSpace(dict[int, int]):
+    """A ``str.translate`` table: punctuation, symbols and spaces → " ", anything else → itself.
+
+    Each code point's category is looked up the first time it is seen; after that, translating a
+    string stays in C instead of calling Python once per character.
+    """
+
+    def __missing__(self, code: int) -> int:
+        category = unicodedata.category(chr(code))
+        value = 32 if category[0] in "PS" or category == "Zs" else code
+        if code < 0x40000:  # the planes in use (CJK included): at most that many entries
+            self[code] = value
+        return value
+
+
+_PUNCTUATION_TO_SPACE = _PunctuationToSpace()
 
 
 def normalize(text: str) -> str:
     """Simplified, half-width, lower-case text with punctuation turned into single spaces."""
-    cleaned = "".join(" " if _is_punctuation(c) else c for c in simplify(text).lower())
+    cleaned = simplify(text).lower().translate(_PUNCTUATION_TO_SPACE)
     return _SPACES.sub(" ", cleaned).strip()
 
 

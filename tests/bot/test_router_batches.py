@@ -7,8 +7,10 @@ test can hold, make write or make fail, so each case can be arranged exactly.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from datetime import timedelta
 
 import pytest
@@ -17,12 +19,13 @@ from sqlmodel import Session, func, select
 
 import bot.router
 from bot.core.channel import ChannelLimits
-from bot.core.errors import NotYetStored
+from bot.core.errors import InboundRejected, NotYetStored
 from bot.core.messages import Inbound, Reply
 from bot.router import Router
 from handlers import texts
 from handlers.context import HandlerContext
 from storage import conversation
+from storage.inbound import SignatureUse
 from storage.models import Conversation, Delivery, InboundLog
 from tests.fakes.clock import FakeClock
 
@@ -208,3 +211,56 @@ async def test_two_processes_racing_on_one_message_both_give_the_winners_reply(
     release.set()
     assert (await slow, fast) == (Reply("第2次运行的回答"), Reply("第2次运行的回答"))
     assert rows(engine, InboundLog) == 1
+
+
+async def test_answered_messages_leave_nothing_behind_and_their_retries_get_the_stored_reply(
+    make_router: Callable[..., Router], dispatch: Dispatch, engine: Engine, clock: FakeClock
+) -> None:
+    """A process answering for hours holds only the messages in flight: every outcome it kept
+    was walked by each full garbage collection, which stalled the requests running then."""
+    router = make_router()
+    gc.collect()
+    before = futures()
+    asked = [router.respond(message(clock, f"问题{n}", n), LIMITS) for n in range(300)]
+    replies = await asyncio.gather(*asked)
+    assert [r.text if r else None for r in replies] == [f"echo: 问题{n}" for n in range(300)]
+    gc.collect()
+    kept = futures() - before
+    assert kept < 30, f"{kept} futures kept after 300 answered messages"
+    # the same process, asked again (a platform retry), answers from the inbound log, without a second run
+    calls = len(dispatch.calls)
+    again = await router.respond(message(clock, "问题7", 7), LIMITS)
+    assert again == Reply("echo: 问题7") and len(dispatch.calls) == calls
+
+
+def futures() -> int:
+    """Outcomes alive in this process (the ones other tests left too)."""
+    return sum(isinstance(o, Future) for o in gc.get_objects())
+
+
+async def test_plaintext_signatures_are_recorded_per_batch_and_a_reused_one_runs_no_handler(
+    make_router: Callable[..., Router], dispatch: Dispatch, engine: Engine, clock: FakeClock
+) -> None:
+    """公众号 plaintext mode: each body must be the only one to use its signed query string. Recording
+    that per message (a thread hop and a commit each) cost about as much as answering it."""
+    router = make_router()
+
+    def signed(n: int, body: str) -> SignatureUse:
+        return SignatureUse("wechat", "safe", "1700000000", f"nonce{n}", body)
+
+    hold = asyncio.ensure_future(router.respond(message(clock, "慢 先来的", 0), LIMITS, signed(0, "a")))
+    await asyncio.to_thread(dispatch.started.wait, 5)
+    counted = commits(engine)
+    burst = [router.respond(message(clock, f"问题{n}", n), LIMITS, signed(n, f"b{n}")) for n in range(1, 41)]
+    forged = router.respond(message(clock, "记 冒名", 99), LIMITS, signed(7, "another body"))
+    tasks = [asyncio.ensure_future(b) for b in [*burst, forged]]
+    await asyncio.sleep(0.05)
+    dispatch.release.set()
+    *replies, refused = await asyncio.gather(hold, *tasks, return_exceptions=True)
+
+    assert [r.text if isinstance(r, Reply) else r for r in replies] == ["echo: 慢 先来的"] + [
+        f"echo: 问题{n}" for n in range(1, 41)
+    ]
+    assert isinstance(refused, InboundRejected) and "记 冒名" not in dispatch.calls
+    # two batches of at most 32 messages, each: one commit for the signatures, one for the claims
+    assert counted[0] <= 6, f"40 plaintext questions took {counted[0]} commits"

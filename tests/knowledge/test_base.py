@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from storage.db import session_scope
-from storage.knowledge.base import KnowledgeBase
+from storage.knowledge.base import RECHECK_SECONDS, KnowledgeBase
 from storage.knowledge.entries import Entry, save_local
 from storage.orgs import get_or_create
 
@@ -90,3 +92,35 @@ def test_local_changes_from_another_process_are_seen(kb: KnowledgeBase, engine: 
     with session_scope(engine) as session:
         hits = kb.search("会议室在哪", session=session, org_ids=[branch.id]).hits
     assert hits[0].entry.key == "room"
+
+
+def test_an_entry_added_by_zhibu_kb_add_in_another_process_is_answered_within_the_recheck_bound(
+    kb_data: Path, kb_cache: Path, engine: Engine, cli_env: Path
+) -> None:
+    """The serving process reads the local entries' version at most once per ``RECHECK_SECONDS``
+    (not per question); an edit by another process is answered once that much time has passed."""
+    now = [100.0]
+    kb = KnowledgeBase(kb_data, cache_dir=kb_cache, clock=lambda: now[0])
+    with session_scope(engine) as session:
+        branch, _ = get_or_create(session, name="第一党支部", kind="党支部", parent_id=None)
+    with session_scope(engine) as session:
+        before = kb.search("会议室在哪", session=session, org_ids=[branch.id]).hits
+    assert all(f.entry.key != "room" for f in before)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with session_scope(engine) as session:  # the next questions cost the knowledge base no round trip
+        kb.search("会议室在哪", session=session, org_ids=[branch.id])
+        kb.search("三会一课是什么", session=session, org_ids=[branch.id])
+    assert statements == []
+
+    zhibu = Path(sys.executable).with_name("zhibu")
+    entry = ["--key", "room", "-q", "支部会议室在哪？", "-a", "社区三楼301。"]
+    subprocess.run(
+        [str(zhibu), "kb", "add", "--org", "第一党支部", *entry],
+        check=True,
+        capture_output=True,
+    )
+    now[0] += RECHECK_SECONDS
+    with session_scope(engine) as session:
+        hits = kb.search("会议室在哪", session=session, org_ids=[branch.id]).hits
+    assert hits[0].entry.key == "room" and hits[0].entry.answer == "社区三楼301。"
