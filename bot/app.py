@@ -97,7 +97,7 @@ async def callback(
         return PlainTextResponse("", status_code=503)
     try:
         reply = await router.respond(parsed.inbound, channel.limits) if parsed.inbound else None
-    except NotYetStored:  # the platform retries on an error status (platforms.md)
+    except NotYetStored:  # the platform retries on an error status (docs/platforms.md)
         metrics.CALLBACKS.labels(platform, "error").inc()
         return PlainTextResponse("", status_code=503)
     content, media_type = channel.render(parsed, reply)
