@@ -105,7 +105,7 @@ async def callback(
         metrics.CALLBACKS.labels(platform, "error").inc()
         logger.warning("callback path=%s: the database is slow, the platform is asked to retry", request.url.path)
         return PlainTextResponse("", status_code=503)
-    except NotYetStored:  # the platform retries on an error status (platforms.md)
+    except NotYetStored:  # the platform retries on an error status (docs/platforms.md)
         metrics.CALLBACKS.labels(platform, "error").inc()
         return PlainTextResponse("", status_code=503)
     content, media_type = channel.render(parsed, reply)

@@ -2,7 +2,7 @@
 
 Pure and clock-free: every call takes ``now`` in seconds, so the sender passes
 its injected clock and tests move time by hand. Rates come from
-shared/platforms.md §0 #4 and are set a little under the published figures,
+docs/platforms.md §0 #4 and are set a little under the published figures,
 because a bucket that starts full allows its burst plus a minute's refill in
 the first minute: WeCom robots drop past 20 messages a minute, Telegram
 answers 429 past ~1/s per chat, 20/min per group and ~30/s per bot.

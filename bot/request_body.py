@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
 MAX_BODY = 64 * 1024  # real callbacks are a few hundred bytes
-BODY_SECONDS = 5.0  # WeChat and WeCom give up on a callback after 5 s in all (docs: platforms.md §0)
+BODY_SECONDS = 5.0  # WeChat and WeCom give up on a callback after 5 s in all (docs/platforms.md §0)
 
 
 class BodyRefused(Exception):

@@ -1,4 +1,4 @@
-"""签到, 请假, 缺席名单 and 标记缺席, with the quorum rules of domain-rules.md §A1/§A4."""
+"""签到, 请假, 缺席名单 and 标记缺席, with the quorum rules of docs/domain-rules.md §A1/§A4."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ class Roll:
 
     @property
     def quorum_problem(self) -> str | None:
-        """The warning to show when the meeting could not decide anything (domain-rules.md §A1, §A4)."""
+        """The warning to show when the meeting could not decide anything (docs/domain-rules.md §A1, §A4)."""
         if self.meeting.kind == MeetingKind.GENERAL_ASSEMBLY:
             voters = [m for m in self.expected if votes(m.status)]
             came = [m for m in self.present if votes(m.status)]

@@ -1,4 +1,4 @@
-"""政治生日 greetings, the secretary's monthly digest and the 光荣在党50年 notice (domain-rules.md §A3).
+"""政治生日 greetings, the secretary's monthly digest and the 光荣在党50年 notice (docs/domain-rules.md §A3).
 
 The political birthday is the 入党 anniversary (29 February → 28 February in common
 years); 党龄 counts from 转正. Groups get one greeting per branch per day, members

@@ -1,4 +1,4 @@
-"""党费 from a stated monthly income, by the 2008 brackets (domain-rules.md §A2).
+"""党费 from a stated monthly income, by the 2008 brackets (docs/domain-rules.md §A2).
 
 The whole base uses one rate (the brackets are not progressive). The base is
 the 税后, 相对固定的经常性 wage income for members at work and the 离退休费 for

@@ -1,6 +1,6 @@
 """The 三会一课 ledger (台账) as an .xlsx: one sheet per meeting kind and a completion summary.
 
-Required frequencies (domain-rules.md §A1, §A9): 支委会, 党小组会 and 主题党日 monthly;
+Required frequencies (docs/domain-rules.md §A1, §A9): 支委会, 党小组会 and 主题党日 monthly;
 支部党员大会 and 党课 quarterly. A 党小组会 is only required where the branch has groups.
 """
 

@@ -1,4 +1,4 @@
-"""Compliance nudges to a branch's 书记 / 组织委员 (domain-rules.md §A1 三会一课, §A4 预备期).
+"""Compliance nudges to a branch's 书记 / 组织委员 (docs/domain-rules.md §A1 三会一课, §A4 预备期).
 
 The schedule decides which checks are due on a working day; each check here
 looks at the branch's meetings and sends at most one nudge per period (the period
@@ -113,7 +113,10 @@ def probation(session: Session, *, branch: Organization, members: Sequence[Membe
 
 
 def _tell_probationer(session: Session, member: Member, end: date, now: datetime, quiet: QuietHours) -> int:
-    """The 预备党员 too: the written 转正 application is due before the period ends (domain-rules.md §A4)."""
+    """The 预备党员 too: the written 转正 application is due before the period ends.
+
+    See docs/domain-rules.md §A4.
+    """
     reply = Reply(texts.PROBATION_MEMBER_NOTE.format(name=member.name, end=texts.cn_date(end)))
     return queue_all(session, targets=audience.private_targets(session, [member]), reply=reply,
                      key_parts=(PROBATION_MEMBER_KIND, f"m{member.id}", end.isoformat()), kind=PROBATION_MEMBER_KIND,

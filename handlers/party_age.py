@@ -1,4 +1,4 @@
-"""Live answers about the asker: political birthday and 党龄 (domain-rules.md §A3)."""
+"""Live answers about the asker: political birthday and 党龄 (docs/domain-rules.md §A3)."""
 
 from __future__ import annotations
 

@@ -51,10 +51,13 @@ def may_query_members(actor: Actor | None) -> bool:
 
 
 def votes(status: str) -> bool:
-    """预备党员 have no vote (domain-rules.md §A4); only 正式党员 count for a 党员大会 quorum."""
+    """预备党员 have no vote (docs/domain-rules.md §A4); only 正式党员 count for a 党员大会 quorum."""
     return status == MemberStatus.FULL
 
 
 def quorum_met(present_voters: int, voters: int) -> bool:
-    """More than half of the members with voting rights must attend (条例 第十一条, domain-rules.md §A1)."""
+    """More than half of the members with voting rights must attend.
+
+    See 条例 第十一条 and docs/domain-rules.md §A1.
+    """
     return voters > 0 and present_voters * 2 > voters

@@ -2,7 +2,7 @@
 
 "我入党几年了", "我预备期啥时候满", "支部书记是谁", "这周有啥活动", "我今年缺席了几次": the
 knowledge base only knows the rule, the records know the answer. The rule follows as a second line
-where one applies (domain-rules.md §A1, §A3, §A4).
+where one applies (docs/domain-rules.md §A1, §A3, §A4).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Meeting reminders and the 改期 / 取消 notices that follow a move or cancellation.
 
-Audience (domain-rules.md §A1): a 支委会 concerns the committee, a 党小组会 its
+Audience (docs/domain-rules.md §A1): a 支委会 concerns the committee, a 党小组会 its
 party group, everything else the whole branch. Whole-branch reminders go to the
 branch's bound group chats; only when a branch has no bound chat do its bound
 members hear privately, so nobody gets the same reminder twice.

@@ -400,7 +400,7 @@ GLORY_50 = (
 GLORY_50_LINE = "· {name}　{full}转正"
 
 
-# --- Schedules: compliance nudges to secretaries (handlers/nudges.py; domain-rules.md §A1, §A4) ---
+# --- Schedules: compliance nudges to secretaries (handlers/nudges.py; docs/domain-rules.md §A1, §A4) ---
 
 NUDGE_MONTHLY = "【工作提醒】{branch}本月还没有召开{kind}。按《支部工作条例》，{kind}一般每月召开1次，请及时安排。"
 NUDGE_QUARTERLY = (

@@ -50,7 +50,7 @@ DEFAULT_OFFSETS = (ReminderOffset.parse("1d@09:00"), ReminderOffset.parse("1h"))
 
 @dataclass(frozen=True, slots=True)
 class ComplianceSettings:
-    """When secretaries are nudged (domain-rules.md §A1, §A4, §A9)."""
+    """When secretaries are nudged (docs/domain-rules.md §A1, §A4, §A9)."""
 
     at: time = time(9, 30)
     monthly_by_day: int = 20  # 支委会 / 党小组会 held this month by the 20th
@@ -71,7 +71,8 @@ class ScheduleSettings:
     guide_at: time = time(9, 0)
     guide_every_minutes: int = 5  # a guide published mid-month goes out within this
     birthdays_at: time = time(9, 0)
-    glory_notice_on: tuple[int, int] = (6, 1)  # 光荣在党50年: checked before 七一 (domain-rules.md §A3, §A9)
+    # 光荣在党50年: checked before 七一 (docs/domain-rules.md §A3, §A9)
+    glory_notice_on: tuple[int, int] = (6, 1)
     reminder_offsets: tuple[ReminderOffset, ...] = DEFAULT_OFFSETS
     reminder_every_minutes: int = 5
     reminder_every_seconds: int | None = None  # finer than a minute, instead of the minutes

@@ -1,4 +1,4 @@
-"""Indexed lookups of political birthdays (入党 anniversaries) and 党龄 milestones (domain-rules.md §A3).
+"""Indexed lookups of political birthdays (入党 anniversaries) and 党龄 milestones (docs/domain-rules.md §A3).
 
 Every query goes through ``ix_member_join_md`` (join_month, join_day): the daily
 scan touches only the day's rows, never the whole roster.

@@ -238,7 +238,7 @@ _LEAVE_REASONS = ("出差", "外出学习", "身体不适", "照顾家人", "单
 def add_past_year(session: Session, demo: Demo) -> None:
     """Every branch's 三会一课 and 主题党日 from January to last month, held, with who came and who asked for
     leave, so the 台账 and attendance figures of the demo look like a branch that keeps its rules
-    (domain-rules.md §A1, §A9); the year's 组织生活会 and 民主评议党员 in January."""
+    (docs/domain-rules.md §A1, §A9); the year's 组织生活会 and 民主评议党员 in January."""
     chance = random.Random(demo.today.year)  # the same world on every run of the same year
     for month in range(1, demo.today.month):
         for branch in demo.branches:

@@ -1,4 +1,4 @@
-"""Read a monthly guide from Markdown, YAML or xlsx (fields of domain-rules.md §B7: 主题, 内容, 形式, 时间要求).
+"""Read a monthly guide from Markdown, YAML or xlsx (fields of docs/domain-rules.md §B7: 主题, 内容, 形式, 时间要求).
 
 Errors name the row or field, so a secretary can fix the file; nothing is stored
 unless the whole file reads cleanly.

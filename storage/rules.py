@@ -1,4 +1,4 @@
-"""Party rules that define the data's invariants (see shared domain-rules.md §A3, §A4).
+"""Party rules that define the data's invariants (see docs/domain-rules.md §A3, §A4).
 
 Pure functions over dates; no database.
 """

@@ -1,7 +1,7 @@
 """Platform access tokens in the database, shared by every process (bot.core.channel.TokenStore).
 
 公众号 invalidates the previous token a few minutes after each refresh, so
-processes that refresh on their own knock each other's tokens out (platforms.md
+processes that refresh on their own knock each other's tokens out (docs/platforms.md
 §7). Here one row per app holds the token and its expiry; a refresh takes a
 lock held across processes (PostgreSQL: a transaction-scoped advisory lock;
 SQLite: the database's single write lock, taken by the first statement), then

@@ -114,7 +114,7 @@ class WeComClient(_SharedTokenMixin, WorkClient):
 
 
 def to_send_error(exc: Exception, token_codes: frozenset[int] = WECHAT_TOKEN_CODES) -> SendError:
-    """The one mapping from a WeChat/WeCom failure to retry / refresh / give up (platforms.md §8)."""
+    """The one mapping from a WeChat/WeCom failure to retry / refresh / give up (docs/platforms.md §8)."""
     if isinstance(exc, requests.RequestException):
         return RetryLater(f"network error: {type(exc).__name__}")
     if not isinstance(exc, WeChatClientException):

@@ -68,7 +68,7 @@ class RobotChannel(WebhookRobot[RobotAccount]):
             raise self._error(int(result.get("errcode", -1)), str(result.get("errmsg", ""))[:120])
 
     def _error(self, code: int, message: str) -> SendError:
-        """Map a robot errcode (platforms.md §8) to retry or give up; the key never enters the message."""
+        """Map a robot errcode (docs/platforms.md §8) to retry or give up; the message never shows the key."""
         message = message.split("key=")[0]
         if code in RETRY_CODES:
             return RetryLater(

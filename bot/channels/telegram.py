@@ -219,7 +219,7 @@ class Conflict(RetryLater):
 
 
 def _error(method: str, status: int, payload: Mapping[str, Any]) -> SendError:
-    """platforms.md §4 and §8: 429 and 5xx retry, 403 and other 4xx give up, migration is followed."""
+    """docs/platforms.md §4 and §8: 429 and 5xx retry, 403 and other 4xx give up, migration is followed."""
     parameters = payload.get("parameters") or {}
     description = str(payload.get("description", ""))[:200]
     reason = f"telegram {method}: {payload.get('error_code', status)} {description}"

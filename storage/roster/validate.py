@@ -1,6 +1,6 @@
 """Checking every row before anything is written, so the user gets all problems at once.
 
-The date rules come from domain-rules.md §A3/§A4: 预备期 is one year, it can be
+The date rules come from docs/domain-rules.md §A3/§A4: 预备期 is one year, it can be
 extended by at most one more, and the 党委 approves a 转正 within three months.
 """
 

@@ -76,7 +76,7 @@ def test_the_special_members_exist(world: Engine) -> None:
 
 
 def test_every_date_obeys_the_roster_rules(world: Engine) -> None:
-    """The demo must pass the same checks as an imported roster (domain-rules.md §A4)."""
+    """The demo must pass the same checks as an imported roster (docs/domain-rules.md §A4)."""
     with Session(world) as session:
         for m in session.exec(select(Member)):
             assert m.joined_on <= date(2026, 11, 23)
