@@ -1,17 +1,15 @@
 """Callbacks of platforms whose answer goes out as a new message, not in the HTTP response (钉钉, 飞书).
 
-The webhook checks the request, answers 200 at once and hands the message to the router; every
-reply then goes through the outbox and the sender (rate limits, retries, records), as for Telegram
-(bot/telegram_webhook.py). The router's dedupe sees the platform's message or event id, so a
+The webhook checks the request, answers 200 once the message is stored and hands it to the router's
+``push``: every reply then goes through the outbox and the sender (rate limits, retries, records),
+as for Telegram (bot/telegram_webhook.py). The router's dedupe sees the platform's message or event id, so a
 platform's redelivery is answered once. A URL check (飞书's challenge) is answered in the response.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -22,11 +20,9 @@ from starlette.routing import Route
 from bot import metrics
 from bot.core.channel import ChannelLimits
 from bot.core.errors import InboundRejected, NotYetStored
-from bot.core.messages import Inbound, Target
+from bot.core.messages import Inbound
 from bot.request_body import BODY_SECONDS, BodyRefused, read_body
 from bot.router import Router
-from storage.db import session_scope
-from storage.outbox import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -85,23 +81,4 @@ class PushGateway:
         return Response(status_code=200)
 
     async def answer(self, inbound: Inbound, limits: ChannelLimits) -> None:
-        await answer_through_outbox(self.router, self.engine, inbound, limits)
-
-
-async def answer_through_outbox(
-    router: Router, engine: Engine, inbound: Inbound, limits: ChannelLimits
-) -> None:
-    """Handle one message; its replies go to the outbox. The router returns the first part and queues
-    the rest itself; the first is queued a second earlier, so the sender keeps them in order."""
-    reply = await router.respond(inbound, limits)
-    if reply is None:
-        return
-    target = Target(inbound.channel, inbound.account, inbound.chat_id, inbound.is_group)
-    key = f"reply-first:{inbound.channel}:{inbound.account}:{inbound.message_id}"
-
-    def queue() -> None:
-        with session_scope(engine) as session:
-            first = inbound.received_at - timedelta(seconds=1)
-            enqueue(session, target=target, reply=reply, dedupe_key=key, not_before=first)
-
-    await asyncio.to_thread(queue)
+        await self.router.push(inbound, limits)

@@ -29,10 +29,8 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections import OrderedDict
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -43,6 +41,7 @@ from bot.core.channel import ChannelLimits
 from bot.core.clock import Clock
 from bot.core.errors import InboundRejected, NotYetStored
 from bot.core.messages import Inbound, Reply, Target
+from bot.router_work import Batches, Job, Race
 from handlers import texts
 from handlers.ask import Outcome
 from handlers.commands import dispatch, explain
@@ -66,123 +65,6 @@ IN_FLIGHT_TTL = 60.0  # WeChat and WeCom retry three times within 15 s
 IN_FLIGHT_MAX = 5_000  # a few seconds of messages at full speed
 
 
-class _Race:
-    """Who speaks: a passive reply to a request still waiting for it, or the outbox once none waits.
-
-    The request that queued the message and every retry that joins it wait until their deadline.
-    The handler decides only once it can commit without waiting on the database: a passive reply
-    decided earlier could be committed after the last request left, and never be sent.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._waiting = 1  # the request that queued the job
-        self._state = "open"
-
-    def join(self) -> None:
-        """A platform retry of the same message waits for its outcome too."""
-        with self._lock:
-            self._waiting += 1
-
-    def answer_passively(self) -> bool:
-        """True: a waiting request carries the first part; False: every part goes to the outbox."""
-        with self._lock:
-            if self._state == "open":
-                self._state = "passive" if self._waiting else "late"
-            return self._state == "passive"
-
-    def abandoned(self) -> bool:
-        """Every request left before anything was decided: a retry may as well handle it afresh."""
-        with self._lock:
-            return self._state == "open" and not self._waiting
-
-    def give_up(self) -> bool:
-        """A request leaves at its deadline; False while the passive reply it would carry is committed."""
-        with self._lock:
-            if self._state == "passive":
-                return False
-            self._waiting -= 1
-            return True
-
-
-@dataclass(slots=True)
-class _Job:
-    """One new message waiting for a handler worker; the webhook awaits ``future``."""
-
-    inbound: Inbound
-    limits: ChannelLimits
-    race: _Race
-    signature: inbound_log.SignatureUse | None = None  # checked by the worker, before the handler runs
-    future: Future[Reply | None] = field(default_factory=Future)
-
-    @property
-    def key(self) -> inbound_log.MessageKey:
-        return (self.inbound.channel, self.inbound.account, self.inbound.message_id)
-
-
-class _Batches:
-    """Hands queued jobs to worker threads in batches, so one hop and one commit serve many messages.
-
-    A single worker takes everything queued (up to ``size``) whenever it is free, which under load
-    is a batch and when quiet is one message. Only when every busy worker has been on its batch
-    for longer than ``stall`` (a slow handler, a lock wait) may another worker start: new messages
-    then do not wait behind the slow one.
-    """
-
-    def __init__(self, run: Callable[[list[_Job]], None], *, workers: int, size: int, stall: float) -> None:
-        self._run = run
-        self._size = size
-        self._stall = stall
-        self._queue: deque[_Job] = deque()
-        self._busy: dict[int, float] = {}  # worker number → when it took its batch
-        self._closed = False
-        self._cond = threading.Condition()
-        self._workers = workers
-        self._threads: list[threading.Thread] = []
-
-    def submit(self, job: _Job) -> None:
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("router closed")
-            if not self._threads:  # started on first use: most Routers (CLI, tests) never see a webhook
-                self._threads = [
-                    threading.Thread(target=self._work, args=(n,), name=f"handler-{n}", daemon=True)
-                    for n in range(self._workers)
-                ]
-                for thread in self._threads:
-                    thread.start()
-            self._queue.append(job)
-            self._cond.notify()
-
-    def close(self) -> None:
-        """Finish what is queued, then stop the workers."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        for thread in self._threads:
-            thread.join()
-
-    def _may_take(self) -> bool:
-        now = time.monotonic()
-        return bool(self._queue) and all(now - since > self._stall for since in self._busy.values())
-
-    def _work(self, number: int) -> None:
-        while True:
-            with self._cond:
-                while not self._may_take():
-                    if self._closed and not self._queue:
-                        return
-                    self._cond.wait(self._stall if self._queue else None)
-                batch = [self._queue.popleft() for _ in range(min(self._size, len(self._queue)))]
-                self._busy[number] = time.monotonic()
-            try:
-                self._run(batch)
-            finally:
-                with self._cond:
-                    del self._busy[number]
-                    self._cond.notify()
-
-
 class Router:
     def __init__(
         self,
@@ -201,9 +83,9 @@ class Router:
         self.clock = clock
         self.points = points or PointsRules()
         self.deadline = deadline
-        self._batches = _Batches(self._work, workers=workers, size=batch_size, stall=stall)
+        self._batches = Batches(self._work, workers=workers, size=batch_size, stall=stall)
         # message in flight → when it was queued, its outcome, and the requests waiting for it
-        self._in_flight: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None], _Race]]
+        self._in_flight: OrderedDict[inbound_log.MessageKey, tuple[float, Future[Reply | None], Race]]
         self._in_flight = OrderedDict()
         self._in_flight_lock = threading.Lock()
         # Stalled batches run beside the others; taking turns for their claims keeps them off
@@ -229,8 +111,19 @@ class Router:
         with session_scope(self.engine) as session:
             return explain(self._context(session, inbound))
 
+    async def push(self, inbound: Inbound, limits: ChannelLimits) -> None:
+        """Handle a message whose platform takes no reply in its HTTP response (Telegram, 钉钉, 飞书): every
+        part goes to the outbox, in order, in the transaction that stores the message. ``NotYetStored``
+        as for ``respond``."""
+        await self.respond(inbound, limits, passive=False)
+
     async def respond(
-        self, inbound: Inbound, limits: ChannelLimits, signature: inbound_log.SignatureUse | None = None
+        self,
+        inbound: Inbound,
+        limits: ChannelLimits,
+        signature: inbound_log.SignatureUse | None = None,
+        *,
+        passive: bool = True,
     ) -> Reply | None:
         """The passive reply for a webhook, or None: answer "success" (nothing to say, or sent later).
 
@@ -241,7 +134,7 @@ class Router:
         ``signature``: the message's body is handled (or joins running work) only if it may use it;
         else ``InboundRejected``.
         """
-        job = _Job(inbound, limits, _Race(), signature)
+        job = Job(inbound, limits, Race(passive=passive), signature)
         while (outcome := self._outcome(job)) is None:  # a retry of running work: its signature first
             await asyncio.wait_for(asyncio.to_thread(self.use_signature, job.signature), self.deadline / 2)
             job.signature = None
@@ -269,7 +162,7 @@ class Router:
             if not inbound_log.use_signatures(session, [signature], received_at=self.clock.now())[0]:
                 raise InboundRejected("signature already used with another body")
 
-    def _outcome(self, job: _Job) -> tuple[Future[Reply | None], _Race] | None:
+    def _outcome(self, job: Job) -> tuple[Future[Reply | None], Race] | None:
         """The outcome of the job's message if this process is handling it now, which the request
         joins; else the job's own, queued (a finished message's worker finds it in the inbound log).
         None: it would join, but its signature is not checked yet."""
@@ -301,14 +194,14 @@ class Router:
             if key in self._in_flight and self._in_flight[key][1] is future:
                 del self._in_flight[key]
 
-    def _work(self, jobs: list[_Job]) -> None:
+    def _work(self, jobs: list[Job]) -> None:
         """Runs in a worker thread: dedupe through the database, run each handler, claim, store the replies.
 
         An answer that wrote something commits at once, its claim in the same transaction as its
         writes. Read-only answers (most questions) are claimed together in one statement and one
         commit at the end of the batch; their replies are released only after that commit.
         """
-        waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]] = {}
+        waiting: dict[inbound_log.MessageKey, tuple[Job, list[Reply]]] = {}
         try:
             jobs = self._signed_fairly(jobs)
             with Session(self.engine, expire_on_commit=False) as session:
@@ -327,7 +220,7 @@ class Router:
                 if not job.future.done():
                     job.future.set_exception(exc)
 
-    def _signed_fairly(self, jobs: list[_Job]) -> list[_Job]:
+    def _signed_fairly(self, jobs: list[Job]) -> list[Job]:
         """The jobs whose bodies may use their signatures, all recorded in one short transaction;
         the others fail with ``InboundRejected`` before any handler runs."""
         signed = [job for job in jobs if job.signature is not None]
@@ -346,7 +239,7 @@ class Router:
         return [job for job in jobs if not job.future.done()]
 
     def _work_one(
-        self, session: Session, job: _Job, waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]]
+        self, session: Session, job: Job, waiting: dict[inbound_log.MessageKey, tuple[Job, list[Reply]]]
     ) -> None:
         inbound = job.inbound
         arrived = self._arrival(session, inbound)
@@ -379,7 +272,7 @@ class Router:
         job.future.set_result(self._winner(session, job.key))
 
     def _claim_together(
-        self, session: Session, waiting: dict[inbound_log.MessageKey, tuple[_Job, list[Reply]]]
+        self, session: Session, waiting: dict[inbound_log.MessageKey, tuple[Job, list[Reply]]]
     ) -> None:
         try:
             with self._write_lock:
@@ -402,7 +295,7 @@ class Router:
             job.future.set_result(passive[key] if key in won else self._winner(session, key))
 
     @staticmethod
-    def _settle(job: _Job, parts: list[Reply]) -> tuple[Reply | None, list[Reply]]:
+    def _settle(job: Job, parts: list[Reply]) -> tuple[Reply | None, list[Reply]]:
         """The passive reply (if the webhook still waits for one) and the parts left for the sender."""
         if parts and job.race.answer_passively():
             return parts[0], parts[1:]

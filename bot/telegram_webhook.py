@@ -4,8 +4,7 @@ Telegram lets a webhook answer carry one Bot API call, but then nobody learns
 whether it arrived; so the webhook answers an empty 200 at once and every
 reply goes through the outbox and the sender (rate limits, retries, records).
 The router's dedupe sees ``update_id:date``, so Telegram's redelivery of an
-update is answered once. The first part of a reply is queued a second before
-the rest (which the router queued itself) so the sender keeps them in order.
+update is answered once; the router queues every part of the reply in order.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from bot import metrics
 from bot.channels.telegram import TelegramChannel
 from bot.core.errors import InboundRejected, NotYetStored, SendError
 from bot.core.messages import Inbound
-from bot.push_gateway import answer_through_outbox
 from bot.request_body import BODY_SECONDS, BodyRefused, read_body
 from bot.router import Router
 
@@ -45,7 +43,7 @@ class TelegramGateway:
 
     async def answer(self, inbound: Inbound) -> None:
         """Handle one message; its replies go to the outbox."""
-        await answer_through_outbox(self.router, self.engine, inbound, self.channels[inbound.account].limits)
+        await self.router.push(inbound, self.channels[inbound.account].limits)
 
     async def webhook(self, request: Request) -> Response:
         channel = self.channels.get(request.path_params["account"])
