@@ -136,6 +136,7 @@ class Router:
         """
         job = Job(inbound, limits, Race(passive=passive), signature)
         while (outcome := self._outcome(job)) is None:  # a retry of running work: its signature first
+            assert job.signature is not None  # _outcome returns None only for a job still to sign
             await asyncio.wait_for(asyncio.to_thread(self.use_signature, job.signature), self.deadline / 2)
             job.signature = None
         future, race = outcome

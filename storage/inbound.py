@@ -23,7 +23,9 @@ from storage.models import Delivery, InboundLog
 # Built once: this runs on every webhook, where building the expression costs more than the query.
 _TABLE = InboundLog.__table__  # type: ignore[attr-defined]
 SEEN = select(_TABLE.c.id, _TABLE.c.reply).where(
-    _TABLE.c.channel == bindparam("channel"), _TABLE.c.account == bindparam("account"), _TABLE.c.key == bindparam("key")
+    _TABLE.c.channel == bindparam("channel"),
+    _TABLE.c.account == bindparam("account"),
+    _TABLE.c.key == bindparam("key"),
 )
 """The log row of one message, by the bind parameters ``channel``, ``account`` and ``key``."""
 _UNIQUE = ["channel", "account", "key"]
@@ -91,7 +93,7 @@ def claim_many(
         for (c, a, k), reply in replies.items()
     ]
     connection = session.connection()
-    return {tuple(row) for row in connection.execute(_CLAIM[connection.dialect.name], rows)}  # type: ignore[misc]
+    return {(row[0], row[1], row[2]) for row in connection.execute(_CLAIM[connection.dialect.name], rows)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +119,13 @@ def use_signatures(session: Session, uses: list[SignatureUse], *, received_at: d
     if not uses:
         return []
     rows = [
-        {"channel": u.channel, "account": u.account, "key": f"sig:{u.timestamp}:{u.nonce}",
-         "received_at": received_at, "reply": u.body_digest}
+        {
+            "channel": u.channel,
+            "account": u.account,
+            "key": f"sig:{u.timestamp}:{u.nonce}",
+            "received_at": received_at,
+            "reply": u.body_digest,
+        }
         for u in uses
     ]
     connection = session.connection()
@@ -130,8 +137,8 @@ def use_signatures(session: Session, uses: list[SignatureUse], *, received_at: d
         first = {(c, a, k): reply for c, a, k, reply in connection.execute(query)}
     fresh = []
     for row in rows:
-        key = (row["channel"], row["account"], row["key"])
-        bound = first.setdefault(key, row["reply"])  # this batch's first use of a signature it won
+        key = (str(row["channel"]), str(row["account"]), str(row["key"]))
+        bound = first.setdefault(key, str(row["reply"]))  # this batch's first use of a signature it won
         fresh.append(bound == row["reply"])
     return fresh
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.core.errors import ZhibuError
@@ -54,9 +55,9 @@ def credit_many(session: Session, entries: Sequence[dict[str, object]]) -> int:
     if not entries:
         return 0
     stmt = (
-        insert_of(session)(PointEntry.__table__)  # type: ignore[arg-type]
+        insert_of(session)(PointEntry)
         .on_conflict_do_nothing(index_elements=["source", "source_id", "member_id"])
-        .returning(PointEntry.__table__.c.id)  # type: ignore[attr-defined]
+        .returning(col(PointEntry.id))
     )
     rows = [{**e, "label": str(e["label"])[:200], "created_at": e["at"]} for e in entries]
     return len(session.connection().execute(stmt, rows).all())
@@ -166,17 +167,23 @@ def attendance_to_credit(
         col(PointEntry.source_id) == Attendance.id,
         col(PointEntry.member_id) == Attendance.member_id,
     )
-    rows = session.exec(
-        select(Attendance.id, Attendance.member_id, Attendance.status, Meeting.kind, Meeting.starts_at)
+    rows = session.execute(
+        sa_select(
+            col(Attendance.id),
+            col(Attendance.member_id),
+            col(Attendance.status),
+            col(Meeting.kind),
+            col(Meeting.starts_at),
+        )
         .join(Meeting, col(Meeting.id) == Attendance.meeting_id)
         .join(Member, col(Member.id) == Attendance.member_id)
         .where(
             col(Attendance.id) > after,
-            Meeting.status != MeetingStatus.CANCELLED,
-            Meeting.starts_at >= since,
-            Meeting.starts_at < until,
+            col(Meeting.status) != MeetingStatus.CANCELLED,
+            col(Meeting.starts_at) >= since,
+            col(Meeting.starts_at) < until,
             col(Attendance.status).in_(list(statuses)),
-            Member.status != MemberStatus.TRANSFERRED_OUT,
+            col(Member.status) != MemberStatus.TRANSFERRED_OUT,
             ~credited.exists(),
         )
         .order_by(col(Attendance.id))

@@ -19,7 +19,7 @@ from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
 from bot.core.errors import ZhibuError
-from storage.db import insert_of
+from storage.db import insert_of, rows_changed
 from storage.models import ClaimStatus, Member, Wish, WishClaim, WishState
 
 LIVE = (WishState.OPEN, WishState.CLAIMED)  # still waiting for people
@@ -90,20 +90,25 @@ def claim(session: Session, *, wish_id: int, member_id: int, now: datetime) -> W
     before it reads anything a competitor could change.
     """
     with session.begin_nested() as savepoint:
-        took = session.execute(
-            update(Wish)
-            .where(
-                col(Wish.id) == wish_id, col(Wish.state) == WishState.OPEN, col(Wish.taken) < col(Wish.places)
+        took = rows_changed(
+            session.execute(
+                update(Wish)
+                .where(
+                    col(Wish.id) == wish_id,
+                    col(Wish.state) == WishState.OPEN,
+                    col(Wish.taken) < col(Wish.places),
+                )
+                .values(
+                    taken=Wish.taken + 1,
+                    state=case(
+                        (col(Wish.taken) + 1 >= col(Wish.places), WishState.CLAIMED.value),
+                        else_=WishState.OPEN.value,
+                    ),
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .values(
-                taken=Wish.taken + 1,
-                state=case(
-                    (Wish.taken + 1 >= Wish.places, WishState.CLAIMED.value), else_=WishState.OPEN.value
-                ),
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if took and _hold_place(session, wish_id, member_id, now):
             return get(session, wish_id)
         savepoint.rollback()
@@ -116,16 +121,18 @@ def claim(session: Session, *, wish_id: int, member_id: int, now: datetime) -> W
 
 def _hold_place(session: Session, wish_id: int, member_id: int, now: datetime) -> bool:
     """The member's claim row: new, or a released one taken up again; False if they hold one already."""
-    again = session.execute(
-        update(WishClaim)
-        .where(
-            col(WishClaim.wish_id) == wish_id,
-            col(WishClaim.member_id) == member_id,
-            col(WishClaim.status) == ClaimStatus.RELEASED,
+    again = rows_changed(
+        session.execute(
+            update(WishClaim)
+            .where(
+                col(WishClaim.wish_id) == wish_id,
+                col(WishClaim.member_id) == member_id,
+                col(WishClaim.status) == ClaimStatus.RELEASED,
+            )
+            .values(status=ClaimStatus.ACTIVE, claimed_at=now, note="", done_at=None)
+            .execution_options(synchronize_session=False)
         )
-        .values(status=ClaimStatus.ACTIVE, claimed_at=now, note="", done_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if again:
         return True
     insert = insert_of(session)

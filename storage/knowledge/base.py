@@ -280,9 +280,9 @@ def _hidden(built: _Built, org_ids: Sequence[int]) -> npt.NDArray[np.bool_]:
         if org in rank:
             key = built.entries[doc].key
             if key not in best or rank[org] < best[key][0]:
-                best[key] = (rank[org], int(doc))
-    for _rank, doc in best.values():
-        hidden[doc] = False
+                best[key] = (int(rank[org]), int(doc))
+    for _rank, nearest in best.values():
+        hidden[nearest] = False
     overridden = [built.builtin_doc[key] for key in best if key in built.builtin_doc]
     hidden[overridden] = True
     return hidden

@@ -77,7 +77,7 @@ class Bm25Index:
         tfs = np.bincount(
             inverse.ravel(), weights=np.asarray(weight_of, dtype=np.float64), minlength=len(pairs)
         )
-        return pairs // max(self.size, 1), pairs % max(self.size, 1), tfs, lengths
+        return pairs // max(self.size, 1), pairs % max(self.size, 1), tfs.astype(np.float64, copy=False), lengths
 
     def _build_postings(
         self,
@@ -139,7 +139,7 @@ class Bm25Index:
             if exclude is not None:
                 keep = ~exclude[candidates]
                 candidates, found = candidates[keep], found[keep]
-        return self._top(candidates, found, k)
+        return self._top(candidates, found.astype(np.float64, copy=False), k)
 
     @staticmethod
     def _top(candidates: npt.NDArray[np.int64], found: npt.NDArray[np.float64], k: int) -> list[Hit]:
