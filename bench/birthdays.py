@@ -48,30 +48,54 @@ def populate(engine: Engine, members: int, rng: random.Random) -> None:
         district = Organization(name="基准党工委", kind=OrgKind.WORKING_COMMITTEE)
         session.add(district)
         session.flush()
-        branches = [{"name": f"第{i}党支部", "kind": OrgKind.BRANCH, "parent_id": district.id}
-                    for i in range(members // BRANCH_SIZE)]
+        branches = [
+            {"name": f"第{i}党支部", "kind": OrgKind.BRANCH, "parent_id": district.id}
+            for i in range(members // BRANCH_SIZE)
+        ]
         session.execute(insert(Organization), branches)
         branch_ids = list(session.exec(select(Organization.id).where(Organization.kind == OrgKind.BRANCH)))
-        session.execute(insert(ChatBinding), [{"channel": "wecom", "account": "default", "chat_id": f"g{b}",
-                                               "is_group": True, "org_id": b} for b in branch_ids])
+        session.execute(
+            insert(ChatBinding),
+            [
+                {"channel": "wecom", "account": "default", "chat_id": f"g{b}", "is_group": True, "org_id": b}
+                for b in branch_ids
+            ],
+        )
         start = date(1960, 1, 1).toordinal()
         rows = []
         for n in range(members):
             joined = date.fromordinal(start + rng.randrange(66 * 365))
-            rows.append({"name": f"党员{n}", "org_id": branch_ids[n // BRANCH_SIZE], "joined_on": joined,
-                         "full_on": joined + timedelta(days=365), "status": MemberStatus.FULL,
-                         "join_month": joined.month, "join_day": joined.day})
+            rows.append(
+                {
+                    "name": f"党员{n}",
+                    "org_id": branch_ids[n // BRANCH_SIZE],
+                    "joined_on": joined,
+                    "full_on": joined + timedelta(days=365),
+                    "status": MemberStatus.FULL,
+                    "join_month": joined.month,
+                    "join_day": joined.day,
+                }
+            )
         session.execute(insert(Member), rows)
         ids = list(session.exec(select(Member.id)))
-        session.execute(insert(Identity), [{"channel": "wecom", "account": "default", "external_id": f"u{i}",
-                                            "member_id": i} for i in ids[::2]])
+        session.execute(
+            insert(Identity),
+            [
+                {"channel": "wecom", "account": "default", "external_id": f"u{i}", "member_id": i}
+                for i in ids[::2]
+            ],
+        )
 
 
 def naive(session: Session, day: date) -> list[Member]:
     pairs = set(month_days_celebrated_on(day))
-    return [m for m in session.exec(select(Member))
-            if (m.joined_on.month, m.joined_on.day) in pairs and m.status != MemberStatus.TRANSFERRED_OUT
-            and m.joined_on.year < day.year]
+    return [
+        m
+        for m in session.exec(select(Member))
+        if (m.joined_on.month, m.joined_on.day) in pairs
+        and m.status != MemberStatus.TRANSFERRED_OUT
+        and m.joined_on.year < day.year
+    ]
 
 
 BEST: dict[str, float] = {}
@@ -108,8 +132,12 @@ def main() -> None:
         assert isinstance(found, list) and isinstance(slow, list) and len(found) == len(slow)
         job_ms, queued = daily_job(engine, args.repeat)
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        print(f"indexed scan   median {indexed_ms:8.2f} ms  best {BEST['indexed']:7.2f}  ({len(found)} members on {day})")
-        print(f"naive scan     median {naive_ms:8.2f} ms  best {BEST['naive']:7.2f}  (all {args.members:,} rows into Python)")
+        print(
+            f"indexed scan   median {indexed_ms:8.2f} ms  best {BEST['indexed']:7.2f}  ({len(found)} members on {day})"  # noqa: E501
+        )
+        print(
+            f"naive scan     median {naive_ms:8.2f} ms  best {BEST['naive']:7.2f}  (all {args.members:,} rows into Python)"  # noqa: E501
+        )
         print(f"speed-up       {naive_ms / indexed_ms:8.1f} x")
         print(f"7-day ahead    median {ahead_ms:8.2f} ms  best {BEST['ahead']:7.2f}  ({len(week)} members)")  # type: ignore[arg-type]
         print(f"daily job      median {job_ms:8.2f} ms  (scan + {queued} deliveries queued, one transaction)")

@@ -50,7 +50,6 @@ from tests.bot.callbacks import OA_AES, OA_APP_ID, OA_TOKEN, text_xml, wechat_po
 from tests.e2e.harness import ServeProcess, serving, wait_for  # noqa: E402
 from tests.fakes.serve import serve  # noqa: E402
 
-
 JITTER = 2  # tokens: 40 ms at 50/s
 
 
@@ -63,10 +62,12 @@ class RateLimitedApi:
         self._lock = threading.Lock()
         self.accepted: list[float] = []
         self.rejected = 0
-        self.app = Starlette(routes=[
-            Route("/cgi-bin/token", self._token),
-            Route("/cgi-bin/message/custom/send", self._send, methods=["POST"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/cgi-bin/token", self._token),
+                Route("/cgi-bin/message/custom/send", self._send, methods=["POST"]),
+            ]
+        )
 
     async def _token(self, request: Request) -> JSONResponse:
         return JSONResponse({"access_token": "bench-token", "expires_in": 7200})
@@ -94,8 +95,10 @@ async def post(port: int, path: str, params: dict[str, str], body: str) -> tuple
     """One POST on its own connection, written by hand: a client library would be the bottleneck here."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     data = body.encode()
-    head = (f"POST {path}?{urlencode(params)} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\n"
-            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n")
+    head = (
+        f"POST {path}?{urlencode(params)} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\n"
+        f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+    )
     writer.write(head.encode() + data)
     raw = await reader.read()
     writer.close()
@@ -105,8 +108,15 @@ async def post(port: int, path: str, params: dict[str, str], body: str) -> tuple
 
 async def callbacks(port: int, messages: int) -> dict[str, Any]:
     now = datetime.now(SHANGHAI)
-    signed = [wechat_post(text_xml(f"o-load-{i % 500}", "帮助", 7_000_000 + i, int(now.timestamp())), now, safe=True,
-                          nonce=str(100000 + i)) for i in range(messages)]
+    signed = [
+        wechat_post(
+            text_xml(f"o-load-{i % 500}", "帮助", 7_000_000 + i, int(now.timestamp())),
+            now,
+            safe=True,
+            nonce=str(100000 + i),
+        )
+        for i in range(messages)
+    ]
     jobs = [(i, s) for i, s in enumerate(signed) for _ in range(3)]
     random.Random(7).shuffle(jobs)
     crypto = WeChatCrypto(OA_TOKEN, OA_AES, OA_APP_ID)
@@ -129,11 +139,18 @@ async def callbacks(port: int, messages: int) -> dict[str, Any]:
         contents = set()
         for body in texts:
             envelope = xmltodict.parse(body)["xml"]
-            plain = crypto.decrypt_message(body, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"])
+            plain = crypto.decrypt_message(
+                body, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]
+            )
             contents.add(xmltodict.parse(plain)["xml"]["Content"])
         differing += len(contents) > 1
-    return {"requests": len(jobs), "elapsed": elapsed, "statuses": dict(statuses), "latencies": latencies,
-            "differing_replies": differing}
+    return {
+        "requests": len(jobs),
+        "elapsed": elapsed,
+        "statuses": dict(statuses),
+        "latencies": latencies,
+        "differing_replies": differing,
+    }
 
 
 def drain(engine: Any, api: RateLimitedApi, deliveries: int) -> dict[str, float]:
@@ -145,22 +162,34 @@ def drain(engine: Any, api: RateLimitedApi, deliveries: int) -> dict[str, float]
 
     def unsent() -> int:
         with Session(engine) as session:
-            return session.exec(select(func.count()).select_from(Delivery).where(Delivery.status != DeliveryStatus.SENT)).one()
+            return session.exec(
+                select(func.count()).select_from(Delivery).where(Delivery.status != DeliveryStatus.SENT)
+            ).one()
 
     try:
         wait_for(lambda: unsent() == 0, deliveries / api.rate * 3 + 60, "the outbox to drain", step=0.5)
     except AssertionError:
         with Session(engine) as session:
-            rows = session.exec(select(Delivery.status, Delivery.last_error, func.count()).group_by(Delivery.status, Delivery.last_error)).all()
+            rows = session.exec(
+                select(Delivery.status, Delivery.last_error, func.count()).group_by(
+                    Delivery.status, Delivery.last_error
+                )
+            ).all()
         print("outbox:", rows, "accepted", len(api.accepted), "rejected", api.rejected)
         raise
     first, last = api.accepted[0], api.accepted[-1]
-    return {"sending": last - first, "queued_to_done": last - queued,
-            "minimum": (deliveries - api.burst) / api.rate, "rejected": api.rejected}
+    return {
+        "sending": last - first,
+        "queued_to_done": last - queued,
+        "minimum": (deliveries - api.burst) / api.rate,
+        "rejected": api.rejected,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--deliveries", type=int, default=5000)
     parser.add_argument("--db", default="")
@@ -178,10 +207,15 @@ def main() -> None:
         upgrade(engine)
         (work / "zhibu.toml").write_text(
             f'[wechat.bench]\napp_id = "{OA_APP_ID}"\ntoken = "{OA_TOKEN}"\nencoding_aes_key = "{OA_AES}"\n'
-            f'app_secret = "bench-secret"\napi_base_url = "{api_base}/cgi-bin/"\n\n[schedules]\nenabled = false\n',
-            encoding="utf-8")
-        env = {"ZHIBU_CONFIG": str(work / "zhibu.toml"), "ZHIBU_DATABASE_URL": db_url, "ZHIBU_DATA_DIR": tmp,
-               "ZHIBU_LOG_LEVEL": "warning"}
+            f'app_secret = "bench-secret"\napi_base_url = "{api_base}/cgi-bin/"\n\n[schedules]\nenabled = false\n',  # noqa: E501
+            encoding="utf-8",
+        )
+        env = {
+            "ZHIBU_CONFIG": str(work / "zhibu.toml"),
+            "ZHIBU_DATABASE_URL": db_url,
+            "ZHIBU_DATA_DIR": tmp,
+            "ZHIBU_LOG_LEVEL": "warning",
+        }
         with serving([ServeProcess("load", env, work)]) as (proc,):
             result = asyncio.run(callbacks(proc.port, args.messages))
             with Session(engine) as session:
@@ -193,14 +227,22 @@ def main() -> None:
     lat = result["latencies"]
     print(f"backend: {make_engine(db_url).dialect.name}")
     print(f"callbacks: {args.messages} messages x 3 copies = {result['requests']} requests, all at once")
-    print(f"  statuses {result['statuses']}; handled {handled} (expected {args.messages}); "
-          f"messages whose copies got different replies: {result['differing_replies']}")
-    print(f"  throughput {result['requests'] / result['elapsed']:.0f} req/s over {result['elapsed']:.2f} s; "
-          f"latency p50 {statistics.median(lat) * 1000:.0f} ms, p99 {percentile(lat, 0.99) * 1000:.0f} ms")
-    print(f"outbox drain: {args.deliveries} deliveries, fake API limit {api.rate:.0f}/s burst {api.burst:.0f}")
-    print(f"  first to last send {drained['sending']:.1f} s vs theoretical minimum {drained['minimum']:.1f} s "
-          f"({drained['sending'] / drained['minimum'] * 100 - 100:+.1f} %); queued-to-done {drained['queued_to_done']:.1f} s; "
-          f"rejected sends {drained['rejected']:.0f}")
+    print(
+        f"  statuses {result['statuses']}; handled {handled} (expected {args.messages}); "
+        f"messages whose copies got different replies: {result['differing_replies']}"
+    )
+    print(
+        f"  throughput {result['requests'] / result['elapsed']:.0f} req/s over {result['elapsed']:.2f} s; "
+        f"latency p50 {statistics.median(lat) * 1000:.0f} ms, p99 {percentile(lat, 0.99) * 1000:.0f} ms"
+    )
+    print(
+        f"outbox drain: {args.deliveries} deliveries, fake API limit {api.rate:.0f}/s burst {api.burst:.0f}"
+    )
+    print(
+        f"  first to last send {drained['sending']:.1f} s vs theoretical minimum {drained['minimum']:.1f} s "
+        f"({drained['sending'] / drained['minimum'] * 100 - 100:+.1f} %); queued-to-done {drained['queued_to_done']:.1f} s; "  # noqa: E501
+        f"rejected sends {drained['rejected']:.0f}"
+    )
 
 
 if __name__ == "__main__":

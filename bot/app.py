@@ -86,8 +86,12 @@ async def callback(
         body = await read_body(request, seconds=body_seconds)
         parsed = channel.parse(query, body)
         # plaintext mode: every body, answered or not, uses up the signed query string it came with
-        signature = None if parsed.encrypted else inbound_log.SignatureUse(
-            platform, account, parsed.timestamp, parsed.nonce, hashlib.sha256(body).hexdigest()
+        signature = (
+            None
+            if parsed.encrypted
+            else inbound_log.SignatureUse(
+                platform, account, parsed.timestamp, parsed.nonce, hashlib.sha256(body).hexdigest()
+            )
         )
         if signature is not None and parsed.inbound is None:  # a message's is recorded with its batch
             # bounded, so a locked database leaves the reply most of the platform's 5 s, or a 503 to retry
@@ -103,7 +107,9 @@ async def callback(
         return PlainTextResponse("", status_code=exc.status)
     except TimeoutError:
         metrics.CALLBACKS.labels(platform, "error").inc()
-        logger.warning("callback path=%s: the database is slow, the platform is asked to retry", request.url.path)
+        logger.warning(
+            "callback path=%s: the database is slow, the platform is asked to retry", request.url.path
+        )
         return PlainTextResponse("", status_code=503)
     except NotYetStored:  # the platform retries on an error status (docs/platforms.md)
         metrics.CALLBACKS.labels(platform, "error").inc()

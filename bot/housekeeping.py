@@ -38,7 +38,9 @@ class Housekeeping:
         """How many rows were dropped."""
         before = self.clock.now() - self.keep
         with session_scope(self.engine) as session:
-            return inbound.forget_before(session, before=before) + conversation.forget_expired(session, before=before)
+            return inbound.forget_before(session, before=before) + conversation.forget_expired(
+                session, before=before
+            )
 
     async def run(self) -> None:
         while not self._stop.is_set():

@@ -50,8 +50,12 @@ DEFAULT_RATES: Mapping[str, ChannelRates] = {
     # DingTalk: the same 20/min, and a robot that goes past it is blocked for 10 minutes.
     "dingtalk_robot": ChannelRates(account=Rate(18, 60.0, burst=2)),
     # App bots: 钉钉 robot API per app, and per group like its robots; 飞书 messages API 5/s per chat.
-    "dingtalk": ChannelRates(account=Rate(20, 1.0, burst=5), chat=Rate(1, 1.0, burst=3), group=Rate(18, 60.0, burst=2)),
-    "feishu": ChannelRates(account=Rate(40, 1.0, burst=10), chat=Rate(4, 1.0, burst=3), group=Rate(4, 1.0, burst=3)),
+    "dingtalk": ChannelRates(
+        account=Rate(20, 1.0, burst=5), chat=Rate(1, 1.0, burst=3), group=Rate(18, 60.0, burst=2)
+    ),
+    "feishu": ChannelRates(
+        account=Rate(40, 1.0, burst=10), chat=Rate(4, 1.0, burst=3), group=Rate(4, 1.0, burst=3)
+    ),
     # Feishu: 100/min and 5/s per robot: a burst of 3 plus 1.5/s stays under both in any window.
     "feishu_robot": ChannelRates(account=Rate(90, 60.0, burst=3)),
     "telegram": ChannelRates(

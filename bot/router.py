@@ -102,7 +102,10 @@ class Router:
                 return dispatch(self._context(session, inbound))
         except Exception:
             logger.exception(
-                "handler failed channel=%s account=%s chat=%s", inbound.channel, inbound.account, inbound.chat_id
+                "handler failed channel=%s account=%s chat=%s",
+                inbound.channel,
+                inbound.account,
+                inbound.chat_id,
             )
             return [Reply(texts.ERROR)]
 
@@ -150,7 +153,8 @@ class Router:
                     return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), COMMIT_GRACE)
             logger.warning(
                 "handler late channel=%s key=%s: not stored yet, the platform is asked to retry",
-                job.key[0], job.key[2],
+                job.key[0],
+                job.key[2],
             )
             raise NotYetStored(f"{job.key[0]} message {job.key[2]} not stored yet") from None
         except asyncio.CancelledError:  # the connection is gone: its reply goes to the outbox
@@ -262,7 +266,11 @@ class Router:
         passive, later = self._settle(job, parts)
         self._queue(session, inbound, later)
         won = not inbound.message_id or inbound_log.claim(
-            session, channel=job.key[0], account=job.key[1], key=job.key[2], reply=passive,
+            session,
+            channel=job.key[0],
+            account=job.key[1],
+            key=job.key[2],
+            reply=passive,
             received_at=self.clock.now(),
         )
         if won:
@@ -315,7 +323,10 @@ class Router:
         except Exception:
             inbound = ctx.inbound
             logger.exception(
-                "handler failed channel=%s account=%s chat=%s", inbound.channel, inbound.account, inbound.chat_id
+                "handler failed channel=%s account=%s chat=%s",
+                inbound.channel,
+                inbound.account,
+                inbound.chat_id,
             )
             session.rollback()
             replies = [Reply(texts.ERROR)]
@@ -332,8 +343,12 @@ class Router:
     @staticmethod
     def _arrival(session: Session, inbound: Inbound) -> Arrival:
         return arrival.look(
-            session, channel=inbound.channel, account=inbound.account, key=inbound.message_id,
-            sender_id=inbound.sender_id, chat_id=inbound.chat_id,
+            session,
+            channel=inbound.channel,
+            account=inbound.account,
+            key=inbound.message_id,
+            sender_id=inbound.sender_id,
+            chat_id=inbound.chat_id,
         )
 
     def _context(self, session: Session, inbound: Inbound, arrived: Arrival | None = None) -> HandlerContext:
@@ -343,7 +358,9 @@ class Router:
             inbound=inbound,
             now=self.clock.now(),
             asker=session.get(Member, arrived.member_id) if arrived.member_id is not None else None,
-            chat_org=session.get(Organization, arrived.chat_org_id) if arrived.chat_org_id is not None else None,
+            chat_org=session.get(Organization, arrived.chat_org_id)
+            if arrived.chat_org_id is not None
+            else None,
             console_url=self.console_url,
             points=self.points,
         )

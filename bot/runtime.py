@@ -88,7 +88,7 @@ class Runtime:
         return channels
 
     async def start(self) -> None:
-        default_base().warm()  # jieba's dictionaries and the knowledge index load now, not on the first question
+        default_base().warm()  # jieba's dictionaries and the knowledge index now, not on the first question
         for service in self.services:
             await service.start()
             self._started.append(service)
@@ -192,7 +192,7 @@ def _mover(engine: Engine, account: str) -> Callable[[str, str], Awaitable[None]
 
 
 def _add_delivery(runtime: Runtime) -> None:
-    """Telegram's webhook route or pollers, and the outbox sender every process runs (claims never overlap)."""
+    """The push callbacks' routes, Telegram's pollers, and the sender every process runs."""
     gateway = TelegramGateway(runtime.telegram, runtime.router, runtime.engine)
     runtime.routes.append(gateway.route())
     if runtime.telegram:

@@ -142,7 +142,9 @@ class Sender:
                 continue
             try:
                 await self._deliver(row)
-            except Misconfigured as exc:  # e.g. an account table the channel cannot use: retrying will not help
+            except (
+                Misconfigured
+            ) as exc:  # e.g. an account table the channel cannot use: retrying will not help
                 await self._after_failure(row, PermanentFailure(str(exc)))
             except Exception as exc:
                 logger.exception(
@@ -157,7 +159,11 @@ class Sender:
             tally = self._tally
             logger.info(
                 "delivery batch: %d claimed, %d sent, %d to retry, %d failed, %d put back",
-                len(rows), tally["sent"], tally["retry"], tally["failed"], tally["put back"],
+                len(rows),
+                tally["sent"],
+                tally["retry"],
+                tally["failed"],
+                tally["put back"],
             )
         return len(rows)
 

@@ -144,7 +144,11 @@ class PointsConfig(BaseModel):
 
     def to_rules(self) -> PointsRules:
         return PointsRules(
-            report=self.report, present=self.present, leave=self.leave, absent=self.absent, wish=self.wish,
+            report=self.report,
+            present=self.present,
+            leave=self.leave,
+            absent=self.absent,
+            wish=self.wish,
             members_see_ranking=self.members_see_ranking,
             wish_remind_before=timedelta(hours=self.wish_remind_hours),
         )
@@ -265,8 +269,8 @@ CONFIG_TEMPLATE = """\
 # [wechat.default]            # 公众号, callback URL /wechat/default
 # app_id = "wx..."
 # token = "..."
-# encoding_aes_key = "..."    # set it and choose 安全模式 in the console: in 明文模式 the signature covers the
-#                             # URL but not the message, so a leaked callback URL could carry other messages
+# encoding_aes_key = "..."    # set it and choose 安全模式: in 明文模式 the signature covers the URL
+#                             # but not the message, so a leaked callback URL could carry other messages
 # app_secret = "..."
 
 # [wecom.default]             # 企业微信自建应用, callback URL /wecom/default

@@ -38,7 +38,9 @@ def _by_branch(members: Sequence[Celebrant]) -> dict[int, list[Celebrant]]:
 def _chats_by_org(session: Session, org_ids: Sequence[int]) -> dict[int, list[Target]]:
     chats: dict[int, list[Target]] = defaultdict(list)
     for b in audience.chat_bindings(session, org_ids):
-        chats[b.org_id].append(Target(channel=b.channel, account=b.account, chat_id=b.chat_id, is_group=b.is_group))
+        chats[b.org_id].append(
+            Target(channel=b.channel, account=b.account, chat_id=b.chat_id, is_group=b.is_group)
+        )
     return chats
 
 
@@ -51,8 +53,10 @@ def queue_day(session: Session, *, day: date, now: datetime, quiet: QuietHours) 
     members = anniversaries.celebrating_on(session, day)
     if not members:
         return 0
-    day_word = texts.BIRTHDAY_TODAY_WORD if day == now.astimezone(SHANGHAI).date() else texts.BIRTHDAY_DAY_WORD.format(
-        month=day.month, day=day.day
+    day_word = (
+        texts.BIRTHDAY_TODAY_WORD
+        if day == now.astimezone(SHANGHAI).date()
+        else texts.BIRTHDAY_DAY_WORD.format(month=day.month, day=day.day)
     )
     not_before = quiet.release(now)
     grouped = _by_branch(members)
@@ -64,17 +68,37 @@ def queue_day(session: Session, *, day: date, now: datetime, quiet: QuietHours) 
             texts.BIRTHDAY_LINE.format(name=m.name, years=(y := whole_years(m.joined_on, day)), mark=_mark(y))
             for m in people
         ]
-        fields = {"day_word": day_word, "names": "、".join(f"{m.name}同志" for m in people), "lines": "\n".join(lines)}
-        reply = Reply(texts.BIRTHDAY_GROUP.format(**fields), markdown=texts.BIRTHDAY_GROUP_MD.format(**fields))
-        queued += queue_all(session, targets=chats.get(branch_id, []), reply=reply,
-                            key_parts=(GREETING_KIND, day.isoformat(), branch_id), kind=GREETING_KIND,
-                            not_before=not_before, org_id=branch_id)
+        fields = {
+            "day_word": day_word,
+            "names": "、".join(f"{m.name}同志" for m in people),
+            "lines": "\n".join(lines),
+        }
+        reply = Reply(
+            texts.BIRTHDAY_GROUP.format(**fields), markdown=texts.BIRTHDAY_GROUP_MD.format(**fields)
+        )
+        queued += queue_all(
+            session,
+            targets=chats.get(branch_id, []),
+            reply=reply,
+            key_parts=(GREETING_KIND, day.isoformat(), branch_id),
+            kind=GREETING_KIND,
+            not_before=not_before,
+            org_id=branch_id,
+        )
         for m in people:
             years = whole_years(m.joined_on, day)
-            note = Reply(texts.BIRTHDAY_PRIVATE.format(name=m.name, day_word=day_word, years=years, mark=_mark(years)))
-            queued += queue_all(session, targets=private.get(m.id, []), reply=note,
-                                key_parts=(GREETING_KIND, day.isoformat(), f"m{m.id}"), kind=GREETING_KIND,
-                                not_before=not_before, org_id=branch_id)
+            note = Reply(
+                texts.BIRTHDAY_PRIVATE.format(name=m.name, day_word=day_word, years=years, mark=_mark(years))
+            )
+            queued += queue_all(
+                session,
+                targets=private.get(m.id, []),
+                reply=note,
+                key_parts=(GREETING_KIND, day.isoformat(), f"m{m.id}"),
+                kind=GREETING_KIND,
+                not_before=not_before,
+                org_id=branch_id,
+            )
     return queued
 
 
@@ -86,13 +110,25 @@ def queue_month_digest(session: Session, *, year: int, month: int, now: datetime
         for m in people:
             day = anniversary_in(year, m.joined_on)
             years = whole_years(m.joined_on, day)
-            lines.append(texts.BIRTHDAY_DIGEST_LINE.format(name=m.name, month=month, day=day.day, years=years,
-                                                           mark=_mark(years)))
-        reply = Reply(texts.BIRTHDAY_DIGEST.format(branch=_name(session, branch_id), month=month,
-                                                   count=len(people), lines="\n".join(lines)))
-        queued += queue_all(session, targets=audience.secretaries(session, branch_id), reply=reply,
-                            key_parts=(DIGEST_KIND, f"{year}-{month:02d}", branch_id), kind=DIGEST_KIND,
-                            not_before=quiet.release(now), org_id=branch_id)
+            lines.append(
+                texts.BIRTHDAY_DIGEST_LINE.format(
+                    name=m.name, month=month, day=day.day, years=years, mark=_mark(years)
+                )
+            )
+        reply = Reply(
+            texts.BIRTHDAY_DIGEST.format(
+                branch=_name(session, branch_id), month=month, count=len(people), lines="\n".join(lines)
+            )
+        )
+        queued += queue_all(
+            session,
+            targets=audience.secretaries(session, branch_id),
+            reply=reply,
+            key_parts=(DIGEST_KIND, f"{year}-{month:02d}", branch_id),
+            kind=DIGEST_KIND,
+            not_before=quiet.release(now),
+            org_id=branch_id,
+        )
     return queued
 
 
@@ -103,11 +139,23 @@ def queue_glory(session: Session, *, year: int, now: datetime, quiet: QuietHours
     )
     queued = 0
     for branch_id, people in _by_branch(reaching).items():
-        lines = [texts.GLORY_50_LINE.format(name=m.name, full=texts.cn_date(m.full_on)) for m in people if m.full_on]
-        reply = Reply(texts.GLORY_50.format(branch=_name(session, branch_id), year=year, lines="\n".join(lines)))
-        queued += queue_all(session, targets=audience.secretaries(session, branch_id), reply=reply,
-                            key_parts=(GLORY_KIND, year, branch_id), kind=GLORY_KIND,
-                            not_before=quiet.release(now), org_id=branch_id)
+        lines = [
+            texts.GLORY_50_LINE.format(name=m.name, full=texts.cn_date(m.full_on))
+            for m in people
+            if m.full_on
+        ]
+        reply = Reply(
+            texts.GLORY_50.format(branch=_name(session, branch_id), year=year, lines="\n".join(lines))
+        )
+        queued += queue_all(
+            session,
+            targets=audience.secretaries(session, branch_id),
+            reply=reply,
+            key_parts=(GLORY_KIND, year, branch_id),
+            kind=GLORY_KIND,
+            not_before=quiet.release(now),
+            org_id=branch_id,
+        )
     return queued
 
 

@@ -30,6 +30,7 @@ class HandlerContext:
     def words(self) -> list[str]:
         """The arguments split on white space."""
         return self.args.split()
+
     points: PointsRules = field(default_factory=PointsRules)  # the district's rules (zhibu.toml [points])
 
     @property

@@ -76,7 +76,7 @@ def month_guide(ctx: HandlerContext) -> list[Reply]:
 
 
 def month_birthdays(ctx: HandlerContext) -> list[Reply]:
-    """本月政治生日: the members whose 入党 anniversary falls this month, of the organization the asker manages."""
+    """本月政治生日: members of the asker's organization whose 入党 anniversary falls this month."""
     org = ctx.org
     assert org is not None  # a managers' command (handlers/commands.py): names and dates of members
     month = ctx.today.month

@@ -31,12 +31,19 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)
 
 
-def _send(session: Session, branch: Organization, text: str, key: Sequence[object], now: datetime,
-          quiet: QuietHours) -> int:
+def _send(
+    session: Session, branch: Organization, text: str, key: Sequence[object], now: datetime, quiet: QuietHours
+) -> int:
     assert branch.id is not None
-    return queue_all(session, targets=audience.secretaries(session, branch.id), reply=Reply(text),
-                     key_parts=(NUDGE_KIND, *key, branch.id), kind=NUDGE_KIND, not_before=quiet.release(now),
-                     org_id=branch.id)
+    return queue_all(
+        session,
+        targets=audience.secretaries(session, branch.id),
+        reply=Reply(text),
+        key_parts=(NUDGE_KIND, *key, branch.id),
+        kind=NUDGE_KIND,
+        not_before=quiet.release(now),
+        org_id=branch.id,
+    )
 
 
 def _unit_ids(session: Session, branch: Organization) -> tuple[list[int], list[int]]:
@@ -65,7 +72,9 @@ def quarter_of(day: date) -> tuple[date, date]:
     return start, add_months(start, 3)
 
 
-def quarterly_meetings(session: Session, *, branch: Organization, day: date, now: datetime, quiet: QuietHours) -> int:
+def quarterly_meetings(
+    session: Session, *, branch: Organization, day: date, now: datetime, quiet: QuietHours
+) -> int:
     """No 支部党员大会 / 党课 held or planned this quarter (called in the quarter's last month)."""
     start, end = quarter_of(day)
     quarter = f"{start.year}年第{(start.month - 1) // 3 + 1}季度"
@@ -73,21 +82,32 @@ def quarterly_meetings(session: Session, *, branch: Organization, day: date, now
     queued = 0
     for kind in (MeetingKind.GENERAL_ASSEMBLY, MeetingKind.LECTURE):
         if not count_held(session, org_ids=units, kinds=[kind], start=_at(start), end=_at(end)):
-            text = texts.NUDGE_QUARTERLY.format(branch=branch.name, quarter=quarter, kind=kind,
-                                                end=texts.cn_date(end - timedelta(days=1)))
-            queued += _send(session, branch, text, (kind, f"{start.year}Q{(start.month - 1) // 3 + 1}"), now, quiet)
+            text = texts.NUDGE_QUARTERLY.format(
+                branch=branch.name, quarter=quarter, kind=kind, end=texts.cn_date(end - timedelta(days=1))
+            )
+            queued += _send(
+                session, branch, text, (kind, f"{start.year}Q{(start.month - 1) // 3 + 1}"), now, quiet
+            )
     return queued
 
 
-def annual_meetings(session: Session, *, branch: Organization, deadline: date, now: datetime,
-                    quiet: QuietHours, overdue: bool = False) -> int:
-    """No 组织生活会 / 民主评议党员 in the year ending at ``deadline`` (held or planned); ``overdue`` once it passed."""
+def annual_meetings(
+    session: Session,
+    *,
+    branch: Organization,
+    deadline: date,
+    now: datetime,
+    quiet: QuietHours,
+    overdue: bool = False,
+) -> int:
+    """No 组织生活会 / 民主评议党员 in the year up to ``deadline`` (held or planned); ``overdue``: past it."""
     window_start = _at(add_months(deadline, -12) + timedelta(days=1))
     units, _ = _unit_ids(session, branch)
     queued = 0
     for kind in (MeetingKind.LIFE_MEETING, MeetingKind.APPRAISAL):
-        if not count_held(session, org_ids=units, kinds=[kind], start=window_start,
-                          end=_at(deadline + timedelta(days=1))):
+        if not count_held(
+            session, org_ids=units, kinds=[kind], start=window_start, end=_at(deadline + timedelta(days=1))
+        ):
             template = texts.NUDGE_ANNUAL_OVERDUE if overdue else texts.NUDGE_ANNUAL
             text = template.format(branch=branch.name, kind=kind, deadline=texts.cn_date(deadline))
             tag = f"{deadline.isoformat()}{'-overdue' if overdue else ''}"
@@ -95,8 +115,16 @@ def annual_meetings(session: Session, *, branch: Organization, deadline: date, n
     return queued
 
 
-def probation(session: Session, *, branch: Organization, members: Sequence[Member], day: date, warn_days: int,
-              now: datetime, quiet: QuietHours) -> int:
+def probation(
+    session: Session,
+    *,
+    branch: Organization,
+    members: Sequence[Member],
+    day: date,
+    warn_days: int,
+    now: datetime,
+    quiet: QuietHours,
+) -> int:
     """预备期 ending within ``warn_days`` (once), or ended without a decision (once a month until it can no
     longer be pending)."""
     queued = 0
@@ -118,6 +146,12 @@ def _tell_probationer(session: Session, member: Member, end: date, now: datetime
     See docs/domain-rules.md §A4.
     """
     reply = Reply(texts.PROBATION_MEMBER_NOTE.format(name=member.name, end=texts.cn_date(end)))
-    return queue_all(session, targets=audience.private_targets(session, [member]), reply=reply,
-                     key_parts=(PROBATION_MEMBER_KIND, f"m{member.id}", end.isoformat()), kind=PROBATION_MEMBER_KIND,
-                     not_before=quiet.release(now), org_id=member.org_id)
+    return queue_all(
+        session,
+        targets=audience.private_targets(session, [member]),
+        reply=reply,
+        key_parts=(PROBATION_MEMBER_KIND, f"m{member.id}", end.isoformat()),
+        kind=PROBATION_MEMBER_KIND,
+        not_before=quiet.release(now),
+        org_id=member.org_id,
+    )

@@ -17,7 +17,13 @@ def political_birthday(ctx: HandlerContext) -> list[Reply]:
         line = texts.BIRTHDAY_TODAY.format(years=years)
     else:
         line = texts.BIRTHDAY_NEXT.format(next=texts.cn_date(nxt), years=years, days=(nxt - ctx.today).days)
-    return [Reply(texts.POLITICAL_BIRTHDAY.format(name=member.name, joined=texts.cn_date(member.joined_on), next_line=line))]
+    return [
+        Reply(
+            texts.POLITICAL_BIRTHDAY.format(
+                name=member.name, joined=texts.cn_date(member.joined_on), next_line=line
+            )
+        )
+    ]
 
 
 def standing(ctx: HandlerContext) -> list[Reply]:

@@ -24,7 +24,12 @@ from storage.models import Attendance, AttendanceStatus, Meeting, MemberStatus, 
 from storage.rules import add_months, party_standing, probation_end, whole_years
 
 _COMMITTEE = (
-    Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION, Role.PUBLICITY, Role.DISCIPLINE, Role.COMMITTEE
+    Role.SECRETARY,
+    Role.DEPUTY_SECRETARY,
+    Role.ORGANIZATION,
+    Role.PUBLICITY,
+    Role.DISCIPLINE,
+    Role.COMMITTEE,
 )
 JOINED = re.compile(r"^.*我.{0,3}入党(?:有|已经|都)?(?:几年|多少年|多久|多长时间)")
 PROBATION = re.compile(
@@ -56,8 +61,13 @@ def joined(ctx: HandlerContext) -> list[Reply]:
     """入党几年: years since the 支部大会 admitted the asker, and the 党龄 (from 转正)."""
     member = ctx.asker
     assert member is not None  # the asker's own records (handlers/commands.py)
-    lines = [texts.MY_JOINED.format(name=member.name, joined=texts.cn_date(member.joined_on),
-                                    years=whole_years(member.joined_on, ctx.today))]
+    lines = [
+        texts.MY_JOINED.format(
+            name=member.name,
+            joined=texts.cn_date(member.joined_on),
+            years=whole_years(member.joined_on, ctx.today),
+        )
+    ]
     years = party_standing(member.full_on, ctx.today)
     if years is None or member.full_on is None:
         lines.append(texts.MY_JOINED_PROBATION.format(end=texts.cn_date(probation_end(member.joined_on))))
@@ -77,10 +87,17 @@ def probation(ctx: HandlerContext) -> list[Reply]:
     end = probation_end(member.joined_on)
     if end < ctx.today:
         return [Reply(texts.MY_PROBATION_OVER.format(name=member.name, end=texts.cn_date(end)))]
-    return [Reply(texts.MY_PROBATION.format(
-        name=member.name, joined=joined_on, end=texts.cn_date(end), days=(end - ctx.today).days,
-        apply=texts.cn_date(add_months(end, -1)),
-    ))]
+    return [
+        Reply(
+            texts.MY_PROBATION.format(
+                name=member.name,
+                joined=joined_on,
+                end=texts.cn_date(end),
+                days=(end - ctx.today).days,
+                apply=texts.cn_date(add_months(end, -1)),
+            )
+        )
+    ]
 
 
 def _branch(ctx: HandlerContext) -> Organization | None:
@@ -143,13 +160,18 @@ def attendance(ctx: HandlerContext) -> list[Reply]:
     assert member is not None  # the asker's own records (handlers/commands.py)
     year_start = datetime(ctx.today.year, 1, 1, tzinfo=SHANGHAI)
     rows = ctx.session.exec(
-        select(Attendance.status).join(Meeting, col(Meeting.id) == Attendance.meeting_id).where(
+        select(Attendance.status)
+        .join(Meeting, col(Meeting.id) == Attendance.meeting_id)
+        .where(
             Attendance.member_id == member.id, Meeting.starts_at >= year_start, Meeting.starts_at <= ctx.now
         )
     ).all()
     count = {status: sum(r == status for r in rows) for status in AttendanceStatus}
     text = texts.MY_ATTENDANCE.format(
-        name=member.name, year=ctx.today.year, present=count[AttendanceStatus.PRESENT],
-        leave=count[AttendanceStatus.LEAVE], absent=count[AttendanceStatus.ABSENT],
+        name=member.name,
+        year=ctx.today.year,
+        present=count[AttendanceStatus.PRESENT],
+        leave=count[AttendanceStatus.LEAVE],
+        absent=count[AttendanceStatus.ABSENT],
     )
     return [Reply(text + "\n" + texts.MY_ATTENDANCE_RULE)]

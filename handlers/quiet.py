@@ -52,5 +52,3 @@ class QuietHours:
         if release is None or release < deadline:
             return fire
         return self.began(fire) - margin
-
-

@@ -88,7 +88,9 @@ def reminder_reply(meeting: Meeting, now: datetime) -> Reply:
     return Reply(texts.MEETING_REMINDER.format(**fields), markdown=texts.MEETING_REMINDER_MD.format(**fields))
 
 
-def queue_reminder(session: Session, *, meeting: Meeting, offset: str, now: datetime, quiet: QuietHours) -> int:
+def queue_reminder(
+    session: Session, *, meeting: Meeting, offset: str, now: datetime, quiet: QuietHours
+) -> int:
     """Queue the ``offset`` reminder of ``meeting`` to its audience; returns how many were new."""
     targets = audience_of(session, meeting)
     key_parts = (offset, start_key(meeting.starts_at))
@@ -130,7 +132,9 @@ def announce_change(session: Session, *, change: MeetingChange, now: datetime, q
     else:
         new_time = _full_time(meeting.starts_at)
         place = meeting.place or texts.MEETING_PLACE_TBD
-        reply = Reply(texts.MEETING_MOVED.format(old_time=old_time, kind=meeting.kind, new_time=new_time, place=place))
+        reply = Reply(
+            texts.MEETING_MOVED.format(old_time=old_time, kind=meeting.kind, new_time=new_time, place=place)
+        )
         tag = f"moved-{start_key(meeting.starts_at)}"
     key_parts = (tag, start_key(change.old_starts_at))
     deadline = change.old_starts_at if cancelled else min(change.old_starts_at, meeting.starts_at)

@@ -39,7 +39,7 @@ def home_org(ctx: HandlerContext) -> Organization | None:
 
 
 def managed_org(ctx: HandlerContext) -> Organization | None:
-    """The organization the asker may act for here: this group's branch, else their own; None if not allowed."""
+    """The organization the asker may act for here: this group's branch, else their own; None if none."""
     actor = actor_of(ctx.session, ctx.asker)
     if actor is None:
         return None

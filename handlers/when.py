@@ -63,7 +63,7 @@ _CLOCK = (
     rf"(?:(?P<hh>\d{{1,2}})[:：](?P<mm>\d{{2}})"
     rf"|(?P<h>{_NUM})[点时](?:(?P<half>半)|(?P<quarter>一刻|三刻)|(?P<min>[零〇]?{_NUM})分?|整)?)"
 )
-_END = rf"(?P<end>\s*(?:-|–|—|~|～|至|到)\s*(?P<eperiod>上午|中午|下午|晚上)?(?:(?P<ehh>\d{{1,2}})[:：](?P<emm>\d{{2}})|(?P<eh>{_NUM})[点时](?P<ehalf>半)?))?"
+_END = rf"(?P<end>\s*(?:-|–|—|~|～|至|到)\s*(?P<eperiod>上午|中午|下午|晚上)?(?:(?P<ehh>\d{{1,2}})[:：](?P<emm>\d{{2}})|(?P<eh>{_NUM})[点时](?P<ehalf>半)?))?"  # noqa: E501
 _PATTERN = re.compile(rf"(?P<date>{_DATE})?\s*{_PERIOD}?\s*(?P<clock>{_CLOCK})?{_END}")
 
 

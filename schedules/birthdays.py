@@ -21,13 +21,16 @@ def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = 
     def one_day(day: date) -> int:
         queued = birthdays.queue_day(session, day=day, now=now, quiet=cfg.quiet)
         if day.day == 1:
-            queued += birthdays.queue_month_digest(session, year=day.year, month=day.month, now=now, quiet=cfg.quiet)
+            queued += birthdays.queue_month_digest(
+                session, year=day.year, month=day.month, now=now, quiet=cfg.quiet
+            )
         if (day.month, day.day) == cfg.glory_notice_on:
             queued += birthdays.queue_glory(session, year=day.year, now=now, quiet=cfg.quiet)
         return queued
 
-    return run_daily(session, job_id=JOB_ID, now=now, at=cfg.birthdays_at, catch_up_days=cfg.catch_up_days,
-                     per_day=one_day)
+    return run_daily(
+        session, job_id=JOB_ID, now=now, at=cfg.birthdays_at, catch_up_days=cfg.catch_up_days, per_day=one_day
+    )
 
 
 def job() -> int:

@@ -43,15 +43,27 @@ def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = 
             if day.month == quarter_start.month + 2:
                 queued += nudges.quarterly_meetings(session, branch=branch, day=day, now=now, quiet=cfg.quiet)
             if (deadline - day).days <= rules.life_meeting_warn_days:
-                queued += nudges.annual_meetings(session, branch=branch, deadline=deadline, now=now, quiet=cfg.quiet)
+                queued += nudges.annual_meetings(
+                    session, branch=branch, deadline=deadline, now=now, quiet=cfg.quiet
+                )
             if (day - passed).days <= rules.life_meeting_warn_days:
-                queued += nudges.annual_meetings(session, branch=branch, deadline=passed, now=now, quiet=cfg.quiet,
-                                                 overdue=True)
-            queued += nudges.probation(session, branch=branch, members=probationers.get(branch.id or 0, []),
-                                       day=day, warn_days=rules.probation_warn_days, now=now, quiet=cfg.quiet)
+                queued += nudges.annual_meetings(
+                    session, branch=branch, deadline=passed, now=now, quiet=cfg.quiet, overdue=True
+                )
+            queued += nudges.probation(
+                session,
+                branch=branch,
+                members=probationers.get(branch.id or 0, []),
+                day=day,
+                warn_days=rules.probation_warn_days,
+                now=now,
+                quiet=cfg.quiet,
+            )
         return queued
 
-    return run_daily(session, job_id=JOB_ID, now=now, at=rules.at, catch_up_days=cfg.catch_up_days, per_day=one_day)
+    return run_daily(
+        session, job_id=JOB_ID, now=now, at=rules.at, catch_up_days=cfg.catch_up_days, per_day=one_day
+    )
 
 
 def job() -> int:

@@ -46,7 +46,9 @@ def install(context: JobContext) -> None:
 
 def current() -> JobContext:
     if not _current:
-        raise NoJobContext("scheduler context not installed; start it with schedules.scheduler.start_scheduler")
+        raise NoJobContext(
+            "scheduler context not installed; start it with schedules.scheduler.start_scheduler"
+        )
     return _current[0]
 
 

@@ -57,20 +57,45 @@ def job_table(settings: ScheduleSettings) -> tuple[JobSpec, ...]:
     s = settings
     reminders_every = _every(s.reminder_every_minutes, s.reminder_every_seconds)
     return (
-        JobSpec("guides", "schedules.guides", _every(s.guide_every_minutes),
-                f"组织生活清单: day {s.guide_day} at {s.guide_at:%H:%M}, or as soon as published later"),
-        _daily("birthdays", "schedules.birthdays", s.birthdays_at,
-               "政治生日 greetings, monthly digest, 光荣在党50年 check"),
-        JobSpec("meeting_reminders", "schedules.reminders", reminders_every,
-                "三会一课 / 主题党日 reminders at " + ", ".join(o.name for o in s.reminder_offsets)),
-        _daily("meeting_plans", "schedules.plans", s.plans_at,
-               "create meetings from recurring plans ahead of time"),
-        _daily("compliance", "schedules.compliance", s.compliance.at,
-               "nudges to secretaries on working days (三会一课, 组织生活会, 预备期)"),
-        JobSpec("wishes", "schedules.wishes", _every(s.wishes_every_minutes),
-                "微心愿 deadline reminders and expiry"),
-        _daily("points", "schedules.points", s.points_at,
-               "attendance of the past year into the points ledger"),
+        JobSpec(
+            "guides",
+            "schedules.guides",
+            _every(s.guide_every_minutes),
+            f"组织生活清单: day {s.guide_day} at {s.guide_at:%H:%M}, or as soon as published later",
+        ),
+        _daily(
+            "birthdays",
+            "schedules.birthdays",
+            s.birthdays_at,
+            "政治生日 greetings, monthly digest, 光荣在党50年 check",
+        ),
+        JobSpec(
+            "meeting_reminders",
+            "schedules.reminders",
+            reminders_every,
+            "三会一课 / 主题党日 reminders at " + ", ".join(o.name for o in s.reminder_offsets),
+        ),
+        _daily(
+            "meeting_plans",
+            "schedules.plans",
+            s.plans_at,
+            "create meetings from recurring plans ahead of time",
+        ),
+        _daily(
+            "compliance",
+            "schedules.compliance",
+            s.compliance.at,
+            "nudges to secretaries on working days (三会一课, 组织生活会, 预备期)",
+        ),
+        JobSpec(
+            "wishes",
+            "schedules.wishes",
+            _every(s.wishes_every_minutes),
+            "微心愿 deadline reminders and expiry",
+        ),
+        _daily(
+            "points", "schedules.points", s.points_at, "attendance of the past year into the points ledger"
+        ),
     )
 
 

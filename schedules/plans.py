@@ -22,13 +22,33 @@ from storage.plans import active_plans
 JOB_ID = "meeting_plans"
 
 
-_ORDINALS = {"一": "1st", "二": "2nd", "三": "3rd", "四": "4th", "五": "5th", "1": "1st", "2": "2nd", "3": "3rd",
-             "4": "4th", "5": "5th", "最后": "last"}
-_WEEKDAYS = {"一": "mon", "二": "tue", "三": "wed", "四": "thu", "五": "fri", "六": "sat", "日": "sun", "天": "sun"}
+_ORDINALS = {
+    "一": "1st",
+    "二": "2nd",
+    "三": "3rd",
+    "四": "4th",
+    "五": "5th",
+    "1": "1st",
+    "2": "2nd",
+    "3": "3rd",
+    "4": "4th",
+    "5": "5th",
+    "最后": "last",
+}
+_WEEKDAYS = {
+    "一": "mon",
+    "二": "tue",
+    "三": "wed",
+    "四": "thu",
+    "五": "fri",
+    "六": "sat",
+    "日": "sun",
+    "天": "sun",
+}
 
 
 def day_spec(text: str) -> str:
-    """"每月第一个周五" → "1st fri", "最后一个周五" → "last fri", "20日" / "20号" → "20"; cron forms pass through."""
+    """ "每月第一个周五" → "1st fri", "最后一个周五" → "last fri", "20日" → "20"; cron forms pass through."""
     t = text.strip().removeprefix("每月").replace("星期", "周").replace("礼拜", "周")
     if m := re.fullmatch(r"(?:第)?([一二三四五12345]|最后)个?周([一二三四五六日天])", t):
         return f"{_ORDINALS[m.group(1)]} {_WEEKDAYS[m.group(2)]}"
@@ -37,14 +57,20 @@ def day_spec(text: str) -> str:
     return t
 
 
-_DAY_NAMES = {"1st": "第一个", "2nd": "第二个", "3rd": "第三个", "4th": "第四个", "5th": "第五个",
-              "last": "最后一个"}
+_DAY_NAMES = {
+    "1st": "第一个",
+    "2nd": "第二个",
+    "3rd": "第三个",
+    "4th": "第四个",
+    "5th": "第五个",
+    "last": "最后一个",
+}
 _WEEKDAY_NAMES = {v: k for k, v in _WEEKDAYS.items() if k != "天"}
 _EVER = datetime(2000, 1, 1, tzinfo=SHANGHAI)  # a day that occurs in no year from here on never occurs
 
 
 def describe(plan: MeetingPlan) -> str:
-    """"每月第一个周五 14:30", "1、4、7、10月20日 09:00": the plan's dates as a secretary would say them."""
+    """ "每月第一个周五 14:30", "1、4、7、10月20日 09:00": the plan's dates as a secretary would say them."""
     months = "每月" if plan.months.strip() == "*" else "、".join(plan.months.split(",")) + "月"
     day = plan.day.strip()
     if m := re.fullmatch(r"(1st|2nd|3rd|4th|5th|last) (mon|tue|wed|thu|fri|sat|sun)", day):
@@ -64,10 +90,16 @@ def check_plan(plan: MeetingPlan) -> None:
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", plan.at):
         raise ValueError(f"时间“{plan.at}”看不懂，请写成 14:30 这样 / time {plan.at!r}: use HH:MM")
     fields = (
-        ({"day": plan.day}, f"日期“{plan.day}”看不懂，可以写 每月第一个周五、最后一个周五、20日 / "
-                            f"day {plan.day!r} not understood: use e.g. '1st fri', 'last fri', '20', 'last'"),
-        ({"month": plan.months}, f"月份“{plan.months}”看不懂，每月写 *，每季度写 1,4,7,10 / "
-                                 f"months {plan.months!r} not understood: use '*' or e.g. '1,4,7,10'"),
+        (
+            {"day": plan.day},
+            f"日期“{plan.day}”看不懂，可以写 每月第一个周五、最后一个周五、20日 / "
+            f"day {plan.day!r} not understood: use e.g. '1st fri', 'last fri', '20', 'last'",
+        ),
+        (
+            {"month": plan.months},
+            f"月份“{plan.months}”看不懂，每月写 *，每季度写 1,4,7,10 / "
+            f"months {plan.months!r} not understood: use '*' or e.g. '1,4,7,10'",
+        ),
     )
     for field, message in fields:
         try:
@@ -98,8 +130,17 @@ def create_due(session: Session, plan: MeetingPlan, now: datetime) -> list[Meeti
     for moment in occurrences(plan, now, now + timedelta(days=plan.lead_days)):
         key = f"plan:{plan.id}:{moment:%Y%m%d}"
         if by_plan_key(session, key) is None:
-            created.append(create_meeting(session, org_id=plan.org_id, kind=plan.kind, starts_at=moment,
-                                          place=plan.place, topic=plan.topic, plan_key=key))
+            created.append(
+                create_meeting(
+                    session,
+                    org_id=plan.org_id,
+                    kind=plan.kind,
+                    starts_at=moment,
+                    place=plan.place,
+                    topic=plan.topic,
+                    plan_key=key,
+                )
+            )
     return created
 
 

@@ -45,7 +45,7 @@ def build_scheduler(engine: Engine, settings: ScheduleSettings) -> BackgroundSch
 
 
 def sync_jobs(scheduler: BackgroundScheduler, table: tuple[JobSpec, ...]) -> None:
-    """Make the store hold exactly ``table``; a stored job keeps its next run time, so a missed run still fires."""
+    """Make the store hold exactly ``table``; a stored job keeps its next run (a missed run fires)."""
     wanted = {spec.id for spec in table}
     for stored in scheduler.get_jobs():
         if stored.id not in wanted:
@@ -54,14 +54,20 @@ def sync_jobs(scheduler: BackgroundScheduler, table: tuple[JobSpec, ...]) -> Non
     for spec in table:
         stored = scheduler.get_job(spec.id)
         extra: dict[str, Any] = {}
-        if stored is not None and stored.next_run_time is not None and str(stored.trigger) == str(spec.trigger):
+        if (
+            stored is not None
+            and stored.next_run_time is not None
+            and str(stored.trigger) == str(spec.trigger)
+        ):
             extra["next_run_time"] = stored.next_run_time
-        scheduler.add_job(spec.ref, trigger=spec.trigger, id=spec.id, name=spec.description,
-                          replace_existing=True, **extra)
+        scheduler.add_job(
+            spec.ref, trigger=spec.trigger, id=spec.id, name=spec.description, replace_existing=True, **extra
+        )
 
 
-def catch_up(scheduler: BackgroundScheduler, engine: Engine, table: tuple[JobSpec, ...],
-             now: datetime) -> None:
+def catch_up(
+    scheduler: BackgroundScheduler, engine: Engine, table: tuple[JobSpec, ...], now: datetime
+) -> None:
     """Run once, at once, every daily job whose last due day is not recorded as covered.
 
     APScheduler moves a job's next run time to tomorrow *before* the run, so a leader
@@ -117,7 +123,9 @@ def start_scheduler(
     return scheduler
 
 
-def planned_runs(engine: Engine, settings: ScheduleSettings, now: datetime) -> list[tuple[JobSpec, datetime | None]]:
+def planned_runs(
+    engine: Engine, settings: ScheduleSettings, now: datetime
+) -> list[tuple[JobSpec, datetime | None]]:
     """Every job with its next run time: from the store when the server has run, else from the trigger."""
     store = SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)
     store.start(BackgroundScheduler(timezone=SHANGHAI), "default")

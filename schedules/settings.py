@@ -33,7 +33,7 @@ class ReminderOffset:
 
     @classmethod
     def parse(cls, spec: str) -> ReminderOffset:
-        """"1d@09:00" (the day before at 9), "1h", "90m"; ValueError names the bad spec."""
+        """ "1d@09:00" (the day before at 9), "1h", "90m"; ValueError names the bad spec."""
         text = spec.strip().lower()
         if m := re.fullmatch(r"(\d+)d@(\d{1,2}):(\d{2})", text):
             days, hour, minute = (int(g) for g in m.groups())
@@ -54,7 +54,10 @@ class ComplianceSettings:
 
     at: time = time(9, 30)
     monthly_by_day: int = 20  # 支委会 / 党小组会 held this month by the 20th
-    life_meeting_deadline: tuple[int, int] = (12, 31)  # 组织生活会 + 民主评议 by this month/day (一般第四季度)
+    life_meeting_deadline: tuple[int, int] = (
+        12,
+        31,
+    )  # 组织生活会 + 民主评议 by this month/day (一般第四季度)
     life_meeting_warn_days: int = 30
     probation_warn_days: int = 30
 

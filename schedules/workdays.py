@@ -23,6 +23,7 @@ def is_working_day(day: date) -> bool:
             _warned.add(day.year)
             logger.warning(
                 "holiday calendar has no data for %d; treating Monday-Friday as working days "
-                "(upgrade chinese-calendar)", day.year
+                "(upgrade chinese-calendar)",
+                day.year,
             )
         return day.weekday() < 5

@@ -36,7 +36,7 @@ def _rows(session: Session, query: Any) -> list[Celebrant]:
 
 
 def month_days_celebrated_on(day: date) -> list[tuple[int, int]]:
-    """(month, day) pairs whose anniversary falls on ``day``: 29 February celebrates on 28 February in common years."""
+    """(month, day) pairs whose anniversary falls on ``day`` (29 February on 28 February in common years)."""
     pairs = [(day.month, day.day)]
     if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
         pairs.append((2, 29))

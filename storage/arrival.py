@@ -24,10 +24,18 @@ _LOOK = select(
     SEEN.with_only_columns(SEEN.selected_columns.id).scalar_subquery(),
     SEEN.with_only_columns(SEEN.selected_columns.reply).scalar_subquery(),
     select(_IDENTITY.c.member_id)
-    .where(_IDENTITY.c.channel == _CHANNEL, _IDENTITY.c.account == _ACCOUNT, _IDENTITY.c.external_id == bindparam("sender"))
+    .where(
+        _IDENTITY.c.channel == _CHANNEL,
+        _IDENTITY.c.account == _ACCOUNT,
+        _IDENTITY.c.external_id == bindparam("sender"),
+    )
     .scalar_subquery(),
     select(_BINDING.c.org_id)
-    .where(_BINDING.c.channel == _CHANNEL, _BINDING.c.account == _ACCOUNT, _BINDING.c.chat_id == bindparam("chat"))
+    .where(
+        _BINDING.c.channel == _CHANNEL,
+        _BINDING.c.account == _ACCOUNT,
+        _BINDING.c.chat_id == bindparam("chat"),
+    )
     .scalar_subquery(),
 )
 

@@ -64,7 +64,9 @@ def identities_of(session: Session, member_ids: Iterable[int]) -> dict[int, list
     found: dict[int, list[Target]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = session.exec(select(Identity).where(col(Identity.member_id).in_(chunk)).order_by(col(Identity.id)))
+        rows = session.exec(
+            select(Identity).where(col(Identity.member_id).in_(chunk)).order_by(col(Identity.id))
+        )
         for ident in rows:
             target = Target(channel=ident.channel, account=ident.account, chat_id=ident.external_id)
             found.setdefault(ident.member_id, []).append(target)
@@ -98,11 +100,17 @@ def secretaries(session: Session, branch_id: int) -> list[Target]:
 def all_branches(session: Session) -> list[Organization]:
     """Every 党支部 (and 网格党支部): where nudges and guides land."""
     kinds = [k for k in OrgKind if k.is_branch]
-    return list(session.exec(select(Organization).where(col(Organization.kind).in_(kinds)).order_by(col(Organization.id))))
+    return list(
+        session.exec(
+            select(Organization).where(col(Organization.kind).in_(kinds)).order_by(col(Organization.id))
+        )
+    )
 
 
 def probationers_by_branch(session: Session) -> dict[int, list[Member]]:
     found: dict[int, list[Member]] = {}
-    for m in session.exec(select(Member).where(Member.status == MemberStatus.PROBATIONARY).order_by(col(Member.id))):
+    for m in session.exec(
+        select(Member).where(Member.status == MemberStatus.PROBATIONARY).order_by(col(Member.id))
+    ):
         found.setdefault(m.org_id, []).append(m)
     return found

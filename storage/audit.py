@@ -1,4 +1,4 @@
-"""The audit trail of privileged actions: who, what, when, from which chat. The caller owns the transaction."""
+"""The audit trail of privileged actions: who, what, when, from which chat; the caller commits."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ def issue(
     issued_by: int | None = None,
     ttl: timedelta | None = None,
 ) -> tuple[str, BindCode]:
-    """A fresh code (returned in clear once, never stored so); earlier unused codes for the same target lapse."""
+    """A fresh code (shown once in clear, stored hashed); earlier unused codes for the same target lapse."""
     if (purpose is Purpose.CHAT) == (member_id is not None):
         raise ValueError("a member or console code names a member, a chat code names an organization")
     _revoke_open(session, purpose=purpose, member_id=member_id, org_id=org_id, now=now)

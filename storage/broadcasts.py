@@ -69,7 +69,7 @@ def batch_status(session: Session, *, batch: str) -> list[ChatStatus]:
 
 
 def totals(session: Session, *, batch: str) -> dict[str, int]:
-    """Sent / failed / pending (queued or being sent) / cancelled for a batch, from the outbox's own counts."""
+    """Sent / failed / pending (queued or being sent) / cancelled for a batch, from the outbox's counts."""
     counts = status_counts(session, batch=batch)
     return {
         "sent": counts[DeliveryStatus.SENT],

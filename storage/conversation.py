@@ -87,7 +87,9 @@ def take(session: Session, *, key: ChatKey, kind: str, now: datetime) -> dict[st
     data = dict(row.data)
     removed = rows_changed(
         session.execute(
-            delete(Conversation).where(col(Conversation.id) == row.id).execution_options(synchronize_session=False)
+            delete(Conversation)
+            .where(col(Conversation.id) == row.id)
+            .execution_options(synchronize_session=False)
         )
     )
     session.expunge(row)

@@ -287,8 +287,9 @@ def guide_for(month: date) -> GuideDraft:
         title=f"{m}月组织生活安排",
         requirements="坚持“三会一课”，做到定时间、定地点、定内容，会后及时记录。",
         items=(
-            ItemDraft("学习党的创新理论", "集中学习党的二十届四中全会精神，交流研讨", "支部党员大会",
-                      f"{m}月20日前"),
+            ItemDraft(
+                "学习党的创新理论", "集中学习党的二十届四中全会精神，交流研讨", "支部党员大会", f"{m}月20日前"
+            ),
             ItemDraft("开展主题党日", "围绕社区服务开展“我为群众办实事”志愿服务", "主题党日", f"{m}月底前"),
             ItemDraft("党小组学习", "各党小组学习讨论，每人谈一点体会", "党小组会", f"{m}月25日前"),
             ItemDraft("按月交纳党费", "按规定标准交纳党费，支部做好登记", "", f"{m}月底前"),
@@ -352,8 +353,17 @@ def add_community_service(session: Session, demo: Demo) -> None:
     assert poster.id is not None and committee.id is not None
     for title, resident, place, days, places, finished in _WISHES:
         posted = noon + timedelta(days=days - 7)
-        wish = wishes.post(session, org_id=committee.id, title=title, due_at=noon + timedelta(days=days),
-                           now=posted, places=places, resident=resident, place=place, posted_by=poster.id)
+        wish = wishes.post(
+            session,
+            org_id=committee.id,
+            title=title,
+            due_at=noon + timedelta(days=days),
+            now=posted,
+            places=places,
+            resident=resident,
+            place=place,
+            posted_by=poster.id,
+        )
         assert wish.id is not None
         claimants = [m.id for m in (demo.members[name] for name in finished) if m.id is not None]
         for member_id in claimants:
@@ -374,5 +384,11 @@ def add_community_service(session: Session, demo: Demo) -> None:
 
 Step = Callable[[Session, Demo], None]
 STEPS: tuple[Step, ...] = (
-    add_orgs, add_members, add_meetings, add_past_year, add_guides, add_group_chats, add_community_service,
+    add_orgs,
+    add_members,
+    add_meetings,
+    add_past_year,
+    add_guides,
+    add_group_chats,
+    add_community_service,
 )

@@ -1,4 +1,4 @@
-"""Read a monthly guide from Markdown, YAML or xlsx (fields of docs/domain-rules.md §B7: 主题, 内容, 形式, 时间要求).
+"""Read a monthly guide from Markdown, YAML or xlsx (docs/domain-rules.md §B7: 主题, 内容, 形式, 时间要求).
 
 Errors name the row or field, so a secretary can fix the file; nothing is stored
 unless the whole file reads cleanly.
@@ -19,8 +19,17 @@ from bot.core.errors import ZhibuError
 from storage.guides import GuideDraft, ItemDraft, check_month
 from storage.xlsx_limits import WorkbookRefused, check_archive
 
-FIELDS = {"主题": "topic", "内容": "content", "形式": "form", "时间要求": "due",
-          "topic": "topic", "content": "content", "form": "form", "due": "due", "text": "content"}
+FIELDS = {
+    "主题": "topic",
+    "内容": "content",
+    "形式": "form",
+    "时间要求": "due",
+    "topic": "topic",
+    "content": "content",
+    "form": "form",
+    "due": "due",
+    "text": "content",
+}
 REQUIREMENT_HEADINGS = ("总体要求", "工作要求", "要求", "general requirements")
 TITLE_KEYS = ("标题", "title", "theme")
 REQUIREMENT_KEYS = ("总体要求", "requirements", "要求", "notes", "participants")
@@ -89,7 +98,9 @@ def _item(fields: dict[str, str], where: str) -> ItemDraft:
     values = {FIELDS[k]: str(v).strip() for k, v in fields.items() if k in FIELDS and v is not None}
     if not values.get("topic"):
         raise GuideFormatError(f"{where}：缺少“主题” / {where}: missing 主题 (topic)")
-    return ItemDraft(values["topic"], values.get("content", ""), values.get("form", ""), values.get("due", ""))
+    return ItemDraft(
+        values["topic"], values.get("content", ""), values.get("form", ""), values.get("due", "")
+    )
 
 
 def _finish(title: str, requirements: str, items: list[ItemDraft], month: str | None = None) -> GuideDraft:
@@ -149,7 +160,11 @@ def parse_markdown(text: str) -> GuideDraft:
         elif line.startswith("## "):
             close()
             section_no += 1
-            heading, fields, table = _NUMBERING.sub("", line[3:].strip()).removeprefix("主题：").strip(), {}, None
+            heading, fields, table = (
+                _NUMBERING.sub("", line[3:].strip()).removeprefix("主题：").strip(),
+                {},
+                None,
+            )
             if heading.lower() in REQUIREMENT_HEADINGS:
                 heading = "__requirements__"
         elif line.startswith("|"):
@@ -169,7 +184,7 @@ def parse_markdown(text: str) -> GuideDraft:
 
 
 def parse_xlsx(path: Path) -> GuideDraft:
-    """Key/value rows (标题, 总体要求) above a header row with 主题, 内容, 形式, 时间要求; one item per row after."""
+    """Key/value rows (标题, 总体要求) above a header row of 主题, 内容, 形式, 时间要求, then items."""
     title, requirements, items = "", "", []
     header: list[str] | None = None
     for rowno, row in enumerate(_xlsx_rows(path), 1):

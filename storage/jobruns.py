@@ -10,7 +10,7 @@ from storage.models import JobRun
 
 
 def days_to_cover(session: Session, *, job_id: str, today: date, catch_up_days: int) -> list[date]:
-    """Days after the last covered one up to ``today``, at most ``catch_up_days`` back; only today on a first run."""
+    """Days after the last covered one up to ``today``, at most ``catch_up_days`` back; a first run: today."""
     run = session.get(JobRun, job_id)
     if run is None:
         return [today]

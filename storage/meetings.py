@@ -82,7 +82,9 @@ def get_meeting(session: Session, meeting_id: int) -> Meeting:
 def _open(session: Session, meeting_id: int) -> Meeting:
     meeting = get_meeting(session, meeting_id)
     if meeting.status != MeetingStatus.PLANNED:
-        raise MeetingClosed(f"会议 #{meeting_id} 已{_STATUS_CN.get(MeetingStatus(meeting.status), meeting.status)} / meeting is {meeting.status}")
+        raise MeetingClosed(
+            f"会议 #{meeting_id} 已{_STATUS_CN.get(MeetingStatus(meeting.status), meeting.status)} / meeting is {meeting.status}"  # noqa: E501
+        )
     return meeting
 
 
@@ -150,7 +152,11 @@ def starting_between(session: Session, *, start: datetime, end: datetime) -> lis
 def upcoming(session: Session, *, org_ids: Sequence[int], now: datetime, limit: int = 10) -> list[Meeting]:
     query = (
         select(Meeting)
-        .where(col(Meeting.org_id).in_(org_ids), Meeting.status == MeetingStatus.PLANNED, Meeting.starts_at >= now)
+        .where(
+            col(Meeting.org_id).in_(org_ids),
+            Meeting.status == MeetingStatus.PLANNED,
+            Meeting.starts_at >= now,
+        )
         .order_by(col(Meeting.starts_at))
         .limit(limit)
     )
@@ -160,13 +166,17 @@ def upcoming(session: Session, *, org_ids: Sequence[int], now: datetime, limit: 
 def count_held(
     session: Session, *, org_ids: Sequence[int], kinds: Sequence[str], start: datetime, end: datetime
 ) -> int:
-    """Meetings of ``kinds`` in [start, end) that were not cancelled (a past planned meeting counts as held)."""
-    query = select(func.count()).select_from(Meeting).where(
-        col(Meeting.org_id).in_(org_ids),
-        col(Meeting.kind).in_(kinds),
-        Meeting.status != MeetingStatus.CANCELLED,
-        Meeting.starts_at >= start,
-        Meeting.starts_at < end,
+    """Meetings of ``kinds`` in [start, end) not cancelled (a past planned meeting counts as held)."""
+    query = (
+        select(func.count())
+        .select_from(Meeting)
+        .where(
+            col(Meeting.org_id).in_(org_ids),
+            col(Meeting.kind).in_(kinds),
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at >= start,
+            Meeting.starts_at < end,
+        )
     )
     return int(session.exec(query).one())
 

@@ -14,7 +14,9 @@ def by_name(session: Session, name: str) -> list[Organization]:
     return list(session.exec(select(Organization).where(Organization.name == name)))
 
 
-def get_or_create(session: Session, *, name: str, kind: str, parent_id: int | None) -> tuple[Organization, bool]:
+def get_or_create(
+    session: Session, *, name: str, kind: str, parent_id: int | None
+) -> tuple[Organization, bool]:
     found = session.exec(
         select(Organization).where(Organization.name == name, Organization.parent_id == parent_id)
     ).first()
@@ -28,7 +30,9 @@ def get_or_create(session: Session, *, name: str, kind: str, parent_id: int | No
 
 def children(session: Session, parent_id: int | None) -> list[Organization]:
     return list(
-        session.exec(select(Organization).where(Organization.parent_id == parent_id).order_by(col(Organization.id)))
+        session.exec(
+            select(Organization).where(Organization.parent_id == parent_id).order_by(col(Organization.id))
+        )
     )
 
 
@@ -87,7 +91,11 @@ def resolve(session: Session, ref: str) -> Organization:
         raise OrgNotFound("组织名称为空 / empty organization name")
     candidates = by_name(session, parts[-1])
     if len(parts) > 1:
-        candidates = [c for c in candidates if [a.name for a in reversed(ancestors(session, c))][-(len(parts) - 1) :] == parts[:-1]]
+        candidates = [
+            c
+            for c in candidates
+            if [a.name for a in reversed(ancestors(session, c))][-(len(parts) - 1) :] == parts[:-1]
+        ]
     if not candidates:
         raise OrgNotFound(f"找不到组织“{ref}” / no organization named {ref!r}")
     if len(candidates) > 1:

@@ -1,4 +1,4 @@
-"""Recurring meeting plans of a branch (主题党日 monthly, 支委会 monthly, 党课 quarterly...). Caller owns the transaction."""
+"""Recurring meeting plans of a branch (主题党日 monthly, 党课 quarterly…); the caller commits."""
 
 from __future__ import annotations
 
@@ -21,19 +21,24 @@ def add_plan(
     topic: str = "",
     lead_days: int = 21,
 ) -> MeetingPlan:
-    """``day``/``months`` in cron syntax: day="1st fri", months="1,4,7,10"; checked by the plans job's trigger."""
+    """``day``/``months`` in cron syntax (day="1st fri", months="1,4,7,10"), checked by the job's trigger."""
     MeetingKind(kind)
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", at):
         raise ValueError(f"time {at!r}: use HH:MM")
-    plan = MeetingPlan(org_id=org_id, kind=kind, day=day, months=months, at=at, place=place, topic=topic,
-                       lead_days=lead_days)
+    plan = MeetingPlan(
+        org_id=org_id, kind=kind, day=day, months=months, at=at, place=place, topic=topic, lead_days=lead_days
+    )
     session.add(plan)
     session.flush()
     return plan
 
 
 def active_plans(session: Session) -> list[MeetingPlan]:
-    return list(session.exec(select(MeetingPlan).where(MeetingPlan.active == True).order_by(col(MeetingPlan.id))))  # noqa: E712
+    return list(
+        session.exec(
+            select(MeetingPlan).where(col(MeetingPlan.active).is_(True)).order_by(col(MeetingPlan.id))
+        )
+    )
 
 
 def active_plans_by_org(session: Session) -> list[tuple[MeetingPlan, str]]:

@@ -32,7 +32,10 @@ TEMPLATE_DB = "zhibu_test_template"
 
 
 def _pg_admin(url: str) -> Engine:
-    return make_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    return make_engine(
+        make_url(url).set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +46,9 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> str:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{TEMPLATE_DB}"'))
-        template = make_engine(make_url(PG_URL).set(database=TEMPLATE_DB).render_as_string(hide_password=False))
+        template = make_engine(
+            make_url(PG_URL).set(database=TEMPLATE_DB).render_as_string(hide_password=False)
+        )
         upgrade(template)
         template.dispose()
         admin.dispose()

@@ -69,7 +69,7 @@ def param(query: Mapping[str, str], name: str, *, limit: int | None = MAX_PARAM)
 
 
 def check_fresh(timestamp: str, now: datetime, window: int) -> None:
-    """Refuse signed requests outside ``window`` seconds of now, so a captured one cannot be replayed later."""
+    """Refuse signed requests outside ``window`` seconds of now: a captured one cannot be replayed later."""
     # "²".isdigit() is True and int("²") fails; int() of more than 4,300 digits raises too
     if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         raise InboundRejected("timestamp is not a number of seconds", status=400)
@@ -118,7 +118,9 @@ def parse_fields(body: bytes | str) -> tuple[dict[str, str], Format]:
             data = json.loads(text)
             if not isinstance(data, dict):
                 raise InboundRejected("body is not a message object", status=400)
-            return {str(k): str(v) for k, v in data.items() if not isinstance(v, dict | list) and v is not None}, "json"
+            return {
+                str(k): str(v) for k, v in data.items() if not isinstance(v, dict | list) and v is not None
+            }, "json"
         if "<!DOCTYPE" in text or "<!ENTITY" in text:
             raise InboundRejected("document type declarations are not accepted", status=400)
         root = fromstring(text)
@@ -132,7 +134,9 @@ def event_key(fields: Mapping[str, str]) -> str:
     msg_id = fields.get("MsgId", "")
     if msg_id and msg_id != "0":
         return msg_id
-    return f"{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:{fields.get('Event', '').lower()}"
+    return (
+        f"{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:{fields.get('Event', '').lower()}"
+    )
 
 
 # The database's sizes for a chat id and a message key (storage/models.py); an openid has 28 characters,

@@ -55,12 +55,16 @@ class _SharedTokenMixin:
         return counted_fetch(self.token_name, self._get_token)
 
     def _get_token(self) -> tuple[str, int]:
-        res = self._http.get(self.base_url + self.token_path, params=self._token_params(), timeout=self.timeout)
+        res = self._http.get(
+            self.base_url + self.token_path, params=self._token_params(), timeout=self.timeout
+        )
         if res.status_code != 200:
             raise WeChatClientException(None, f"HTTP {res.status_code}", client=self, response=res)
         result = res.json()
         if result.get("errcode", 0) != 0 or "access_token" not in result:
-            raise WeChatClientException(result.get("errcode"), result.get("errmsg", ""), client=self, response=res)
+            raise WeChatClientException(
+                result.get("errcode"), result.get("errmsg", ""), client=self, response=res
+            )
         return str(result["access_token"]), int(result.get("expires_in", 7200))
 
     def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
@@ -89,7 +93,9 @@ class OfficialAccountClient(_SharedTokenMixin, WeChatClient):
     token_path = "token"
     token_codes = WECHAT_TOKEN_CODES
 
-    def __init__(self, app_id: str, secret: str, *, tokens: TokenStore, base_url: str, timeout: float) -> None:
+    def __init__(
+        self, app_id: str, secret: str, *, tokens: TokenStore, base_url: str, timeout: float
+    ) -> None:
         super().__init__(app_id, secret, timeout=timeout, auto_retry=False)
         self.tokens, self.base_url, self.timeout = tokens, base_url, timeout
         self.token_name = f"wechat:{app_id}"

@@ -1,4 +1,4 @@
-"""WeChat Official Account (公众号): callbacks in plaintext or safe (AES) mode, passive replies, outbound sends.
+"""WeChat Official Account (公众号): callbacks in plaintext or safe (AES) mode, passive replies, sends.
 
 Conversations are one-to-one (an openid and the account); there are no group
 chats. Inbound: text messages and follow events. Outbound: customer-service text
@@ -78,7 +78,9 @@ class WeChatChannel:
     name = CHANNEL
     limits = LIMITS
 
-    def __init__(self, account_name: str, account: WeChatAccount, *, clock: Clock, tokens: TokenStore | None) -> None:
+    def __init__(
+        self, account_name: str, account: WeChatAccount, *, clock: Clock, tokens: TokenStore | None
+    ) -> None:
         self.account_name = account_name
         self.account = account
         self.clock = clock
@@ -126,7 +128,12 @@ class WeChatChannel:
             fields, fmt = self._decrypt(self._envelope, query, body, timestamp, nonce)
         inbound = to_inbound(CHANNEL, self.account_name, fields, now)
         return Callback(
-            inbound, fmt, fields.get("ToUserName", ""), nonce, encrypted=self._envelope is not None, timestamp=timestamp
+            inbound,
+            fmt,
+            fields.get("ToUserName", ""),
+            nonce,
+            encrypted=self._envelope is not None,
+            timestamp=timestamp,
         )
 
     def _decrypt(
@@ -161,7 +168,9 @@ class WeChatChannel:
 
     def _send(self, target: Target, reply: Reply) -> str:
         if target.is_group:
-            raise PermanentFailure("a 公众号 has no group chats; use a WeCom robot, appchat or Telegram group")
+            raise PermanentFailure(
+                "a 公众号 has no group chats; use a WeCom robot, appchat or Telegram group"
+            )
         client = self._client
         if client is None:
             raise PermanentFailure(f"wechat.{self.account_name}.app_secret is not set: passive replies only")

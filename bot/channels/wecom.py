@@ -59,7 +59,9 @@ class WeComChannel:
     name = CHANNEL
     limits = LIMITS
 
-    def __init__(self, account_name: str, account: WeComAccount, *, clock: Clock, tokens: TokenStore | None) -> None:
+    def __init__(
+        self, account_name: str, account: WeComAccount, *, clock: Clock, tokens: TokenStore | None
+    ) -> None:
         self.account_name = account_name
         self.account = account
         self.clock = clock
@@ -78,7 +80,11 @@ class WeComChannel:
 
     def verify_url(self, query: Mapping[str, str]) -> str:
         """The GET handshake: the decrypted echostr, verbatim."""
-        timestamp, nonce, echostr = param(query, "timestamp"), param(query, "nonce"), param(query, "echostr", limit=None)
+        timestamp, nonce, echostr = (
+            param(query, "timestamp"),
+            param(query, "nonce"),
+            param(query, "echostr", limit=None),
+        )
         check_fresh(timestamp, self.clock.now(), self.account.timestamp_window)
         check_signature(param(query, "msg_signature"), self._token, timestamp, nonce, echostr)
         return self._envelope.open(echostr)

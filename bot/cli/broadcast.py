@@ -1,4 +1,4 @@
-"""`zhibu broadcast`: send a notice file to an organization's bound chats, with a preview and a progress bar."""
+"""`zhibu broadcast`: send a notice file to an organization's bound chats, with a preview and progress bar."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def _watch(batch: str, total: int, seconds: int) -> None:
                 break
             time.sleep(1)
     console.print(
-        f"已送达 / sent {counts['sent']}, 失败 / failed {counts['failed']}, 待发送 / pending {counts['pending']}"
+        f"已送达 / sent {counts['sent']}, 失败 / failed {counts['failed']}, 待发送 / pending {counts['pending']}"  # noqa: E501
     )
     if counts["pending"] and not running:
         raise fail(

@@ -19,7 +19,11 @@ def ask(
     question: str = typer.Argument(None, help="问题 / the question, e.g. 三会一课是什么"),
     as_name: str = typer.Option(None, "--as", help="以哪位党员的身份提问 / ask as this member"),
     batch: Path = typer.Option(
-        None, "--batch", exists=True, dir_okay=False, readable=True,
+        None,
+        "--batch",
+        exists=True,
+        dir_okay=False,
+        readable=True,
         help="每行一个问题，逐行输出 JSON / one question per line → one JSON object per line",
     ),
 ) -> None:
@@ -43,8 +47,13 @@ def run_batch(router: Router, channel: ConsoleChannel, path: Path) -> None:
         if not question:
             continue
         outcome = router.explain(channel.inbound(question, router.clock.now()))
-        record = {"question": question, "answer": outcome.text, "kind": outcome.kind,
-                  "score": outcome.score, "entry": outcome.entry}
+        record = {
+            "question": question,
+            "answer": outcome.text,
+            "kind": outcome.kind,
+            "score": outcome.score,
+            "entry": outcome.entry,
+        }
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
@@ -57,4 +66,3 @@ def chat(
     cfg = settings()
     router = Router(eng, SystemClock(cfg.tz), points=cfg.points.to_rules())
     ConsoleChat(eng, router, console_member(eng, as_name)).run()
-

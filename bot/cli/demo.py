@@ -44,7 +44,9 @@ def demo(
         False, "--group", help="从本支部的群聊开始 / start in the branch's group chat"
     ),
     at: str = typer.Option(
-        None, "--at", metavar="'YYYY-MM-DD HH:MM'",
+        None,
+        "--at",
+        metavar="'YYYY-MM-DD HH:MM'",
         help="先快进到这个时间，显示这段时间支部助手发的消息 / fast-forward to this time first",
     ),
 ) -> None:

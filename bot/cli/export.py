@@ -76,7 +76,7 @@ def ics_cmd(
         console.print(base + FEED_PATH.format(token=token), soft_wrap=True)
         if not config.public_url:
             console.print(
-                "提示 / hint: 设置 public_url（ZHIBU_PUBLIC_URL）后显示完整链接 / set public_url for a full link"
+                "提示 / hint: 设置 public_url（ZHIBU_PUBLIC_URL）后显示完整链接 / set public_url for a full link"  # noqa: E501
             )
         return
     _write(out or Path(f"{name}-会议.ics"), data)

@@ -34,7 +34,9 @@ def import_cmd(
         with session_scope(engine()) as session:
             issuer = resolve(session, org)
             guide, replaced = store_guide(session, org_id=issuer.id or 0, month=month, draft=draft, now=now)
-            queued = guide_job.run(now, session=session, settings=cfg)  # at once when the month's day has passed
+            queued = guide_job.run(
+                now, session=session, settings=cfg
+            )  # at once when the month's day has passed
     verb = "已替换 / replaced" if replaced else "已发布 / published"
     console.print(f"{verb}: {guide.title} · {issuer.name} · {month} · {len(draft.items)} 项 / items")
     release = guide_job.release_time(month, cfg)

@@ -54,7 +54,7 @@ def invite(
         )
     console.print(Text.assemble(f"{name} 的绑定码 / binding code: ", (bindcodes.display(code), "bold")))
     console.print(
-        f"请本人私聊机器人发送 / the member sends privately: 绑定 {bindcodes.display(code)}  ({hours} h, once)"
+        f"请本人私聊机器人发送 / the member sends privately: 绑定 {bindcodes.display(code)}  ({hours} h, once)"  # noqa: E501
     )
 
 

@@ -55,8 +55,10 @@ def run_cmd(
         console.print("今天的已经运行过，重复的不会再发 / today's run is already done; repeats are not sent")
     elif queued == 0 and state == "waiting" and not now:
         at = f"{spec.daily_at:%H:%M}"
-        console.print(f"今天的要到 {at} 才运行，现在还没到时间；要现在就发，请加 --now / "
-                      f"today's run is due at {at} (Asia/Shanghai), not yet; add --now to run it now")
+        console.print(
+            f"今天的要到 {at} 才运行，现在还没到时间；要现在就发，请加 --now / "
+            f"today's run is due at {at} (Asia/Shanghai), not yet; add --now to run it now"
+        )
 
 
 def _today(eng: Engine, spec: JobSpec, moment: datetime) -> str:

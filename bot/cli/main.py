@@ -39,7 +39,8 @@ app = typer.Typer(
 
 @app.callback()
 def main(
-    ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v", help="详细日志 / debug logging")
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="详细日志 / debug logging"),
 ) -> None:
     ctx.obj = {"verbose": verbose}  # `zhibu serve` sets its own levels and keeps this
     logs.setup(verbose=verbose, secrets=_configured_secrets())

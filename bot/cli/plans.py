@@ -42,8 +42,17 @@ def add_cmd(
     now = SystemClock(settings().tz).now()
     with error_boundary(), session_scope(engine()) as session:
         branch = resolve(session, org)
-        plan = add_plan(session, org_id=branch.id or 0, kind=kind, day=spec, months=months, at=at, place=place,
-                        topic=topic, lead_days=lead_days)
+        plan = add_plan(
+            session,
+            org_id=branch.id or 0,
+            kind=kind,
+            day=spec,
+            months=months,
+            at=at,
+            place=place,
+            topic=topic,
+            lead_days=lead_days,
+        )
         console.print(f"已添加计划 #{plan.id} / plan added: {branch.name} {kind} {describe(plan)} ({spec})")
         _report(create_due(session, plan, now), later(plan, now), now, lead_days)
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 SUBSCRIBE_COMMAND = "/subscribe"  # the text a channel hands the router when someone follows the account
 
+
 @dataclass(frozen=True, slots=True)
 class Inbound:
     """One text a person typed, as any platform delivered it."""
@@ -43,4 +44,3 @@ class Target:
     account: str
     chat_id: str
     is_group: bool = False
-

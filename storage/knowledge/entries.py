@@ -169,7 +169,10 @@ def local_entries(session: Session, *, org_ids: Sequence[int] | None = None) -> 
     query = select(KnowledgeEntry).where(col(KnowledgeEntry.org_id).is_not(None))
     if org_ids is not None:
         query = query.where(col(KnowledgeEntry.org_id).in_(org_ids))
-    return [_to_entry(row) for row in session.exec(query.order_by(col(KnowledgeEntry.org_id), col(KnowledgeEntry.key)))]
+    return [
+        _to_entry(row)
+        for row in session.exec(query.order_by(col(KnowledgeEntry.org_id), col(KnowledgeEntry.key)))
+    ]
 
 
 # Built once: every question runs it, and building the expression cost more than the query.

@@ -77,7 +77,12 @@ class Bm25Index:
         tfs = np.bincount(
             inverse.ravel(), weights=np.asarray(weight_of, dtype=np.float64), minlength=len(pairs)
         )
-        return pairs // max(self.size, 1), pairs % max(self.size, 1), tfs.astype(np.float64, copy=False), lengths
+        return (
+            pairs // max(self.size, 1),
+            pairs % max(self.size, 1),
+            tfs.astype(np.float64, copy=False),
+            lengths,
+        )
 
     def _build_postings(
         self,

@@ -13,7 +13,9 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.enterprise.crypto import WeChatCrypto as WorkCrypto
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).parents[1] / "vectors" / "tencent.json").read_text("utf-8"))
+VECTORS: dict[str, Any] = json.loads(
+    (Path(__file__).parents[1] / "vectors" / "tencent.json").read_text("utf-8")
+)
 
 OA_TOKEN = "zhibuToken1"
 OA_AES = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -46,7 +48,9 @@ def sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def text_xml(sender: str, content: str, msg_id: int, created: int, to: str = "gh_zhibu", agent: int | None = None) -> str:
+def text_xml(
+    sender: str, content: str, msg_id: int, created: int, to: str = "gh_zhibu", agent: int | None = None
+) -> str:
     fields: dict[str, Any] = {
         "ToUserName": to,
         "FromUserName": sender,

@@ -22,8 +22,13 @@ def make_runtime(db_url: str, engine: Engine, clock: FakeClock) -> Iterator[Make
     built: list[Runtime] = []
 
     def make(**settings: Any) -> Runtime:
-        tables = {"wechat": {"plain": wechat_table(safe=False), "safe": wechat_table(safe=True)}, "wecom": {"default": wecom_table()}}
-        runtime = build_runtime(Settings(database_url=db_url, **(tables | settings)), clock=clock, engine=engine)
+        tables = {
+            "wechat": {"plain": wechat_table(safe=False), "safe": wechat_table(safe=True)},
+            "wecom": {"default": wecom_table()},
+        }
+        runtime = build_runtime(
+            Settings(database_url=db_url, **(tables | settings)), clock=clock, engine=engine
+        )
         built.append(runtime)
         return runtime
 

@@ -19,10 +19,25 @@ from tests.bot.callbacks import wechat_table, wecom_table
 @pytest.mark.parametrize(
     ("section", "table", "key", "reason"),
     [
-        ("wechat", wechat_table(safe=True, encoding_aes_key="short"), "wechat.default.encoding_aes_key", "must be 43 characters"),
+        (
+            "wechat",
+            wechat_table(safe=True, encoding_aes_key="short"),
+            "wechat.default.encoding_aes_key",
+            "must be 43 characters",
+        ),
         ("wechat", wechat_table(safe=False, app_id="gh_123"), "wechat.default.app_id", "must start with wx"),
-        ("wechat", wechat_table(safe=False, token="x"), "wechat.default.token", "must be 3 to 32 letters or digits"),
-        ("wechat", wechat_table(safe=False, encoding_aes_kye="A" * 43), "wechat.default.encoding_aes_kye", "Extra inputs"),
+        (
+            "wechat",
+            wechat_table(safe=False, token="x"),
+            "wechat.default.token",
+            "must be 3 to 32 letters or digits",
+        ),
+        (
+            "wechat",
+            wechat_table(safe=False, encoding_aes_kye="A" * 43),
+            "wechat.default.encoding_aes_kye",
+            "Extra inputs",
+        ),
         ("wechat", {"token": "abcdef"}, "wechat.default.app_id", "Field required"),
         ("wecom", wecom_table(agent_id="abc"), "wecom.default.agent_id", "valid integer"),
         ("wecom", wecom_table(api_base_url="ftp://x"), "wecom.default.api_base_url", "must start with http"),
@@ -37,7 +52,9 @@ def test_a_bad_table_names_the_key(section: str, table: dict[str, Any], key: str
 
 
 def test_a_blank_aes_key_means_plaintext_mode() -> None:
-    accounts = load_accounts("wechat", {"default": wechat_table(safe=False, encoding_aes_key="")}, WeChatAccount)
+    accounts = load_accounts(
+        "wechat", {"default": wechat_table(safe=False, encoding_aes_key="")}, WeChatAccount
+    )
     assert accounts["default"].encoding_aes_key is None
     assert "oa-secret" not in repr(accounts["default"])  # secrets stay out of logs
 
@@ -50,7 +67,9 @@ def test_the_runtime_refuses_to_start_with_a_bad_account(db_url: str, engine: En
 
 def test_accounts_come_from_the_environment_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "zhibu.toml").write_text('[wechat.default]\napp_id = "wx1234567890abcdef"\ntoken = "fromFile1"\n')
+    (tmp_path / "zhibu.toml").write_text(
+        '[wechat.default]\napp_id = "wx1234567890abcdef"\ntoken = "fromFile1"\n'
+    )
     monkeypatch.setenv("ZHIBU_WECHAT__DEFAULT__TOKEN", "fromEnv42")
     monkeypatch.setenv("ZHIBU_WECOM__BRANCH__AGENT_ID", "1000002")
     settings = Settings()
@@ -63,10 +82,16 @@ def test_accounts_come_from_the_environment_too(monkeypatch: pytest.MonkeyPatch,
 def test_start_up_warns_about_each_plaintext_account_and_recommends_safe_mode(
     db_url: str, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    tables = {"branch1": wechat_table(safe=False), "branch2": wechat_table(safe=True), "branch3": wechat_table(safe=False)}
+    tables = {
+        "branch1": wechat_table(safe=False),
+        "branch2": wechat_table(safe=True),
+        "branch3": wechat_table(safe=False),
+    }
     runtime = build_runtime(Settings(database_url=db_url, wechat=tables), engine=engine)
     runtime.router.close()
-    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "plaintext" in r.getMessage()]
+    warnings = [
+        r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "plaintext" in r.getMessage()
+    ]
     assert [w.split()[1].rstrip(":") for w in warnings] == ["branch1", "branch3"]
     assert all("安全模式" in w and "encoding_aes_key" in w for w in warnings)
     assert not any("oa-secret" in r.getMessage() or "zhibuToken1" in r.getMessage() for r in caplog.records)

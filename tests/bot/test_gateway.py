@@ -39,19 +39,27 @@ def count(engine: Engine, table: type) -> int:
 
 
 @pytest.mark.parametrize("safe", [False, True], ids=["plaintext", "safe-mode"])
-async def test_a_wechat_text_gets_a_passive_reply(client: httpx.AsyncClient, clock: FakeClock, safe: bool) -> None:
+async def test_a_wechat_text_gets_a_passive_reply(
+    client: httpx.AsyncClient, clock: FakeClock, safe: bool
+) -> None:
     now = clock.now()
     signed = wechat_post(text_xml("o-member", "帮助", 1001, int(now.timestamp())), now, safe=safe)
-    response = await client.post(f"/wechat/{'safe' if safe else 'plain'}", params=signed.params, content=signed.body)
+    response = await client.post(
+        f"/wechat/{'safe' if safe else 'plain'}", params=signed.params, content=signed.body
+    )
     assert response.status_code == 200
     reply = wechat_reply(response.text, safe=safe)
     assert reply["ToUserName"] == "o-member" and reply["FromUserName"] == "gh_zhibu"
     assert reply["MsgType"] == "text" and reply["Content"] == texts.HELP
 
 
-async def test_a_wecom_text_gets_an_encrypted_passive_reply(client: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_a_wecom_text_gets_an_encrypted_passive_reply(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
     now = clock.now()
-    signed = wecom_post(text_xml("zhangsan", "帮助", 2001, int(now.timestamp()), to=CORP_ID, agent=AGENT_ID), now)
+    signed = wecom_post(
+        text_xml("zhangsan", "帮助", 2001, int(now.timestamp()), to=CORP_ID, agent=AGENT_ID), now
+    )
     response = await client.post("/wecom/default", params=signed.params, content=signed.body)
     assert response.status_code == 200
     reply = wecom_reply(response.text)
@@ -66,7 +74,9 @@ async def test_following_the_account_gets_the_welcome(client: httpx.AsyncClient,
     assert wechat_reply(response.text, safe=True)["Content"] == texts.WELCOME
 
 
-async def test_url_verification_echoes_for_both_platforms(client: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_url_verification_echoes_for_both_platforms(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
     ts = str(int(clock.now().timestamp()))
     params = {"timestamp": ts, "nonce": "42", "echostr": "9876543210", "signature": sign(OA_TOKEN, ts, "42")}
     response = await client.get("/wechat/safe", params=params)
@@ -85,7 +95,9 @@ async def test_a_forged_signature_is_refused_and_nothing_is_stored(
     client: httpx.AsyncClient, clock: FakeClock, engine: Engine, account: str
 ) -> None:
     now = clock.now()
-    signed = wechat_post(text_xml("o-member", "帮助", 1002, int(now.timestamp())), now, safe=account == "safe")
+    signed = wechat_post(
+        text_xml("o-member", "帮助", 1002, int(now.timestamp())), now, safe=account == "safe"
+    )
     key = "msg_signature" if account == "safe" else "signature"
     signed.params[key] = signed.params[key][:-1] + ("0" if signed.params[key][-1] != "0" else "1")
     response = await client.post(f"/wechat/{account}", params=signed.params, content=signed.body)
@@ -93,7 +105,9 @@ async def test_a_forged_signature_is_refused_and_nothing_is_stored(
     assert count(engine, InboundLog) == 0 and count(engine, Delivery) == 0
 
 
-async def test_a_stale_or_future_timestamp_is_refused(client: httpx.AsyncClient, clock: FakeClock, engine: Engine) -> None:
+async def test_a_stale_or_future_timestamp_is_refused(
+    client: httpx.AsyncClient, clock: FakeClock, engine: Engine
+) -> None:
     for skew in (timedelta(minutes=-6), timedelta(minutes=6)):
         then = clock.now() + skew
         signed = wechat_post(text_xml("o-member", "帮助", 1003, int(then.timestamp())), then, safe=True)
@@ -108,7 +122,9 @@ async def test_a_plaintext_query_string_from_a_callback_not_answered_carries_no_
     """A picture gets "success" and no answer, but its signed query string (say, in an access log)
     is used up all the same: it cannot then carry a question asked in someone else's name."""
     now = clock.now()
-    picture = text_xml("o-member", "x", 1010, int(now.timestamp())).replace("<MsgType>text</MsgType>", "<MsgType>image</MsgType>")
+    picture = text_xml("o-member", "x", 1010, int(now.timestamp())).replace(
+        "<MsgType>text</MsgType>", "<MsgType>image</MsgType>"
+    )
     signed = wechat_post(picture, now, safe=False, nonce="1010")
     assert (await client.post("/wechat/plain", params=signed.params, content=signed.body)).text == "success"
     forged = text_xml("o-secretary", "本月政治生日", 1011, int(now.timestamp()))
@@ -127,11 +143,15 @@ async def test_a_signed_encrypted_query_string_carries_its_own_body_only(
 
     def post(sender: str, text: str, msg_id: int):  # type: ignore[no-untyped-def]
         if path == "/wecom/default":
-            return wecom_post(text_xml(sender, text, msg_id, int(now.timestamp()), to=CORP_ID, agent=AGENT_ID), now)
+            return wecom_post(
+                text_xml(sender, text, msg_id, int(now.timestamp()), to=CORP_ID, agent=AGENT_ID), now
+            )
         return wechat_post(text_xml(sender, text, msg_id, int(now.timestamp())), now, safe=True)
 
     def content(response: httpx.Response) -> str:
-        return (wecom_reply(response.text) if path == "/wecom/default" else wechat_reply(response.text, safe=True))["Content"]
+        return (
+            wecom_reply(response.text) if path == "/wecom/default" else wechat_reply(response.text, safe=True)
+        )["Content"]
 
     first, other = post("o-member", "帮助", 1020), post("o-secretary", "本月政治生日", 1021)
     answers = [await client.post(path, params=first.params, content=first.body) for _ in range(2)]
@@ -140,7 +160,9 @@ async def test_a_signed_encrypted_query_string_carries_its_own_body_only(
     assert count(engine, InboundLog) == 1
 
 
-async def test_plaintext_posts_to_a_safe_mode_account_are_refused(client: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_plaintext_posts_to_a_safe_mode_account_are_refused(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
     now = clock.now()
     signed = wechat_post(text_xml("o-member", "帮助", 1004, int(now.timestamp())), now, safe=False)
     assert (await client.post("/wechat/safe", params=signed.params, content=signed.body)).status_code == 403
@@ -222,5 +244,7 @@ async def test_a_slow_handler_is_retried_until_stored_then_the_reply_is_queued(
     with Session(engine) as session:
         deliveries = session.exec(select(Delivery)).all()
         log = session.exec(select(InboundLog)).one()
-    assert [(d.channel, d.account, d.chat_id, d.text) for d in deliveries] == [("wechat", "safe", "o-member", texts.HELP)]
+    assert [(d.channel, d.account, d.chat_id, d.text) for d in deliveries] == [
+        ("wechat", "safe", "o-member", texts.HELP)
+    ]
     assert log.reply is None and counting.calls == 1

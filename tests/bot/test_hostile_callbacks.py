@@ -61,7 +61,11 @@ def test_a_signed_but_garbled_ciphertext_is_rejected(encrypt: str) -> None:
         assert outcome(lambda: channel.parse(query, body)) == "rejected"  # noqa: B023
 
 
-@given(st.dictionaries(st.sampled_from(["timestamp", "nonce", "signature", "msg_signature", "echostr"]), st.text()))
+@given(
+    st.dictionaries(
+        st.sampled_from(["timestamp", "nonce", "signature", "msg_signature", "echostr"]), st.text()
+    )
+)
 def test_any_query_string_is_verified_or_rejected(query: dict[str, str]) -> None:
     for channel in (PLAIN, SAFE, WORK):
         try:

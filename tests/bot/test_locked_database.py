@@ -118,8 +118,13 @@ def locker(request: pytest.FixtureRequest, db_url: str) -> Iterator[Locker]:
 
 def _message(clock: FakeClock) -> Inbound:
     return Inbound(
-        channel="wechat", account="safe", chat_id="o-member", sender_id="o-member", text="帮助",
-        received_at=clock.now(), message_id="msg-locked-1",
+        channel="wechat",
+        account="safe",
+        chat_id="o-member",
+        sender_id="o-member",
+        text="帮助",
+        received_at=clock.now(),
+        message_id="msg-locked-1",
     )
 
 
@@ -232,11 +237,15 @@ async def test_a_plaintext_callback_under_the_lock_is_asked_to_retry_in_time(
     """Plaintext mode first records the used signature; a lock there must not eat WeChat's 5 s."""
     runtime = make_runtime(reply_deadline=0.4)
     now = clock.now()
-    signed = wechat_post(text_xml("o-member", "帮助", 8201, int(now.timestamp())), now, safe=False, nonce="82")
+    signed = wechat_post(
+        text_xml("o-member", "帮助", 8201, int(now.timestamp())), now, safe=False, nonce="82"
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime))) as http:
         with locker():
             started = time.monotonic()
-            answer = await http.post("http://zhibu.test/wechat/plain", params=signed.params, content=signed.body)
+            answer = await http.post(
+                "http://zhibu.test/wechat/plain", params=signed.params, content=signed.body
+            )
             assert answer.status_code == 503 and time.monotonic() - started < 5  # WeChat waits 5 s
         retry = await http.post("http://zhibu.test/wechat/plain", params=signed.params, content=signed.body)
     assert retry.status_code == 200 and "支部助手" in retry.text

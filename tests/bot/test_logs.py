@@ -175,8 +175,14 @@ def test_configured_secrets_are_masked_wherever_they_appear() -> None:
         dingtalk_robot={"b2": {"access_token": "dt-token-0001", "secret": "SEC-dt-0001"}},
         feishu_robot={"b3": {"hook_id": "fs-hook-0001", "secret": "fs-secret-01"}},
         dingtalk={"default": {"app_key": "dingappkey01", "app_secret": "dt-app-secret"}},
-        feishu={"default": {"app_id": "cli_a1b2c3", "app_secret": "fs-app-secret", "verification_token": "fs-verify",
-                            "encrypt_key": "fs-encrypt-key"}},
+        feishu={
+            "default": {
+                "app_id": "cli_a1b2c3",
+                "app_secret": "fs-app-secret",
+                "verification_token": "fs-verify",
+                "encrypt_key": "fs-encrypt-key",
+            }
+        },
     )
     found = secrets_of(settings)
     assert {"oa-app-secret", OA_AES, "work-secret", "robot-key-0001", BOT_TOKEN, "hook_secret_1"} <= found

@@ -76,9 +76,13 @@ def test_ten_minutes_down_means_backoff_then_each_message_exactly_once(
     assert sorted(api.contents()) == sorted(texts), "each message delivered exactly once after the outage"
     # Backoff, not a storm: with 10 s doubling (±50 % jitter) a message tries at most 7 times in 10 minutes.
     policy = RetryPolicy()
-    bound = 1 + sum(1 for k in range(1, 20) if policy.base_seconds * 0.5 * (2**k - 1) < OUTAGE.total_seconds())
+    bound = 1 + sum(
+        1 for k in range(1, 20) if policy.base_seconds * 0.5 * (2**k - 1) < OUTAGE.total_seconds()
+    )
     assert 0 < len(outage.refused) <= MESSAGES * bound, len(outage.refused)
-    per_minute = [sum(1 for t in outage.refused if start + timedelta(minutes=m) <= t < start + timedelta(minutes=m + 1))
-                  for m in range(10)]
+    per_minute = [
+        sum(1 for t in outage.refused if start + timedelta(minutes=m) <= t < start + timedelta(minutes=m + 1))
+        for m in range(10)
+    ]
     assert per_minute[-1] <= MESSAGES, f"retries thin out as the outage goes on: {per_minute}"
     assert clock.now() - start >= OUTAGE

@@ -55,7 +55,13 @@ class Dispatch:
         self.calls.append(text)
         if text.startswith(("记", "坏")):
             key = conversation.ChatKey("wechat", "safe", ctx.inbound.chat_id, ctx.inbound.sender_id)
-            conversation.put(ctx.session, key=key, kind="test", data={"text": text}, expires_at=ctx.now + timedelta(hours=1))
+            conversation.put(
+                ctx.session,
+                key=key,
+                kind="test",
+                data={"text": text},
+                expires_at=ctx.now + timedelta(hours=1),
+            )
             if text.startswith("坏"):
                 raise RuntimeError("a bug in a handler")
         if text.startswith("慢"):
@@ -114,12 +120,16 @@ async def test_a_burst_of_questions_is_answered_each_with_its_own_reply_in_few_c
     hold = asyncio.ensure_future(router.respond(message(clock, "慢 先来的", 0), LIMITS))
     await asyncio.to_thread(dispatch.started.wait, 5)  # the worker is busy: what follows queues up
     counted = commits(engine)
-    burst = [asyncio.ensure_future(router.respond(message(clock, f"问题{n}", n), LIMITS)) for n in range(1, 41)]
+    burst = [
+        asyncio.ensure_future(router.respond(message(clock, f"问题{n}", n), LIMITS)) for n in range(1, 41)
+    ]
     await asyncio.sleep(0.05)
     dispatch.release.set()
     replies = await asyncio.gather(hold, *burst)
 
-    assert [r.text if r else None for r in replies] == ["echo: 慢 先来的"] + [f"echo: 问题{n}" for n in range(1, 41)]
+    assert [r.text if r else None for r in replies] == ["echo: 慢 先来的"] + [
+        f"echo: 问题{n}" for n in range(1, 41)
+    ]
     assert rows(engine, InboundLog) == 41
     assert counted[0] <= 3, f"40 queued questions took {counted[0]} commits"
     # a platform retry of any of them gets the stored answer without a second handler run
@@ -144,7 +154,12 @@ async def test_writes_commit_with_their_claim_and_a_failing_handler_undoes_only_
     replies = await asyncio.gather(hold, *tasks)
 
     assert [r.text if r else None for r in replies] == [
-        "echo: 慢", "echo: 问一下", "echo: 记 第一条", texts.ERROR, "echo: 记 第三条", "echo: 再问",
+        "echo: 慢",
+        "echo: 问一下",
+        "echo: 记 第一条",
+        texts.ERROR,
+        "echo: 记 第三条",
+        "echo: 再问",
     ]
     with Session(engine) as session:
         kept = sorted(row.data["text"] for row in session.exec(select(Conversation)))
@@ -190,7 +205,7 @@ async def test_an_answer_held_up_behind_a_slow_one_past_the_deadline_goes_out_th
 async def test_two_processes_racing_on_one_message_both_give_the_winners_reply(
     make_router: Callable[..., Router], monkeypatch: pytest.MonkeyPatch, engine: Engine, clock: FakeClock
 ) -> None:
-    """The first process to start is the last to finish: its claim loses, and it answers with the winner's reply."""
+    """The first process to start is the last to finish: it loses the claim, answers the winner's reply."""
     release, started = threading.Event(), threading.Event()
     calls: list[int] = []
 

@@ -222,9 +222,17 @@ def test_a_bug_in_a_channel_is_logged_and_retried_without_stopping_the_others(
 def test_a_queued_mention_reaches_the_group_once_on_the_first_part(
     engine: Engine, clock: FakeClock, api: RobotApi, robot: RobotChannel
 ) -> None:
-    text = "\n\n".join("请全体党员准时参加支部党员大会。" * 40 for _ in range(3))  # more than one robot message
+    text = "\n\n".join(
+        "请全体党员准时参加支部党员大会。" * 40 for _ in range(3)
+    )  # more than one robot message
     with session_scope(engine) as session:
-        enqueue(session, target=TARGET, reply=Reply(text, mentions=("@all",)), dedupe_key="notice", not_before=clock.now())
+        enqueue(
+            session,
+            target=TARGET,
+            reply=Reply(text, mentions=("@all",)),
+            dedupe_key="notice",
+            not_before=clock.now(),
+        )
     run(robot, drain([make_sender(engine, clock, robot)], engine, clock))
     mentioned = [body["text"].get("mentioned_list") for body in api.delivered]
     assert len(mentioned) >= 2 and mentioned[0] == ["@all"] and not any(mentioned[1:])

@@ -208,11 +208,15 @@ async def test_background_services_start_and_stop(stopping: Runtime) -> None:
     assert housekeeping._task is None
 
 
-async def test_chat_state_is_dropped_two_days_after_it_expired(runtime: Runtime, engine: Engine, clock: FakeClock) -> None:
+async def test_chat_state_is_dropped_two_days_after_it_expired(
+    runtime: Runtime, engine: Engine, clock: FakeClock
+) -> None:
     [housekeeping] = [s for s in runtime.services if isinstance(s, Housekeeping)]
     key = conversation.ChatKey("telegram", "default", "-555", "42")
     with session_scope(engine) as session:
-        conversation.put(session, key=key, kind="confirm", data={"n": 1}, expires_at=clock.now() + timedelta(minutes=10))
+        conversation.put(
+            session, key=key, kind="confirm", data={"n": 1}, expires_at=clock.now() + timedelta(minutes=10)
+        )
     clock.advance(timedelta(days=1))
     assert housekeeping.tidy() == 0
     with session_scope(engine) as session:  # a late answer can still be told it came too late

@@ -96,7 +96,9 @@ def test_wecom_samples_verify_and_decrypt(name: str) -> None:
     query, post, expect = vector["verify"], vector["post"], vector["expect"]
     assert work(vector, query["timestamp"]).verify_url(query) == vector["verify_answer"]
     with pytest.raises(InboundRejected):
-        work(vector, query["timestamp"]).verify_url(query | {"msg_signature": flipped(query["msg_signature"])})
+        work(vector, query["timestamp"]).verify_url(
+            query | {"msg_signature": flipped(query["msg_signature"])}
+        )
     inbound = work(vector, post["timestamp"]).parse(post, post["body"].encode()).inbound
     assert inbound is not None
     assert (inbound.channel, inbound.sender_id, inbound.text, inbound.message_id) == (

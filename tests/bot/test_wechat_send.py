@@ -40,7 +40,9 @@ def work(base: str, clock: FakeClock) -> WeComChannel:
     return WeComChannel("default", account, clock=clock, tokens=MemoryTokenStore(clock))
 
 
-async def test_customer_service_text_is_sent_with_a_fetched_token(api: tuple[FakeWeChatApi, str], clock: FakeClock) -> None:
+async def test_customer_service_text_is_sent_with_a_fetched_token(
+    api: tuple[FakeWeChatApi, str], clock: FakeClock
+) -> None:
     fake, base = api
     await oa(base, clock).send(OPENID, Reply("明天下午三点支委会"))
     [sent] = fake.sent("message/custom/send")
@@ -60,7 +62,9 @@ async def test_an_expired_token_is_refreshed_once_and_the_send_retried_once(
     assert fake.token_fetches() == 2
 
 
-async def test_a_token_that_stays_invalid_fails_after_one_refresh(api: tuple[FakeWeChatApi, str], clock: FakeClock) -> None:
+async def test_a_token_that_stays_invalid_fails_after_one_refresh(
+    api: tuple[FakeWeChatApi, str], clock: FakeClock
+) -> None:
     fake, base = api
     fake.fail_next(40001, times=10, path="message/custom/send")
     with pytest.raises(TokenExpired):
@@ -88,12 +92,16 @@ async def test_outside_the_48_hour_window_falls_back_to_the_template(
     with pytest.raises(PermanentFailure, match="45015"):
         await oa(base, clock).send(OPENID, Reply("政治生日快乐"))
     fake.fail_next(45015, path="message/custom/send")
-    await oa(base, clock, reminder_template_id="TPL1", reminder_template_key="thing2").send(OPENID, Reply("政治生日快乐"))
+    await oa(base, clock, reminder_template_id="TPL1", reminder_template_key="thing2").send(
+        OPENID, Reply("政治生日快乐")
+    )
     [sent] = fake.sent("message/template/send")
     assert sent.body["template_id"] == "TPL1" and sent.body["data"] == {"thing2": {"value": "政治生日快乐"}}
 
 
-async def test_long_texts_go_out_in_parts_under_2048_bytes(api: tuple[FakeWeChatApi, str], clock: FakeClock) -> None:
+async def test_long_texts_go_out_in_parts_under_2048_bytes(
+    api: tuple[FakeWeChatApi, str], clock: FakeClock
+) -> None:
     fake, base = api
     text = "一" * 600 + "\n" + "二" * 600
     await oa(base, clock).send(OPENID, Reply(text))
@@ -101,7 +109,9 @@ async def test_long_texts_go_out_in_parts_under_2048_bytes(api: tuple[FakeWeChat
     assert "".join(parts) == text and all(len(p.encode()) <= 2048 for p in parts) and len(parts) == 2
 
 
-async def test_processes_sharing_a_token_store_fetch_one_token(api: tuple[FakeWeChatApi, str], clock: FakeClock) -> None:
+async def test_processes_sharing_a_token_store_fetch_one_token(
+    api: tuple[FakeWeChatApi, str], clock: FakeClock
+) -> None:
     fake, base = api
     tokens = MemoryTokenStore(clock)
     for channel in (oa(base, clock, tokens), oa(base, clock, tokens)):
@@ -118,7 +128,9 @@ async def test_an_unreachable_api_means_retry_later(clock: FakeClock) -> None:
 
 async def test_a_group_target_is_refused_by_a_one_to_one_account(clock: FakeClock) -> None:
     with pytest.raises(PermanentFailure, match="no group chats"):
-        await oa("http://127.0.0.1:9/", clock).send(Target("wechat", "default", "g", is_group=True), Reply("x"))
+        await oa("http://127.0.0.1:9/", clock).send(
+            Target("wechat", "default", "g", is_group=True), Reply("x")
+        )
 
 
 async def test_wecom_sends_app_messages_to_members_and_appchat_to_groups(
@@ -132,11 +144,15 @@ async def test_wecom_sends_app_messages_to_members_and_appchat_to_groups(
     [to_group] = fake.sent("appchat/send")
     assert to_member.body["touser"] == "zhangsan" and to_member.body["agentid"] == 1000002
     assert to_member.body["text"] == {"content": "请于周五前交党费"}
-    assert to_group.body["chatid"] == "wrBranchChat" and to_group.body["text"] == {"content": "本周五主题党日"}
+    assert to_group.body["chatid"] == "wrBranchChat" and to_group.body["text"] == {
+        "content": "本周五主题党日"
+    }
     assert fake.token_fetches() == 1 and fake.requests[0].params["corpsecret"] == "work-secret"
 
 
-async def test_wecom_token_expiry_refreshes_and_invalid_users_fail(api: tuple[FakeWeChatApi, str], clock: FakeClock) -> None:
+async def test_wecom_token_expiry_refreshes_and_invalid_users_fail(
+    api: tuple[FakeWeChatApi, str], clock: FakeClock
+) -> None:
     fake, base = api
     channel = work(base, clock)
     await channel.send(MEMBER, Reply("一"))

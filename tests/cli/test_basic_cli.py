@@ -22,11 +22,20 @@ def _seed(db_url: str) -> None:
         session.add(branch)
         session.flush()
         session.add(
-            Member(name="王建国", org_id=branch.id, role=Role.SECRETARY, joined_on=date(1996, 11, 23),  # type: ignore[arg-type]
-                   full_on=date(1997, 11, 23), phone="13912345678", status=MemberStatus.FULL)
+            Member(
+                name="王建国",
+                org_id=branch.id,
+                role=Role.SECRETARY,
+                joined_on=date(1996, 11, 23),  # type: ignore[arg-type]
+                full_on=date(1997, 11, 23),
+                phone="13912345678",
+                status=MemberStatus.FULL,
+            )
         )
         session.add(
-            Member(name="李小梅", org_id=branch.id, joined_on=date(2026, 3, 5), status=MemberStatus.PROBATIONARY)  # type: ignore[arg-type]
+            Member(
+                name="李小梅", org_id=branch.id, joined_on=date(2026, 3, 5), status=MemberStatus.PROBATIONARY
+            )  # type: ignore[arg-type]
         )
 
 
@@ -107,7 +116,10 @@ def test_ask_answers_as_the_named_member(cli_env: Path, db_url: str) -> None:
 
 
 def test_the_console_script_answers_questions_without_loading_every_command(
-    cli_env: Path, db_url: str, monkeypatch, capsys  # type: ignore[no-untyped-def]
+    cli_env: Path,
+    db_url: str,
+    monkeypatch,
+    capsys,  # type: ignore[no-untyped-def]
 ) -> None:
     import sys
 

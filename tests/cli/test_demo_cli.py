@@ -95,13 +95,15 @@ def test_demo_never_overwrites_a_database_that_is_not_a_demo(cli_env: Path) -> N
 
 def test_a_guide_typed_over_several_lines_is_published_and_shown_a_field_a_line(cli_env: Path) -> None:
     said = (
-        "发布清单\n## 读书分享\n- 内容：每人读一本党史书\n- 形式：党小组会\n\n## 走访群众\n- 内容：走访困难党员\n"
+        "发布清单\n## 读书分享\n- 内容：每人读一本党史书\n- 形式：党小组会\n\n## 走访群众\n- 内容：走访困难党员\n"  # noqa: E501
         "/发送\n本月清单\n发布清单\n# 2020年1月组织生活清单\n## 学习\n- 内容：学习党章\n/发送\n"
     )
     result = runner.invoke(app, ["demo"], input=said)
     assert result.exit_code == 0, result.output
     text = flat(result.output)
-    assert "单独一行输入/发送结束" in text and "组织生活清单（2项），将在几分钟内发送到本支部已绑定的群" in text
+    assert (
+        "单独一行输入/发送结束" in text and "组织生活清单（2项），将在几分钟内发送到本支部已绑定的群" in text
+    )
     lines = [line.strip("│ ") for line in result.output.splitlines()]
     assert "内容：每人读一本党史书" in lines and "形式：党小组会" in lines  # not run together on one line
     assert "标题“2020年1月组织生活清单”写的是2020年1月" in text  # a title for another month is refused

@@ -72,11 +72,18 @@ def test_xlsx_rows_are_read_and_a_row_without_a_topic_is_named(district: Path) -
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    for row in (["标题", "一月清单"], ["总体要求", "按时开展"], ["主题", "内容", "形式", "时间要求"],
-                ["学习党章", "通读党章", "党小组会", "1月15日前"], [None, "缺了主题", "", ""]):
+    for row in (
+        ["标题", "一月清单"],
+        ["总体要求", "按时开展"],
+        ["主题", "内容", "形式", "时间要求"],
+        ["学习党章", "通读党章", "党小组会", "1月15日前"],
+        [None, "缺了主题", "", ""],
+    ):
         sheet.append(row)
     book.save(district / "bad.xlsx")
-    result = runner.invoke(app, ["guide", "import", "bad.xlsx", "--org", "示范街道党工委", "--month", "2027-01"])
+    result = runner.invoke(
+        app, ["guide", "import", "bad.xlsx", "--org", "示范街道党工委", "--month", "2027-01"]
+    )
     assert result.exit_code == 3 and "第5行" in result.output and "主题" in result.output
     sheet.delete_rows(5)
     book.save(district / "good.xlsx")
@@ -85,7 +92,9 @@ def test_xlsx_rows_are_read_and_a_row_without_a_topic_is_named(district: Path) -
 
 def test_a_bad_month_and_an_unknown_org_are_refused(district: Path) -> None:
     (district / "guide.md").write_text(MARKDOWN, encoding="utf-8")
-    bad_month = runner.invoke(app, ["guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2026-13"])
+    bad_month = runner.invoke(
+        app, ["guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2026-13"]
+    )
     assert bad_month.exit_code == 3 and "2026-12" in bad_month.output
     no_org = runner.invoke(app, ["guide", "import", "guide.md", "--org", "不存在党委", "--month", "2026-12"])
     assert no_org.exit_code == 3 and "找不到组织" in no_org.output
@@ -101,7 +110,18 @@ def test_jobs_list_and_run(district: Path) -> None:
 
 
 def test_plans_take_chinese_day_forms_and_refuse_nonsense(district: Path) -> None:
-    added = _ok("plans", "add", "--org", "第一党支部", "--kind", "主题党日", "--day", "每月第一个周五", "--at", "14:30")
+    added = _ok(
+        "plans",
+        "add",
+        "--org",
+        "第一党支部",
+        "--kind",
+        "主题党日",
+        "--day",
+        "每月第一个周五",
+        "--at",
+        "14:30",
+    )
     assert "1st fri" in added
     assert "主题党日" in _ok("plans", "list")
     bad = runner.invoke(app, ["plans", "add", "--org", "第一党支部", "--kind", "主题党日", "--day", "某天"])
@@ -116,13 +136,16 @@ def test_a_past_month_is_stored_but_not_sent(district: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("title", "named"), [("2026年12月组织生活清单", "2026年12月"), ("十二月份组织生活清单", "12月"), ("12月工作安排", "12月")]
+    ("title", "named"),
+    [("2026年12月组织生活清单", "2026年12月"), ("十二月份组织生活清单", "12月"), ("12月工作安排", "12月")],
 )
 def test_a_guide_whose_title_names_another_month_is_refused_and_nothing_stored(
     district: Path, title: str, named: str
 ) -> None:
     (district / "guide.md").write_text(MARKDOWN.replace("2026年12月组织生活清单", title), encoding="utf-8")
-    refused = runner.invoke(app, ["guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2027-01"])
+    refused = runner.invoke(
+        app, ["guide", "import", "guide.md", "--org", "示范街道党工委", "--month", "2027-01"]
+    )
     assert refused.exit_code == 3 and named in refused.output and "2027年1月" in refused.output
     assert "学习全会精神" not in _ok("guide", "show", "--month", "2027-01", "--org", "第一党支部")
 

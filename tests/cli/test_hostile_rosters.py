@@ -21,7 +21,10 @@ def _import(path: Path) -> tuple[int, str]:
 
 
 def test_a_name_that_is_a_formula_is_an_error_naming_row_and_column(cli_env: Path) -> None:
-    rows = [*SAMPLE[:2], ('=HYPERLINK("http://x","点我")', "男", "", "2001-07-01", "", "第一党支部", "", "", "")]
+    rows = [
+        *SAMPLE[:2],
+        ('=HYPERLINK("http://x","点我")', "男", "", "2001-07-01", "", "第一党支部", "", "", ""),
+    ]
     code, output = _import(write_csv(cli_env / "名册.csv", rows))
     assert code == 3 and "像是公式" in output and "4" in output and "姓名" in output
     assert "还没有组织" in runner.invoke(app, ["orgs", "tree"]).output  # nothing half-imported

@@ -84,8 +84,8 @@ def test_dingtalk_and_feishu_robots_bind_list_and_post_signed(cli_env: Path, db_
     )
     with serve(dingtalk.app()) as dt_url, serve(feishu.app()) as fs_url:
         (cli_env / "zhibu.toml").write_text(
-            f'[dingtalk_robot.branch1]\naccess_token = "dt-token-0001"\nsecret = "SEC-dt-secret"\nbase_url = "{dt_url}"\n'
-            f'[feishu_robot.district]\nhook_id = "fs-hook-0001"\nsecret = "fs-secret"\nbase_url = "{fs_url}"\n',
+            f'[dingtalk_robot.branch1]\naccess_token = "dt-token-0001"\nsecret = "SEC-dt-secret"\nbase_url = "{dt_url}"\n'  # noqa: E501
+            f'[feishu_robot.district]\nhook_id = "fs-hook-0001"\nsecret = "fs-secret"\nbase_url = "{fs_url}"\n',  # noqa: E501
             encoding="utf-8",
         )
         assert runner.invoke(app, ["robots", "test", "branch1"]).exit_code == 0

@@ -45,7 +45,9 @@ class ServeProcess:
         log = self.log_path.open("ab")
         zhibu = str(Path(sys.executable).parent / "zhibu")
         cmd = [zhibu, *self.options, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, env=self._env, cwd=self._workdir, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cmd, env=self._env, cwd=self._workdir, stdout=log, stderr=subprocess.STDOUT
+        )
         log.close()
         return self
 
@@ -83,7 +85,11 @@ class ServeProcess:
                 self.kill()
 
     def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-6000:] if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(encoding="utf-8", errors="replace")[-6000:]
+            if self.log_path.exists()
+            else ""
+        )
 
 
 @contextmanager

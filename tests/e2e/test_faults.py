@@ -52,7 +52,9 @@ def _post(proc: ServeProcess, msg_id: int) -> httpx.Response:
     now = datetime.now(SHANGHAI)
     xml = text_xml(f"o-outage-{msg_id}", "帮助", msg_id, int(now.timestamp()))
     signed = wechat_post(xml, now, safe=False, nonce=f"n{msg_id}")  # WeChat draws a nonce per callback
-    return httpx.post(f"{proc.base_url}/wechat/default", params=signed.params, content=signed.body, timeout=10)
+    return httpx.post(
+        f"{proc.base_url}/wechat/default", params=signed.params, content=signed.body, timeout=10
+    )
 
 
 def test_a_database_outage_gets_retryable_errors_loses_nothing_and_heals_by_itself(
@@ -60,11 +62,19 @@ def test_a_database_outage_gets_retryable_errors_loses_nothing_and_heals_by_itse
 ) -> None:
     proxy, through_proxy = proxied
     api = FakeWeChatApi()
-    with serve(api.app) as base, serving([ServeProcess("serve", _config(tmp_path, through_proxy, base), tmp_path)]) as (proc,):
+    with (
+        serve(api.app) as base,
+        serving([ServeProcess("serve", _config(tmp_path, through_proxy, base), tmp_path)]) as (proc,),
+    ):
         assert _post(proc, 1).status_code == 200
         with session_scope(engine) as session:  # accepted work waiting to be sent when the outage starts
             for i in range(20):
-                enqueue(session, target=Target("wechat", "default", f"o-{i}", False), reply=Reply(f"通知{i}"), dedupe_key=f"out:{i}")
+                enqueue(
+                    session,
+                    target=Target("wechat", "default", f"o-{i}", False),
+                    reply=Reply(f"通知{i}"),
+                    dedupe_key=f"out:{i}",
+                )
 
         proxy.cut()
         started = time.monotonic()
@@ -74,13 +84,21 @@ def test_a_database_outage_gets_retryable_errors_loses_nothing_and_heals_by_itse
             during.append(response.status_code)
             assert response.elapsed.total_seconds() < 5, "answered within the platform's 5 s, so it retries"
             time.sleep(1)
-        assert during and all(code >= 500 for code in during), f"a retryable error while the database is away: {during}"
+        assert during and all(code >= 500 for code in during), (
+            f"a retryable error while the database is away: {during}"
+        )
         assert proc.alive
         proxy.restore()
 
-        retried = [_post(proc, 100 + i) for i in range(len(during))]  # the platform's retries of the same messages
+        retried = [
+            _post(proc, 100 + i) for i in range(len(during))
+        ]  # the platform's retries of the same messages
         assert [r.status_code for r in retried] == [200] * len(during)
-        wait_for(lambda: _count(engine, Delivery, Delivery.status != DeliveryStatus.SENT) == 0, 60, "the outbox to drain")
+        wait_for(
+            lambda: _count(engine, Delivery, Delivery.status != DeliveryStatus.SENT) == 0,
+            60,
+            "the outbox to drain",
+        )
         assert proc.alive
 
     handled = _count(engine, InboundLog, ~col(InboundLog.key).startswith("sig:"))
@@ -103,11 +121,20 @@ def test_kill_9_mid_broadcast_and_restart_loses_nothing_and_repeats_at_most_the_
         env = _config(tmp_path, db_url, base)
         config = Path(env["ZHIBU_CONFIG"])
         first = config.read_text(encoding="utf-8")
-        config.write_text("".join(first.replace("[wechat.default]", f"[wechat.a{n}]") for n in range(ACCOUNTS)), encoding="utf-8")
+        config.write_text(
+            "".join(first.replace("[wechat.default]", f"[wechat.a{n}]") for n in range(ACCOUNTS)),
+            encoding="utf-8",
+        )
         with session_scope(engine) as session:
             for i in range(RECIPIENTS):
                 target = Target("wechat", f"a{i % ACCOUNTS}", f"o-{i:05d}", False)
-                enqueue(session, target=target, reply=Reply(f"全体党员通知 #{i}"), dedupe_key=f"bc:{i}", batch="bc")
+                enqueue(
+                    session,
+                    target=target,
+                    reply=Reply(f"全体党员通知 #{i}"),
+                    dedupe_key=f"bc:{i}",
+                    batch="bc",
+                )
 
         def delivered() -> list[str]:
             return [r.body["text"]["content"] for r in api.sent("message/custom/send") if r.body.get("_ok")]
@@ -118,8 +145,14 @@ def test_kill_9_mid_broadcast_and_restart_loses_nothing_and_repeats_at_most_the_
         at_kill = len(delivered())
         assert at_kill < RECIPIENTS, "killed mid-broadcast"
         with serving([ServeProcess("after", env, tmp_path)]):
-            wait_for(lambda: _count(engine, Delivery, Delivery.status != DeliveryStatus.SENT) == 0, 180, "the rest of the broadcast")
+            wait_for(
+                lambda: _count(engine, Delivery, Delivery.status != DeliveryStatus.SENT) == 0,
+                180,
+                "the rest of the broadcast",
+            )
 
     sends = delivered()
     assert set(sends) == {f"全体党员通知 #{i}" for i in range(RECIPIENTS)}, "nothing lost"
-    assert len(sends) - RECIPIENTS <= 1, f"at most the one in-flight message repeated ({len(sends) - RECIPIENTS})"
+    assert len(sends) - RECIPIENTS <= 1, (
+        f"at most the one in-flight message repeated ({len(sends) - RECIPIENTS})"
+    )

@@ -74,10 +74,12 @@ def _config(workdir: Path, db_url: str, api_base: str) -> dict[str, str]:
 def _leader(engine: Engine) -> str | None:
     """The application_name (PGAPPNAME) of the process holding the scheduler's advisory lock."""
     with engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted"
-        )).scalar()
+        return conn.execute(
+            text(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted"
+            )
+        ).scalar()
 
 
 def _unsent(engine: Engine) -> int:
@@ -97,18 +99,26 @@ def test_three_processes_one_leader_takeover_and_every_message_delivered(
         wait_for(lambda: _leader(pg_engine) is not None, 30, "a scheduler leader")
         leader_name = _leader(pg_engine)
         with pg_engine.connect() as conn:
-            holders = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")).scalar()
+            holders = conn.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            ).scalar()
         assert holders == 1, "exactly one process holds the scheduler lock"
 
         with session_scope(pg_engine) as session:
             for i in range(BROADCAST):
                 target = Target("wechat", "default", f"o-member-{i:04d}", False)
-                enqueue(session, target=target, reply=Reply(f"支部通知 #{i}"), dedupe_key=f"e2e:{i}", batch="e2e")
+                enqueue(
+                    session, target=target, reply=Reply(f"支部通知 #{i}"), dedupe_key=f"e2e:{i}", batch="e2e"
+                )
         wait_for(lambda: len(api.sent("message/custom/send")) >= BROADCAST // 4, 60, "sending to start")
 
         leader = next(p for p in running if p.name == leader_name)
         leader.kill()
-        wait_for(lambda: _leader(pg_engine) not in (None, leader_name), 30, "another process to take over the scheduler")
+        wait_for(
+            lambda: _leader(pg_engine) not in (None, leader_name),
+            30,
+            "another process to take over the scheduler",
+        )
         wait_for(lambda: _unsent(pg_engine) == 0, 120, "every delivery sent")
         assert all(p.alive for p in running if p is not leader), [p.log() for p in running]
 
@@ -152,16 +162,23 @@ def _branch(engine: Engine, birthday: date) -> int:
             session.add(member)
             session.flush()
             assert member.id is not None
-            session.add(Identity(channel="wechat", account="default", external_id=f"o-{i}",
-                                 member_id=member.id))
+            session.add(
+                Identity(channel="wechat", account="default", external_id=f"o-{i}", member_id=member.id)
+            )
         return branch.id
 
 
 def _plan(engine: Engine, branch_id: int, topic: str, starts_in: timedelta) -> None:
     with session_scope(engine) as session:
         starts_at = datetime.now(SHANGHAI) + starts_in
-        create_meeting(session, org_id=branch_id, kind=MeetingKind.THEME_DAY, starts_at=starts_at,
-                       place="党群服务中心", topic=topic)
+        create_meeting(
+            session,
+            org_id=branch_id,
+            kind=MeetingKind.THEME_DAY,
+            starts_at=starts_at,
+            place="党群服务中心",
+            topic=topic,
+        )
 
 
 def _received(api: FakeWeChatApi) -> Counter[tuple[str, str]]:
@@ -230,8 +247,10 @@ def _birthdays_next_run(engine: Engine) -> datetime:
 
 def _waiting_on_a_lock(engine: Engine, name: str) -> bool:
     with engine.connect() as conn:
-        query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                     "AND wait_event_type = 'Lock'")
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+            "AND wait_event_type = 'Lock'"
+        )
         return bool(conn.execute(query, {"name": name}).scalar())
 
 

@@ -97,7 +97,9 @@ class TelegramApi:
             return _fail(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
         if offset:  # confirmed updates are forgotten, and so are test updates with an id of the wrong type
-            self.updates = [u for u in self.updates if isinstance(u["update_id"], int) and u["update_id"] >= offset]
+            self.updates = [
+                u for u in self.updates if isinstance(u["update_id"], int) and u["update_id"] >= offset
+            ]
         return _ok(list(self.updates))
 
     def _setWebhook(self, params: dict[str, Any]) -> JSONResponse:

@@ -54,7 +54,9 @@ class FakeWeChatApi:
         routes += [Route(f"/cgi-bin/{path}", self._send, methods=["POST"]) for path in SEND_PATHS]
         self.app = Starlette(routes=routes)
 
-    def fail_next(self, errcode: int, *, times: int = 1, path: str | None = None, errmsg: str = "scripted") -> None:
+    def fail_next(
+        self, errcode: int, *, times: int = 1, path: str | None = None, errmsg: str = "scripted"
+    ) -> None:
         """The next ``times`` calls (to ``path`` only, if given) answer ``errcode``."""
         with self._lock:
             self._faults.extend(_Fault(errcode, path, errmsg) for _ in range(times))
@@ -67,7 +69,9 @@ class FakeWeChatApi:
 
     def sent(self, path: str | None = None) -> list[Recorded]:
         """Accepted sends (errcode 0), optionally for one path."""
-        return [r for r in self.requests if r.path in SEND_PATHS and r.body.get("_ok") and path in (None, r.path)]
+        return [
+            r for r in self.requests if r.path in SEND_PATHS and r.body.get("_ok") and path in (None, r.path)
+        ]
 
     def token_fetches(self) -> int:
         return sum(1 for r in self.requests if r.path in ("token", "gettoken"))

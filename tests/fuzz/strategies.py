@@ -26,7 +26,7 @@ def _billion_laughs(levels: int) -> str:
     entities = '<!ENTITY lol0 "lol">' + "".join(
         f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels + 1)
     )
-    return f'<?xml version="1.0"?><!DOCTYPE xml [{entities}]><xml>{MESSAGE}<Content>&lol{levels};</Content><MsgId>1</MsgId></xml>'
+    return f'<?xml version="1.0"?><!DOCTYPE xml [{entities}]><xml>{MESSAGE}<Content>&lol{levels};</Content><MsgId>1</MsgId></xml>'  # noqa: E501
 
 
 def _quadratic_blowup(size: int, refs: int) -> str:
@@ -39,11 +39,10 @@ def _quadratic_blowup(size: int, refs: int) -> str:
 EXTERNAL = [
     f'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml>{MESSAGE}<Content>&e;</Content><MsgId>3</MsgId></xml>',
     f'<!DOCTYPE xml SYSTEM "http://127.0.0.1:9/evil.dtd"><xml>{MESSAGE}<Content>x</Content><MsgId>4</MsgId></xml>',
-    f'<!DOCTYPE xml [<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;]><xml>{MESSAGE}<Content>x</Content><MsgId>5</MsgId></xml>',
-    f'<?xml-stylesheet href="http://127.0.0.1:9/x.xsl"?><!DOCTYPE xml><xml>{MESSAGE}<Content>x</Content><MsgId>6</MsgId></xml>',
+    f'<!DOCTYPE xml [<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;]><xml>{MESSAGE}<Content>x</Content><MsgId>5</MsgId></xml>',  # noqa: E501
+    f'<?xml-stylesheet href="http://127.0.0.1:9/x.xsl"?><!DOCTYPE xml><xml>{MESSAGE}<Content>x</Content><MsgId>6</MsgId></xml>',  # noqa: E501
 ]
 XINCLUDE = f'<xml xmlns:xi="http://www.w3.org/2001/XInclude">{MESSAGE}<Content><xi:include href="file:///etc/passwd"/></Content><MsgId>8</MsgId></xml>'
-
 
 
 def _deep_xml(depth: int) -> str:
@@ -64,29 +63,50 @@ hostile_xml = st.one_of(
     entity_attacks,
     st.integers(min_value=1, max_value=6_000).map(_deep_xml),
     st.text(max_size=200).map(lambda t: f"<xml>{t}</xml>"),  # no sender: nothing to answer
-    st.sampled_from(["", "<xml/>", "<xml>", "</xml>", "<notxml><a>1</a></notxml>", "<xml><xml><xml/></xml></xml>"]),
+    st.sampled_from(
+        ["", "<xml/>", "<xml>", "</xml>", "<notxml><a>1</a></notxml>", "<xml><xml><xml/></xml></xml>"]
+    ),
 )
 
 json_junk = st.one_of(
     st.integers(min_value=1, max_value=100_000).map(_deep_json),
-    st.sampled_from(['{"a": NaN}', '{"a": 1e999999}', "{" * 5000, '{"FromUserName": {"$ne": null}}', "[]", "null", '"x"',
-                     '{"MsgType": "text", "FromUserName": "o", "FromUserName": ["dup"]}', '{"a": "\\ud800"}']),
-    st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=20),
-                 lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                 max_leaves=20).map(json.dumps),
+    st.sampled_from(
+        [
+            '{"a": NaN}',
+            '{"a": 1e999999}',
+            "{" * 5000,
+            '{"FromUserName": {"$ne": null}}',
+            "[]",
+            "null",
+            '"x"',
+            '{"MsgType": "text", "FromUserName": "o", "FromUserName": ["dup"]}',
+            '{"a": "\\ud800"}',
+        ]
+    ),
+    st.recursive(
+        st.none() | st.booleans() | st.floats() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        max_leaves=20,
+    ).map(json.dumps),
 )
 
 bad_encodings = st.one_of(
     st.binary(max_size=2_000),
     hostile_xml.map(lambda x: x.encode("utf-16")),
-    st.just(f'<?xml version="1.0" encoding="GBK"?><xml>{MESSAGE}<Content>党员</Content><MsgId>7</MsgId></xml>'.encode("gbk")),
+    st.just(
+        f'<?xml version="1.0" encoding="GBK"?><xml>{MESSAGE}<Content>党员</Content><MsgId>7</MsgId></xml>'.encode(  # noqa: E501
+            "gbk"
+        )
+    ),
     st.just(f"<xml>{MESSAGE}<Content>".encode() + b"\xff\xfe\xc0\x80\xed\xa0\x80" + b"</Content></xml>"),
     st.just(b"\x00" * 1000),
 )
 
 hostile_bodies = st.one_of(hostile_xml.map(str.encode), json_junk.map(str.encode), bad_encodings)
 
-query_keys = st.sampled_from(["timestamp", "nonce", "signature", "msg_signature", "echostr", "encrypt_type", "openid"])
+query_keys = st.sampled_from(
+    ["timestamp", "nonce", "signature", "msg_signature", "echostr", "encrypt_type", "openid"]
+)
 query_values = st.one_of(
     st.text(max_size=60),
     st.sampled_from(["aes", "0", "-1", "99999999999999999999", "1e10", " ", "9" * 5000, "²" * 3]),
@@ -104,13 +124,30 @@ TELEGRAM_UPDATE = {
         "text": "/help",
     },
 }
-UPDATE_PATHS = [("update_id",), ("message",), ("message", "date"), ("message", "text"), ("message", "chat"),
-                ("message", "chat", "id"), ("message", "chat", "type"), ("message", "from"),
-                ("message", "from", "id"), ("message", "from", "first_name"), ("message", "from", "last_name")]
+UPDATE_PATHS = [
+    ("update_id",),
+    ("message",),
+    ("message", "date"),
+    ("message", "text"),
+    ("message", "chat"),
+    ("message", "chat", "id"),
+    ("message", "chat", "type"),
+    ("message", "from"),
+    ("message", "from", "id"),
+    ("message", "from", "first_name"),
+    ("message", "from", "last_name"),
+]
 REMOVED = object()
 wrong_values = st.one_of(
-    st.just(REMOVED), st.none(), st.booleans(), st.integers(), st.just(10**400), st.floats(allow_nan=False),
-    st.text(max_size=20), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+    st.just(REMOVED),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.just(10**400),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
 )
 
 

@@ -29,7 +29,20 @@ FUZZ = settings(
 
 junk_text = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["=cmd|'/c calc'!A1", "1995-02-30", "19950701", "0", "-1", "99999", "1e309", "NaN", "男女", "书记;DROP TABLE member"]),
+    st.sampled_from(
+        [
+            "=cmd|'/c calc'!A1",
+            "1995-02-30",
+            "19950701",
+            "0",
+            "-1",
+            "99999",
+            "1e309",
+            "NaN",
+            "男女",
+            "书记;DROP TABLE member",
+        ]
+    ),
     st.text(alphabet="0123456789-/.年月日 ", max_size=14),
     st.just("党" * 5000),
 )
@@ -91,8 +104,13 @@ def _for_xlsx(cell: object) -> object:
 
 
 @FUZZ
-@given(rows=st.one_of(junk_rows, nearly_valid_rows()), encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
-def test_junk_csv_cells_give_clear_errors(engine: Engine, clock: FakeClock, tmp_path: Path, rows, encoding) -> None:  # type: ignore[no-untyped-def]
+@given(
+    rows=st.one_of(junk_rows, nearly_valid_rows()),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+)
+def test_junk_csv_cells_give_clear_errors(
+    engine: Engine, clock: FakeClock, tmp_path: Path, rows, encoding
+) -> None:  # type: ignore[no-untyped-def]
     _ensure_top(engine)
     path = tmp_path / "junk.csv"
     write_csv(path, [[_for_csv(c) for c in row] for row in rows], encoding=encoding)
@@ -110,7 +128,9 @@ def test_junk_xlsx_cells_give_clear_errors(engine: Engine, clock: FakeClock, tmp
 
 @FUZZ
 @given(blob=st.binary(max_size=4096), suffix=st.sampled_from([".csv", ".xlsx", ".txt", ".xls", ".pdf"]))
-def test_random_bytes_are_refused_clearly(engine: Engine, clock: FakeClock, tmp_path: Path, blob: bytes, suffix: str) -> None:
+def test_random_bytes_are_refused_clearly(
+    engine: Engine, clock: FakeClock, tmp_path: Path, blob: bytes, suffix: str
+) -> None:
     path = tmp_path / f"junk{suffix}"
     path.write_bytes(blob)
     _attempt(engine, path, clock)
@@ -118,15 +138,18 @@ def test_random_bytes_are_refused_clearly(engine: Engine, clock: FakeClock, tmp_
 
 @FUZZ
 @given(header=st.lists(junk_text, max_size=12), rows=junk_rows)
-def test_junk_headers_give_clear_errors(engine: Engine, clock: FakeClock, tmp_path: Path, header, rows) -> None:  # type: ignore[no-untyped-def]
+def test_junk_headers_give_clear_errors(
+    engine: Engine, clock: FakeClock, tmp_path: Path, header, rows
+) -> None:  # type: ignore[no-untyped-def]
     _ensure_top(engine)
     path = tmp_path / "header.csv"
     write_csv(path, [[_for_csv(c) for c in row] for row in rows], header=header)
     _attempt(engine, path, clock)
 
 
-
-def test_an_overlong_branch_name_is_a_cell_error_not_a_database_error(engine: Engine, clock: FakeClock, tmp_path: Path) -> None:
+def test_an_overlong_branch_name_is_a_cell_error_not_a_database_error(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
     """Found by the fuzzer: PostgreSQL enforces column widths that SQLite ignores."""
     _ensure_top(engine)
     rows = [list(row) for row in SAMPLE]
@@ -138,7 +161,9 @@ def test_an_overlong_branch_name_is_a_cell_error_not_a_database_error(engine: En
 
 
 @pytest.mark.parametrize("blob", [b"\r\x00", "姓名,入党日期\n".encode() + b"x" * 200_000 + b",2001-07-01\n"])
-def test_malformed_csv_is_unreadable_not_a_crash(engine: Engine, clock: FakeClock, tmp_path: Path, blob: bytes) -> None:
+def test_malformed_csv_is_unreadable_not_a_crash(
+    engine: Engine, clock: FakeClock, tmp_path: Path, blob: bytes
+) -> None:
     """Found by the fuzzer: a lone carriage return, and a cell over the csv module's size limit."""
     path = tmp_path / "bad.csv"
     path.write_bytes(blob)

@@ -12,17 +12,17 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
-import httpx
 
 from bot.app import create_app
+from bot.channels.telegram import SECRET_HEADER
 from bot.request_body import MAX_BODY
 from bot.runtime import build_runtime
-from bot.channels.telegram import SECRET_HEADER
 from bot.settings import Settings
 from storage.models import Delivery, InboundLog
 from tests.bot.callbacks import OA_TOKEN, sign, text_xml, wechat_post, wechat_table, wecom_post, wecom_table
@@ -31,10 +31,10 @@ from tests.fakes.serve import serve
 from tests.fuzz.strategies import (
     FUZZ,
     XINCLUDE,
-    mangle,
     hostile_bodies,
     hostile_xml,
     junk_queries,
+    mangle,
     mangled_updates,
 )
 
@@ -48,7 +48,13 @@ def gateway(db_url: str, engine: Engine, clock: FakeClock) -> Iterator[httpx.Cli
     tables = {
         "wechat": {"plain": wechat_table(safe=False), "safe": wechat_table(safe=True)},
         "wecom": {"default": wecom_table()},
-        "telegram": {"default": {"bot_token": TG_TOKEN, "webhook_secret": TG_SECRET, "api_base_url": "http://127.0.0.1:9"}},
+        "telegram": {
+            "default": {
+                "bot_token": TG_TOKEN,
+                "webhook_secret": TG_SECRET,
+                "api_base_url": "http://127.0.0.1:9",
+            }
+        },
     }
     runtime = build_runtime(Settings(database_url=db_url, **tables), clock=clock, engine=engine)
     with serve(create_app(runtime)) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
@@ -71,9 +77,17 @@ def plaintext_query(clock: FakeClock) -> dict[str, str]:
 
 
 @FUZZ
-@given(path=st.sampled_from(["/wechat/plain", "/wechat/safe", "/wecom/default", "/wechat/nobody", "/telegram/default"]),
-       query=junk_queries, body=hostile_bodies, method=st.sampled_from(["POST", "GET"]))
-def test_unsigned_junk_is_refused_and_nothing_is_stored(gateway: httpx.Client, engine: Engine, path, query, body, method) -> None:  # type: ignore[no-untyped-def]
+@given(
+    path=st.sampled_from(
+        ["/wechat/plain", "/wechat/safe", "/wecom/default", "/wechat/nobody", "/telegram/default"]
+    ),
+    query=junk_queries,
+    body=hostile_bodies,
+    method=st.sampled_from(["POST", "GET"]),
+)
+def test_unsigned_junk_is_refused_and_nothing_is_stored(
+    gateway: httpx.Client, engine: Engine, path, query, body, method
+) -> None:  # type: ignore[no-untyped-def]
     response = gateway.request(method, path, params=query, content=body if method == "POST" else None)
     assert response.status_code in REFUSED, response.text[:200]
     assert stored(engine) == (0, 0)
@@ -81,7 +95,9 @@ def test_unsigned_junk_is_refused_and_nothing_is_stored(gateway: httpx.Client, e
 
 @FUZZ
 @given(body=hostile_bodies)
-def test_a_signed_plaintext_callback_with_a_hostile_body_is_refused(gateway: httpx.Client, engine: Engine, clock: FakeClock, body: bytes) -> None:
+def test_a_signed_plaintext_callback_with_a_hostile_body_is_refused(
+    gateway: httpx.Client, engine: Engine, clock: FakeClock, body: bytes
+) -> None:
     """WeChat's plaintext signature covers only token, timestamp and nonce: the body itself is untrusted."""
     response = gateway.post("/wechat/plain", params=plaintext_query(clock), content=body)
     assert response.status_code in REFUSED, response.text[:200]
@@ -90,21 +106,35 @@ def test_a_signed_plaintext_callback_with_a_hostile_body_is_refused(gateway: htt
 
 @FUZZ
 @given(xml=hostile_xml)
-def test_hostile_xml_inside_a_validly_encrypted_callback_is_refused(gateway: httpx.Client, engine: Engine, clock: FakeClock, xml: str) -> None:
+def test_hostile_xml_inside_a_validly_encrypted_callback_is_refused(
+    gateway: httpx.Client, engine: Engine, clock: FakeClock, xml: str
+) -> None:
     """An attacker who had the keys still cannot make the parser expand entities or crash."""
-    for path, signed in (("/wechat/safe", wechat_post(xml, clock.now(), safe=True)), ("/wecom/default", wecom_post(xml, clock.now()))):
+    for path, signed in (
+        ("/wechat/safe", wechat_post(xml, clock.now(), safe=True)),
+        ("/wecom/default", wecom_post(xml, clock.now())),
+    ):
         response = gateway.post(path, params=signed.params, content=signed.body)
         assert response.status_code in REFUSED, (path, response.text[:200])
     assert stored(engine) == (0, 0)
 
 
 @FUZZ
-@given(body=hostile_bodies, secret=st.one_of(st.none(), st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=40)))
-def test_telegram_updates_without_the_secret_are_refused_and_junk_with_it_never_crashes(gateway: httpx.Client, engine: Engine, body: bytes, secret: str | None) -> None:  # noqa: E501
+@given(
+    body=hostile_bodies,
+    secret=st.one_of(
+        st.none(), st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=40)
+    ),
+)
+def test_telegram_updates_without_the_secret_are_refused_and_junk_with_it_never_crashes(
+    gateway: httpx.Client, engine: Engine, body: bytes, secret: str | None
+) -> None:
     headers = {} if secret is None else {SECRET_HEADER: secret}
     assert gateway.post("/telegram/default", headers=headers, content=body).status_code == 403
     response = gateway.post("/telegram/default", headers={SECRET_HEADER: TG_SECRET}, content=body)
-    assert response.status_code in REFUSED | {200}, response.text[:200]  # 200: an update that is not a text message
+    assert response.status_code in REFUSED | {200}, response.text[
+        :200
+    ]  # 200: an update that is not a text message
     assert stored(engine) == (0, 0)
 
 
@@ -112,22 +142,31 @@ def test_telegram_updates_without_the_secret_are_refused_and_junk_with_it_never_
 @given(update=mangled_updates)
 @example(update=mangle(("message", "chat", "type"), ["group"]))
 @example(update=mangle(("message", "from", "first_name"), ["a", "list"]))
-def test_a_mangled_telegram_update_is_acknowledged_never_a_server_error(gateway: httpx.Client, update: dict) -> None:  # type: ignore[type-arg]
+def test_a_mangled_telegram_update_is_acknowledged_never_a_server_error(
+    gateway: httpx.Client, update: dict
+) -> None:  # type: ignore[type-arg]
     """A 500 would make Telegram send the same update again and again; a skipped one is acknowledged."""
-    response = gateway.post("/telegram/default", headers={SECRET_HEADER: TG_SECRET}, content=json.dumps(update))
+    response = gateway.post(
+        "/telegram/default", headers={SECRET_HEADER: TG_SECRET}, content=json.dumps(update)
+    )
     assert response.status_code == 200, response.text[:200]
 
 
 def test_xinclude_is_never_followed(gateway: httpx.Client, engine: Engine, clock: FakeClock) -> None:
     """ElementTree does not process XInclude: the element is just an unknown child, the file is never read."""
     xml = XINCLUDE
-    for path, signed in (("/wechat/safe", wechat_post(xml, clock.now(), safe=True)), ("/wecom/default", wecom_post(xml, clock.now()))):
+    for path, signed in (
+        ("/wechat/safe", wechat_post(xml, clock.now(), safe=True)),
+        ("/wecom/default", wecom_post(xml, clock.now())),
+    ):
         response = gateway.post(path, params=signed.params, content=signed.body)
         assert response.status_code in REFUSED | {200}
         assert "root:" not in response.text
 
 
-def test_an_oversized_body_is_refused_before_it_is_read(gateway: httpx.Client, engine: Engine, clock: FakeClock) -> None:
+def test_an_oversized_body_is_refused_before_it_is_read(
+    gateway: httpx.Client, engine: Engine, clock: FakeClock
+) -> None:
     huge = b"<xml><Content>" + b"A" * (MAX_BODY + 1) + b"</Content></xml>"
     assert gateway.post("/wechat/plain", params=plaintext_query(clock), content=huge).status_code == 413
 
@@ -140,37 +179,57 @@ def test_an_oversized_body_is_refused_before_it_is_read(gateway: httpx.Client, e
 
 
 @pytest.mark.parametrize("path", ["/wechat/plain", "/wechat/safe", "/wecom/default"])
-def test_an_old_signed_callback_replayed_later_is_refused(gateway: httpx.Client, engine: Engine, clock: FakeClock, path: str) -> None:
+def test_an_old_signed_callback_replayed_later_is_refused(
+    gateway: httpx.Client, engine: Engine, clock: FakeClock, path: str
+) -> None:
     """A captured, genuinely signed request is worthless once it leaves the timestamp window."""
-    xml = text_xml("o-replayer", "帮助", 9001, int(clock.now().timestamp()), agent=1000002 if "wecom" in path else None)
-    signed = wecom_post(xml, clock.now()) if "wecom" in path else wechat_post(xml, clock.now(), safe="safe" in path)
+    xml = text_xml(
+        "o-replayer", "帮助", 9001, int(clock.now().timestamp()), agent=1000002 if "wecom" in path else None
+    )
+    signed = (
+        wecom_post(xml, clock.now())
+        if "wecom" in path
+        else wechat_post(xml, clock.now(), safe="safe" in path)
+    )
     assert gateway.post(path, params=signed.params, content=signed.body).status_code == 200
     assert stored(engine)[0] == 1
     clock.advance(timedelta(minutes=10))
     assert gateway.post(path, params=signed.params, content=signed.body).status_code == 403
     # the same message re-signed with a fresh timestamp is a platform retry: answered, not re-handled
-    fresh = wecom_post(xml, clock.now()) if "wecom" in path else wechat_post(xml, clock.now(), safe="safe" in path)
+    fresh = (
+        wecom_post(xml, clock.now())
+        if "wecom" in path
+        else wechat_post(xml, clock.now(), safe="safe" in path)
+    )
     assert gateway.post(path, params=fresh.params, content=fresh.body).status_code == 200
     assert stored(engine)[0] == 1
 
 
 @pytest.mark.parametrize("skew", [timedelta(minutes=-6), timedelta(minutes=6), timedelta(days=-3650)])
-def test_a_timestamp_outside_the_window_is_refused(gateway: httpx.Client, engine: Engine, clock: FakeClock, skew: timedelta) -> None:
+def test_a_timestamp_outside_the_window_is_refused(
+    gateway: httpx.Client, engine: Engine, clock: FakeClock, skew: timedelta
+) -> None:
     xml = text_xml("o-skewed", "帮助", 9002, int(clock.now().timestamp()))
     signed = wechat_post(xml, clock.now() + skew, safe=True)
     assert gateway.post("/wechat/safe", params=signed.params, content=signed.body).status_code == 403
     assert stored(engine) == (0, 0)
 
 
-def test_deeply_nested_json_is_a_bad_request_everywhere(gateway: httpx.Client, engine: Engine, clock: FakeClock) -> None:
+def test_deeply_nested_json_is_a_bad_request_everywhere(
+    gateway: httpx.Client, engine: Engine, clock: FakeClock
+) -> None:
     """Found by the fuzzer: json.loads raises RecursionError (not ValueError) past ~1,000 levels."""
     deep = b"[" * 20_000 + b"]" * 20_000
-    assert gateway.post("/telegram/default", headers={SECRET_HEADER: TG_SECRET}, content=deep).status_code == 400
+    assert (
+        gateway.post("/telegram/default", headers={SECRET_HEADER: TG_SECRET}, content=deep).status_code == 400
+    )
     assert gateway.post("/wechat/plain", params=plaintext_query(clock), content=deep).status_code == 400
     assert stored(engine) == (0, 0)
 
 
-def test_a_plaintext_signature_carries_one_body_only(gateway: httpx.Client, engine: Engine, clock: FakeClock) -> None:
+def test_a_plaintext_signature_carries_one_body_only(
+    gateway: httpx.Client, engine: Engine, clock: FakeClock
+) -> None:
     """Plaintext mode signs token, timestamp and nonce but not the body: a query string taken from an
     access log must not let anyone post another body, as another member, within the window."""
     now = int(clock.now().timestamp())
@@ -213,9 +272,17 @@ def test_absurd_query_values_are_a_bad_request_not_a_crash(
     """int() of a 5,000-digit timestamp raises ValueError (more than 4,300 digits)."""
     huge = "9" * 5000
     for query in (
-        {"timestamp": huge, "nonce": "1", "signature": sign(OA_TOKEN, huge, "1"), "msg_signature": "x", "echostr": "e"},
+        {
+            "timestamp": huge,
+            "nonce": "1",
+            "signature": sign(OA_TOKEN, huge, "1"),
+            "msg_signature": "x",
+            "echostr": "e",
+        },
         {**plaintext_query(clock), "nonce": "n" * 500, "msg_signature": "x", "echostr": "e"},
     ):
-        response = gateway.request(method, path, params=query, content=b"<xml/>" if method == "POST" else None)
+        response = gateway.request(
+            method, path, params=query, content=b"<xml/>" if method == "POST" else None
+        )
         assert response.status_code == 400, response.text[:200]
     assert stored(engine) == (0, 0)

@@ -31,8 +31,12 @@ def _mark_sent(session: Session) -> None:
 def _reminded_theme_day(session: Session) -> Meeting:
     """A 主题党日 on 4 December 14:30 whose day-before reminder has gone out."""
     w = demo.build(session)
-    meeting = create_meeting(session, org_id=w.branch_a.id, kind=MeetingKind.THEME_DAY,
-                             starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI))
+    meeting = create_meeting(
+        session,
+        org_id=w.branch_a.id,
+        kind=MeetingKind.THEME_DAY,
+        starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI),
+    )
     queue_reminder(session, meeting=meeting, offset="1d@0900", now=NOW, quiet=QUIET)
     _mark_sent(session)
     return meeting
@@ -53,18 +57,29 @@ def test_each_kind_of_meeting_reaches_its_own_audience(engine: Engine) -> None:
 def test_branch_without_a_bound_chat_hears_privately_and_transferred_members_never(engine: Engine) -> None:
     with Session(engine) as session:
         w = demo.build(session)
-        session.execute(update(demo.ChatBinding).where(demo.ChatBinding.chat_id == "chat-b").values(org_id=w.district.id))
-        meeting = create_meeting(session, org_id=w.branch_b.id, kind=MeetingKind.LECTURE,
-                                 starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI))
+        session.execute(
+            update(demo.ChatBinding).where(demo.ChatBinding.chat_id == "chat-b").values(org_id=w.district.id)
+        )
+        meeting = create_meeting(
+            session,
+            org_id=w.branch_b.id,
+            kind=MeetingKind.LECTURE,
+            starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI),
+        )
         assert {t.chat_id for t in audience_of(session, meeting)} == {"u-钱书记", "u-孙预备"}
 
 
 def test_reminder_text_has_time_place_topic_and_is_queued_once(engine: Engine) -> None:
     with Session(engine) as session:
         w = demo.build(session)
-        meeting = create_meeting(session, org_id=w.branch_a.id, kind=MeetingKind.THEME_DAY,
-                                 starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI),
-                                 place="社区党群服务中心", topic="学习全会精神")
+        meeting = create_meeting(
+            session,
+            org_id=w.branch_a.id,
+            kind=MeetingKind.THEME_DAY,
+            starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI),
+            place="社区党群服务中心",
+            topic="学习全会精神",
+        )
         assert queue_reminder(session, meeting=meeting, offset="1d@0900", now=NOW, quiet=QUIET) == 1
         assert queue_reminder(session, meeting=meeting, offset="1d@0900", now=NOW, quiet=QUIET) == 0
         text = session.exec(select(Delivery.text)).one()
@@ -75,14 +90,20 @@ def test_reminder_text_has_time_place_topic_and_is_queued_once(engine: Engine) -
 def test_moving_after_the_first_reminder_withdraws_pending_and_tells_the_reminded(engine: Engine) -> None:
     with Session(engine) as session:
         w = demo.build(session)
-        meeting = create_meeting(session, org_id=w.branch_a.id, kind=MeetingKind.COMMITTEE,
-                                 starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI))
+        meeting = create_meeting(
+            session,
+            org_id=w.branch_a.id,
+            kind=MeetingKind.COMMITTEE,
+            starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI),
+        )
         assert meeting.id is not None
         queue_reminder(session, meeting=meeting, offset="1d@0900", now=NOW, quiet=QUIET)
         _mark_sent(session)  # the day-before reminder went out
         queue_reminder(session, meeting=meeting, offset="1h", now=NOW, quiet=QUIET)  # still waiting
         new_start = datetime(2026, 12, 8, 15, 0, tzinfo=SHANGHAI)
-        change, notices = move_and_notify(session, meeting_id=meeting.id, starts_at=new_start, now=NOW, quiet=QUIET)
+        change, notices = move_and_notify(
+            session, meeting_id=meeting.id, starts_at=new_start, now=NOW, quiet=QUIET
+        )
         assert change.withdrawn == 2 and notices == 2
         notes = session.exec(select(Delivery).where(Delivery.kind == "meeting_change")).all()
         assert {d.chat_id for d in notes} == {"u-王书记", "u-李委员"}
@@ -118,10 +139,18 @@ def test_a_reminder_quiet_hours_would_hold_past_the_start_goes_at_once(engine: E
     late = datetime(2026, 12, 3, 23, 0, tzinfo=SHANGHAI)
     with Session(engine) as session:
         w = demo.build(session)
-        early = create_meeting(session, org_id=w.branch_a.id, kind=MeetingKind.LECTURE,
-                               starts_at=datetime(2026, 12, 4, 7, 25, tzinfo=SHANGHAI))
-        later = create_meeting(session, org_id=w.branch_b.id, kind=MeetingKind.LECTURE,
-                               starts_at=datetime(2026, 12, 4, 9, 0, tzinfo=SHANGHAI))
+        early = create_meeting(
+            session,
+            org_id=w.branch_a.id,
+            kind=MeetingKind.LECTURE,
+            starts_at=datetime(2026, 12, 4, 7, 25, tzinfo=SHANGHAI),
+        )
+        later = create_meeting(
+            session,
+            org_id=w.branch_b.id,
+            kind=MeetingKind.LECTURE,
+            starts_at=datetime(2026, 12, 4, 9, 0, tzinfo=SHANGHAI),
+        )
         assert queue_reminder(session, meeting=early, offset="1h", now=late, quiet=QUIET) == 1
         assert queue_reminder(session, meeting=later, offset="1h", now=late, quiet=QUIET) == 1
         now_row, morning_row = session.exec(select(Delivery).order_by(Delivery.id)).all()

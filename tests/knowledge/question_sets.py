@@ -79,14 +79,26 @@ def build_branch(engine: Engine) -> None:
         branch, _ = get_or_create(session, name="第一党支部", kind="党支部", parent_id=top.id)
         assert branch.id is not None
         people = {
-            "书记": Member(name="王书记", org_id=branch.id, role=Role.SECRETARY,
-                           joined_on=date(1998, 11, 5), full_on=date(1999, 11, 5)),
-            "组织": Member(name="孙组织", org_id=branch.id, role=Role.ORGANIZATION,
-                           joined_on=date(2005, 6, 20), full_on=date(2006, 6, 20)),
-            "党员": Member(name="李党员", org_id=branch.id,
-                           joined_on=date(2015, 11, 28), full_on=date(2016, 12, 1)),
-            "预备": Member(name="赵预备", org_id=branch.id, joined_on=date(2026, 3, 1),
-                           status=MemberStatus.PROBATIONARY),
+            "书记": Member(
+                name="王书记",
+                org_id=branch.id,
+                role=Role.SECRETARY,
+                joined_on=date(1998, 11, 5),
+                full_on=date(1999, 11, 5),
+            ),
+            "组织": Member(
+                name="孙组织",
+                org_id=branch.id,
+                role=Role.ORGANIZATION,
+                joined_on=date(2005, 6, 20),
+                full_on=date(2006, 6, 20),
+            ),
+            "党员": Member(
+                name="李党员", org_id=branch.id, joined_on=date(2015, 11, 28), full_on=date(2016, 12, 1)
+            ),
+            "预备": Member(
+                name="赵预备", org_id=branch.id, joined_on=date(2026, 3, 1), status=MemberStatus.PROBATIONARY
+            ),
         }
         for label, member in people.items():
             member.sync_join_md()

@@ -45,7 +45,8 @@ def test_english_words_are_read_as_the_domain_terms(engine: Engine, clock: FakeC
 
 def test_a_long_message_is_answered_by_the_clause_that_asks(engine: Engine, clock: FakeClock) -> None:
     kind, text = ask(
-        engine, clock,
+        engine,
+        clock,
         "打扰了书记，最近在整理材料，领导让我写一个关于三会一课的说明，我记不清了，支委会到底多久开一次来着",
     )
     assert kind == "answer" and "每月" in text

@@ -68,7 +68,9 @@ def test_transferred_out_members_are_skipped(engine: Engine) -> None:
     with Session(engine) as session:
         demo.build(session)  # 周转出 joined 2000-12-01, like 张党员's date
         _run_birthdays(session, date(2026, 12, 1))
-        assert not any("周转出" in t for t in _texts(session, "birthday") + _texts(session, "birthday_digest"))
+        assert not any(
+            "周转出" in t for t in _texts(session, "birthday") + _texts(session, "birthday_digest")
+        )
 
 
 def test_a_holiday_is_not_a_working_day_and_a_tiaoxiu_saturday_is() -> None:
@@ -89,7 +91,9 @@ def test_nudges_wait_for_a_working_day(engine: Engine) -> None:
         assert any("第二党支部本月还没有召开支委会" in t for t in _texts(session, "nudge"))
 
 
-def test_missed_days_are_covered_within_the_catch_up_window_and_a_first_run_covers_today(engine: Engine) -> None:
+def test_missed_days_are_covered_within_the_catch_up_window_and_a_first_run_covers_today(
+    engine: Engine,
+) -> None:
     with Session(engine) as session:
         today = date(2026, 11, 23)
         assert days_to_cover(session, job_id="x", today=today, catch_up_days=3) == [today]

@@ -1,4 +1,4 @@
-"""The monthly guide reaches every bound chat of every branch below its issuer once; later items follow once."""
+"""The monthly guide reaches every bound chat of every branch below its issuer once; later items once too."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from storage.guides import GuideDraft, ItemDraft, store_guide
 from storage.models import Delivery
 from tests.schedules import world as demo
 
-DISTRICT = GuideDraft("十二月清单", "三定四有", (ItemDraft("学习全会精神", "集中学习", "支部党员大会", "12月20日前"),))
+DISTRICT = GuideDraft(
+    "十二月清单", "三定四有", (ItemDraft("学习全会精神", "集中学习", "支部党员大会", "12月20日前"),)
+)
 OWN = GuideDraft("支部补充", "", (ItemDraft("冬季送温暖", "走访困难党员", "主题党日"),))
 
 
@@ -24,7 +26,13 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 def test_delivered_on_the_first_at_nine_once_and_supplemented_once(engine: Engine) -> None:
     with Session(engine) as session:
         w = demo.build(session)
-        store_guide(session, org_id=w.district.id or 0, month="2026-12", draft=DISTRICT, now=datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI))
+        store_guide(
+            session,
+            org_id=w.district.id or 0,
+            month="2026-12",
+            draft=DISTRICT,
+            now=datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI),
+        )
         assert guides.run(at(1, 8, 55), session=session) == 0
         assert guides.run(at(1, 9, 0), session=session) == 2
         assert guides.run(at(1, 9, 5), session=session) == 0

@@ -20,8 +20,12 @@ class Events:
         self.log: list[str] = []
 
     def election(self, engine: Engine) -> LeaderElection:
-        return LeaderElection(engine, on_elected=lambda: self.log.append("start"),
-                              on_deposed=lambda: self.log.append("stop"), poll_seconds=0.05)
+        return LeaderElection(
+            engine,
+            on_elected=lambda: self.log.append("start"),
+            on_deposed=lambda: self.log.append("stop"),
+            poll_seconds=0.05,
+        )
 
 
 @pytest.fixture
@@ -34,7 +38,9 @@ def pg_engines(engine: Engine, db_url: str) -> Iterator[tuple[Engine, Engine]]:
     other.dispose()
 
 
-def test_on_sqlite_the_only_process_is_always_leader(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_on_sqlite_the_only_process_is_always_leader(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     eng = make_engine(f"sqlite:///{tmp_path / 'one.db'}")
     events = Events()
     election = events.election(eng)
@@ -45,7 +51,9 @@ def test_on_sqlite_the_only_process_is_always_leader(tmp_path: Path, caplog: pyt
     eng.dispose()
 
 
-def test_a_leader_that_cannot_start_its_scheduler_lets_go_and_tries_again(pg_engines: tuple[Engine, Engine]) -> None:
+def test_a_leader_that_cannot_start_its_scheduler_lets_go_and_tries_again(
+    pg_engines: tuple[Engine, Engine],
+) -> None:
     tries: list[str] = []
 
     def start_fails_once() -> None:
@@ -64,7 +72,9 @@ def test_a_leader_that_cannot_start_its_scheduler_lets_go_and_tries_again(pg_eng
     a.stop()
 
 
-def test_exactly_one_process_leads_and_another_takes_over_when_it_stops(pg_engines: tuple[Engine, Engine]) -> None:
+def test_exactly_one_process_leads_and_another_takes_over_when_it_stops(
+    pg_engines: tuple[Engine, Engine],
+) -> None:
     first, second = Events(), Events()
     a, b = first.election(pg_engines[0]), second.election(pg_engines[1])
     assert a.step()
@@ -76,14 +86,22 @@ def test_exactly_one_process_leads_and_another_takes_over_when_it_stops(pg_engin
     b.stop()
 
 
-def test_a_leader_whose_session_dies_steps_down_and_the_lock_passes_on(pg_engines: tuple[Engine, Engine]) -> None:
+def test_a_leader_whose_session_dies_steps_down_and_the_lock_passes_on(
+    pg_engines: tuple[Engine, Engine],
+) -> None:
     first, second = Events(), Events()
     a, b = first.election(pg_engines[0]), second.election(pg_engines[1])
     assert a.step() and not b.step()
     with pg_engines[1].connect() as admin:
-        killed = admin.execute(text(
-            "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
-        )).scalars().all()
+        killed = (
+            admin.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"  # noqa: E501
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert killed == [True]
     assert b.step(), "the lock is free once the leader's session is gone"
     assert not a.step(), "the old leader notices its session is gone and stops its scheduler"

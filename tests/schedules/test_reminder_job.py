@@ -26,7 +26,9 @@ def _tick(session: Session, clock: FakeClock, until: datetime, step: timedelta =
 
 def _sent(session: Session) -> list[Delivery]:
     rows = session.exec(select(Delivery).order_by(Delivery.id)).all()
-    session.execute(update(Delivery).where(Delivery.status == DeliveryStatus.PENDING).values(status=DeliveryStatus.SENT))
+    session.execute(
+        update(Delivery).where(Delivery.status == DeliveryStatus.PENDING).values(status=DeliveryStatus.SENT)
+    )
     return list(rows)
 
 
@@ -34,18 +36,27 @@ def test_a_meeting_moved_after_its_first_reminder(engine: Engine) -> None:
     clock = FakeClock(datetime(2026, 12, 2, 8, 0, tzinfo=SHANGHAI))
     with Session(engine) as session:
         w = demo.build(session)
-        meeting = create_meeting(session, org_id=w.branch_a.id or 0, kind=MeetingKind.THEME_DAY,
-                                 starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI), place="党群服务中心")
+        meeting = create_meeting(
+            session,
+            org_id=w.branch_a.id or 0,
+            kind=MeetingKind.THEME_DAY,
+            starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI),
+            place="党群服务中心",
+        )
         assert meeting.id is not None
         assert _tick(session, clock, datetime(2026, 12, 3, 8, 55, tzinfo=SHANGHAI)) == 0
-        assert _tick(session, clock, datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI)) == 1  # the day before, 09:00
+        assert (
+            _tick(session, clock, datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI)) == 1
+        )  # the day before, 09:00
         assert _sent(session)[0].chat_id == "chat-a"
         new_start = datetime(2026, 12, 7, 15, 0, tzinfo=SHANGHAI)
         _, notices = move_and_notify(session, meeting_id=meeting.id, starts_at=new_start, now=clock.now())
         assert notices == 1
         # nothing more for the old time: 4 December passes quietly
         assert _tick(session, clock, datetime(2026, 12, 5, 0, 0, tzinfo=SHANGHAI)) == 0
-        assert _tick(session, clock, datetime(2026, 12, 7, 15, 0, tzinfo=SHANGHAI)) == 2  # 6th 09:00, 7th 14:00
+        assert (
+            _tick(session, clock, datetime(2026, 12, 7, 15, 0, tzinfo=SHANGHAI)) == 2
+        )  # 6th 09:00, 7th 14:00
         texts = [d.text for d in _sent(session)]
         assert "改至2026年12月7日（周一）15:00" in texts[1]
         assert "明天15:00召开主题党日" in texts[2] and "今天15:00召开主题党日" in texts[3]
@@ -55,7 +66,12 @@ def test_a_meeting_created_late_gets_one_reminder_not_two(engine: Engine) -> Non
     now = datetime(2026, 12, 4, 14, 0, tzinfo=SHANGHAI)
     with Session(engine) as session:
         w = demo.build(session)
-        create_meeting(session, org_id=w.branch_a.id or 0, kind=MeetingKind.LECTURE, starts_at=now + timedelta(minutes=40))
+        create_meeting(
+            session,
+            org_id=w.branch_a.id or 0,
+            kind=MeetingKind.LECTURE,
+            starts_at=now + timedelta(minutes=40),
+        )
         assert reminders.run(now, session=session) == 1
         assert reminders.run(now + timedelta(minutes=5), session=session) == 0
         assert "1h" in session.exec(select(Delivery.dedupe_key)).one()
@@ -65,12 +81,21 @@ def test_plans_create_meetings_ahead_once(engine: Engine) -> None:
     now = datetime(2026, 12, 1, 6, 0, tzinfo=SHANGHAI)
     with Session(engine) as session:
         w = demo.build(session)
-        add_plan(session, org_id=w.branch_a.id or 0, kind=MeetingKind.THEME_DAY, day="1st fri", at="14:30",
-                 lead_days=40)
+        add_plan(
+            session,
+            org_id=w.branch_a.id or 0,
+            kind=MeetingKind.THEME_DAY,
+            day="1st fri",
+            at="14:30",
+            lead_days=40,
+        )
         assert plans.run(now, session=session) == 2  # 4 December and 1 January 2027
         assert plans.run(now + timedelta(days=1), session=session) == 0
         starts = [m.starts_at for m in session.exec(select(Meeting).order_by(Meeting.starts_at))]
-        assert starts == [datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI), datetime(2027, 1, 1, 14, 30, tzinfo=SHANGHAI)]
+        assert starts == [
+            datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI),
+            datetime(2027, 1, 1, 14, 30, tzinfo=SHANGHAI),
+        ]
 
 
 def test_quiet_hours_never_hold_a_reminder_past_the_start(engine: Engine) -> None:

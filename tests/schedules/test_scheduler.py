@@ -67,7 +67,9 @@ def test_jobs_persist_across_a_restart_and_a_missed_run_fires_once(db_url: str) 
 
     clock = FakeClock(datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI))
 
-    again = start_scheduler(second, SETTINGS, clock=clock, listener=(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR))
+    again = start_scheduler(
+        second, SETTINGS, clock=clock, listener=(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    )
     try:
         assert done.wait(timeout=20), "the missed run never fired"
         nxt = again.get_job("birthdays").next_run_time
@@ -87,16 +89,26 @@ def test_jobs_list_shows_every_job_with_a_next_run(engine: Engine) -> None:
     assert rows["birthdays"] == datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
     assert rows["meeting_reminders"] == datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)  # due now counts
     assert set(rows) == {
-        "guides", "birthdays", "meeting_reminders", "meeting_plans", "compliance", "wishes", "points"
+        "guides",
+        "birthdays",
+        "meeting_reminders",
+        "meeting_plans",
+        "compliance",
+        "wishes",
+        "points",
     }
 
 
 def test_reminders_can_be_looked_for_every_few_seconds_instead_of_minutes() -> None:
-    spec = find(Settings(schedules={"reminder_every_seconds": 10}).schedules.to_settings(), "meeting_reminders")
+    spec = find(
+        Settings(schedules={"reminder_every_seconds": 10}).schedules.to_settings(), "meeting_reminders"
+    )
     assert spec is not None
     first = spec.trigger.get_next_fire_time(None, datetime(2026, 11, 23, 9, 0, 1, tzinfo=SHANGHAI))
     assert first == datetime(2026, 11, 23, 9, 0, 10, tzinfo=SHANGHAI)
-    assert spec.trigger.get_next_fire_time(first, first + timedelta(seconds=1)) == first + timedelta(seconds=10)
+    assert spec.trigger.get_next_fire_time(first, first + timedelta(seconds=1)) == first + timedelta(
+        seconds=10
+    )
     with pytest.raises(ValidationError, match="reminder_every_seconds"):
         Settings(schedules={"reminder_every_seconds": 1})
 
@@ -120,7 +132,9 @@ def test_days_of_missed_runs_coalesce_into_one_run_that_covers_the_missed_days(d
             done.set()
 
     clock = FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI))
-    again = start_scheduler(second, SETTINGS, clock=clock, listener=(seen, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED))
+    again = start_scheduler(
+        second, SETTINGS, clock=clock, listener=(seen, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED)
+    )
     try:
         assert done.wait(timeout=20)
     finally:
@@ -227,13 +241,17 @@ def test_a_restart_after_the_days_runs_completed_runs_nothing_again(engine: Engi
     assert _start_and_stop(engine, clock) == set()  # a restart, or a new leader
 
 
-def test_a_scheduler_that_cannot_read_its_job_store_fails_without_leaving_a_thread_behind(engine: Engine) -> None:
+def test_a_scheduler_that_cannot_read_its_job_store_fails_without_leaving_a_thread_behind(
+    engine: Engine,
+) -> None:
     with engine.begin() as conn:  # a damaged store: the table is there, its columns are not
         conn.exec_driver_sql(f"CREATE TABLE {JOBSTORE_TABLE} (something_else INTEGER)")
     before = {t for t in threading.enumerate() if t.name == "APScheduler"}
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - whatever APScheduler raises for a damaged store
         start_scheduler(engine, SETTINGS, clock=FakeClock(datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)))
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and {t for t in threading.enumerate() if t.name == "APScheduler"} - before:
+    while (
+        time.monotonic() < deadline and {t for t in threading.enumerate() if t.name == "APScheduler"} - before
+    ):
         time.sleep(0.01)
     assert not {t for t in threading.enumerate() if t.name == "APScheduler"} - before

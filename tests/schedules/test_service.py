@@ -21,7 +21,13 @@ def test_the_runtime_starts_and_stops_the_scheduler(db_url: str, engine: Engine,
         with engine.connect() as conn:
             stored = set(conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars())
         assert stored == {
-            "guides", "birthdays", "meeting_reminders", "meeting_plans", "compliance", "wishes", "points"
+            "guides",
+            "birthdays",
+            "meeting_reminders",
+            "meeting_plans",
+            "compliance",
+            "wishes",
+            "points",
         }
     finally:
         asyncio.run(service.stop())

@@ -32,7 +32,9 @@ START = datetime(2026, 1, 1, 0, 0, tzinfo=SHANGHAI)
 END = datetime(2027, 1, 1, 0, 0, tzinfo=SHANGHAI)
 # two-hourly frequent jobs keep the year fast; the demo meetings (09:00, 14:30) still meet every offset
 SETTINGS = ScheduleSettings(reminder_every_minutes=120, guide_every_minutes=120, wishes_every_minutes=120)
-GUIDE = GuideDraft("三月组织生活清单", "三定四有", (ItemDraft("学习两会精神", "集中学习", "主题党日", "3月31日前"),))
+GUIDE = GuideDraft(
+    "三月组织生活清单", "三定四有", (ItemDraft("学习两会精神", "集中学习", "主题党日", "3月31日前"),)
+)
 
 EXPECTED = {
     # greetings: 王书记 李委员 张党员 钱书记 (group + private) = 8; 赵党员 (29 Feb → 28 Feb, group only) 1;
@@ -47,7 +49,7 @@ EXPECTED = {
     # B: 支委会 12, quarterly 2×4, annual 2, 孙预备 due 1
     # and in January the 2025 组织生活会 / 民主评议 overdue: A 2 kinds × 2, B 2 × 1
     "nudge": 24 + 16 + 4 + 2 + 20 + 12 + 8 + 2 + 1 + 6,
-    "probation_member": 1,  # 孙预备 (bound) hears privately that the 转正 application is due; 吴预备 is not bound
+    "probation_member": 1,  # 孙预备 (bound) hears privately that the 转正 application is due
     "guide": 4,  # March (published ahead) and June (published mid-month) × 2 branches
 }
 
@@ -65,8 +67,15 @@ def _setup(engine: Engine) -> demo.World:
     with session_scope(engine) as session:
         w = demo.build(session)
         add_plan(session, org_id=w.branch_a.id or 0, kind=MeetingKind.COMMITTEE, day="10", at="09:00")
-        add_plan(session, org_id=w.branch_a.id or 0, kind=MeetingKind.THEME_DAY, day="2nd fri", at="14:30",
-                 place="党群服务中心", topic="主题党日活动")
+        add_plan(
+            session,
+            org_id=w.branch_a.id or 0,
+            kind=MeetingKind.THEME_DAY,
+            day="2nd fri",
+            at="14:30",
+            place="党群服务中心",
+            topic="主题党日活动",
+        )
         store_guide(session, org_id=w.district.id or 0, month="2026-03", draft=GUIDE, now=START)
         store_guide(session, org_id=w.branch_a.id or 0, month="2026-03", draft=GUIDE, now=START)
         return w
@@ -81,7 +90,9 @@ def simulate(engine: Engine, start: datetime, end: datetime, world: demo.World, 
         if june_guide <= moment:
             with session_scope(engine) as session:
                 if not guides_for_month(session, "2026-06"):  # a secretary publishes mid-month
-                    store_guide(session, org_id=world.district.id or 0, month="2026-06", draft=GUIDE, now=june_guide)
+                    store_guide(
+                        session, org_id=world.district.id or 0, month="2026-06", draft=GUIDE, now=june_guide
+                    )
         with session_scope(engine) as session:
             specs[job_id].run(moment, session=session, settings=SETTINGS)
 

@@ -19,7 +19,9 @@ class World:
     members: dict[str, Member] = field(default_factory=dict)
 
     def org_ids(self) -> list[int]:
-        return [o.id for o in (self.district, self.branch_a, self.branch_b, self.group_a1) if o.id is not None]
+        return [
+            o.id for o in (self.district, self.branch_a, self.branch_b, self.group_a1) if o.id is not None
+        ]
 
 
 def _org(session: Session, name: str, kind: OrgKind, parent: Organization | None) -> Organization:
@@ -55,14 +57,18 @@ def add_member(
     session.add(member)
     session.flush()
     if bind:
-        session.add(Identity(channel="wecom", account="default", external_id=f"u-{name}", member_id=member.id))  # type: ignore[arg-type]
+        session.add(
+            Identity(channel="wecom", account="default", external_id=f"u-{name}", member_id=member.id)
+        )  # type: ignore[arg-type]
         session.flush()
     world.members[name] = member
     return member
 
 
 def bind_chat(session: Session, org: Organization, chat_id: str, *, channel: str = "wecom") -> None:
-    session.add(ChatBinding(channel=channel, account="default", chat_id=chat_id, is_group=True, org_id=org.id))  # type: ignore[arg-type]
+    session.add(
+        ChatBinding(channel=channel, account="default", chat_id=chat_id, is_group=True, org_id=org.id)
+    )  # type: ignore[arg-type]
     session.flush()
 
 
@@ -74,18 +80,68 @@ def build(session: Session) -> World:
     world = World(district, branch_a, branch_b, group_a1)
     bind_chat(session, branch_a, "chat-a")
     bind_chat(session, branch_b, "chat-b")
-    add_member(session, world, "王书记", branch=branch_a, joined=date(1990, 7, 1), full=date(1991, 7, 1),
-               role=Role.SECRETARY, bind=True)
-    add_member(session, world, "李委员", branch=branch_a, joined=date(2005, 3, 15), full=date(2006, 3, 15),
-               role=Role.ORGANIZATION, bind=True, group=group_a1)
-    add_member(session, world, "张党员", branch=branch_a, joined=date(2016, 12, 1), full=date(2017, 12, 1),
-               group=group_a1, bind=True)
+    add_member(
+        session,
+        world,
+        "王书记",
+        branch=branch_a,
+        joined=date(1990, 7, 1),
+        full=date(1991, 7, 1),
+        role=Role.SECRETARY,
+        bind=True,
+    )
+    add_member(
+        session,
+        world,
+        "李委员",
+        branch=branch_a,
+        joined=date(2005, 3, 15),
+        full=date(2006, 3, 15),
+        role=Role.ORGANIZATION,
+        bind=True,
+        group=group_a1,
+    )
+    add_member(
+        session,
+        world,
+        "张党员",
+        branch=branch_a,
+        joined=date(2016, 12, 1),
+        full=date(2017, 12, 1),
+        group=group_a1,
+        bind=True,
+    )
     add_member(session, world, "赵党员", branch=branch_a, joined=date(2012, 2, 29), full=date(2013, 3, 1))
-    add_member(session, world, "钱书记", branch=branch_b, joined=date(1975, 6, 20), full=date(1976, 6, 20),
-               role=Role.SECRETARY, bind=True)
-    add_member(session, world, "孙预备", branch=branch_b, joined=date(2026, 1, 10),
-               status=MemberStatus.PROBATIONARY, bind=True)
-    add_member(session, world, "吴预备", branch=branch_a, joined=date(2025, 3, 1), status=MemberStatus.PROBATIONARY)
-    add_member(session, world, "周转出", branch=branch_b, joined=date(2000, 12, 1), full=date(2001, 12, 1),
-               status=MemberStatus.TRANSFERRED_OUT, bind=True)
+    add_member(
+        session,
+        world,
+        "钱书记",
+        branch=branch_b,
+        joined=date(1975, 6, 20),
+        full=date(1976, 6, 20),
+        role=Role.SECRETARY,
+        bind=True,
+    )
+    add_member(
+        session,
+        world,
+        "孙预备",
+        branch=branch_b,
+        joined=date(2026, 1, 10),
+        status=MemberStatus.PROBATIONARY,
+        bind=True,
+    )
+    add_member(
+        session, world, "吴预备", branch=branch_a, joined=date(2025, 3, 1), status=MemberStatus.PROBATIONARY
+    )
+    add_member(
+        session,
+        world,
+        "周转出",
+        branch=branch_b,
+        joined=date(2000, 12, 1),
+        full=date(2001, 12, 1),
+        status=MemberStatus.TRANSFERRED_OUT,
+        bind=True,
+    )
     return world

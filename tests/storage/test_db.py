@@ -89,7 +89,16 @@ def test_datetimes_come_back_aware_and_equal(engine: Engine) -> None:
     beijing = timezone(timedelta(hours=8))
     moment = datetime(2026, 12, 1, 9, 0, tzinfo=beijing)
     with session_scope(engine) as session:
-        session.add(Delivery(dedupe_key="k1", channel="console", account="local", chat_id="c", text="hi", next_try_at=moment))
+        session.add(
+            Delivery(
+                dedupe_key="k1",
+                channel="console",
+                account="local",
+                chat_id="c",
+                text="hi",
+                next_try_at=moment,
+            )
+        )
     with Session(engine) as session:
         stored = session.get(Delivery, 1)
         assert stored is not None
@@ -100,4 +109,13 @@ def test_datetimes_come_back_aware_and_equal(engine: Engine) -> None:
 
 def test_naive_datetimes_are_refused(engine: Engine) -> None:
     with pytest.raises(Exception, match="naive"), session_scope(engine) as session:
-        session.add(Delivery(dedupe_key="k2", channel="c", account="a", chat_id="x", text="t", next_try_at=datetime(2026, 1, 1)))
+        session.add(
+            Delivery(
+                dedupe_key="k2",
+                channel="c",
+                account="a",
+                chat_id="x",
+                text="t",
+                next_try_at=datetime(2026, 1, 1),
+            )
+        )

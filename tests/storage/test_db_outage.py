@@ -11,12 +11,16 @@ from storage.db import make_engine
 from tests.fakes.tcp_proxy import tcp_proxy
 
 
-def test_queries_fail_fast_while_the_database_is_unreachable_and_work_again_after(engine: Engine, db_url: str) -> None:
+def test_queries_fail_fast_while_the_database_is_unreachable_and_work_again_after(
+    engine: Engine, db_url: str
+) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("needs a database server reached over TCP (ZHIBU_TEST_PG_URL)")
     url = make_url(db_url)
     with tcp_proxy(url.port or 5432) as proxy:
-        through = make_engine(url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
+        through = make_engine(
+            url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        )
         with through.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar() == 1
         proxy.cut()

@@ -143,8 +143,11 @@ def test_every_branch_kept_its_meetings_this_year_with_plausible_attendance(worl
     with Session(world) as session:
         for branch in branches_under(session, roots(session)[0].id):
             book = load_workbook(BytesIO(ledger.build(session, org=branch, year=2026, now=now)))
-            months = {row[0]: row[-1] for row in book[texts.LEDGER_SUMMARY_SHEET].iter_rows(values_only=True)
-                      if isinstance(row[0], str) and row[0].endswith("月") and len(row) > 2}
+            months = {
+                row[0]: row[-1]
+                for row in book[texts.LEDGER_SUMMARY_SHEET].iter_rows(values_only=True)
+                if isinstance(row[0], str) and row[0].endswith("月") and len(row) > 2
+            }
             assert [months[f"{m}月"] for m in range(1, 11)] == [texts.LEDGER_OK] * 10, branch.name
             for meeting in session.exec(select(Meeting).where(Meeting.status == MeetingStatus.HELD)):
                 present = roll(session, meeting).present

@@ -12,7 +12,9 @@ from tests.fakes.clock import FakeClock
 IDS = {"channel": "wechat", "account": "default", "key": "7001"}
 
 
-def test_the_second_claim_of_a_message_loses_and_reads_the_first_reply(engine: Engine, clock: FakeClock) -> None:
+def test_the_second_claim_of_a_message_loses_and_reads_the_first_reply(
+    engine: Engine, clock: FakeClock
+) -> None:
     with session_scope(engine) as session:
         assert inbound.claim(session, **IDS, reply=Reply("第一次"), received_at=clock.now())
     with session_scope(engine) as session:

@@ -74,7 +74,7 @@ def test_the_public_question_set_points_at_real_entries() -> None:
     assert len(rows) >= MIN_QUESTIONS
     for row in rows:
         assert len(row) == 3 and all(cell.strip() for cell in row), row
-        question, key, fact = row
+        _question, key, fact = row
         assert key in KEYS or key in LIVE_KEYS, row
         if key in KEYS:
             answer = next(str(e["answer"]) for e in ENTRIES if e["key"] == key)
@@ -97,8 +97,22 @@ def test_userdict_lines_are_valid_jieba_entries() -> None:
         assert len(parts) == 3 and parts[1].isdigit() and parts[2].isalpha(), line
         words.append(parts[0])
     assert len(set(words)) == len(words) >= 200
-    for term in ("三会一课", "主题党日", "政治生日", "组织生活会", "民主评议党员", "预备党员", "入党积极分子",
-                 "发展对象", "党费", "支委会", "党小组会", "组织关系转接", "双报到", "光荣在党50年"):
+    for term in (
+        "三会一课",
+        "主题党日",
+        "政治生日",
+        "组织生活会",
+        "民主评议党员",
+        "预备党员",
+        "入党积极分子",
+        "发展对象",
+        "党费",
+        "支委会",
+        "党小组会",
+        "组织关系转接",
+        "双报到",
+        "光荣在党50年",
+    ):
         assert term in words
 
 
@@ -114,6 +128,8 @@ def test_every_alias_belongs_to_exactly_one_canonical_term() -> None:
 
 
 def test_stop_words_keep_the_words_that_carry_the_question() -> None:
-    words = {x.strip() for x in (DATA / "stopwords.txt").read_text(encoding="utf-8").splitlines() if x.strip()}
+    words = {
+        x.strip() for x in (DATA / "stopwords.txt").read_text(encoding="utf-8").splitlines() if x.strip()
+    }
     assert len(words) >= 120
     assert not words & {"多久", "什么时候", "怎么", "谁", "几", "多少", "哪天", "党费", "不", "没有"}

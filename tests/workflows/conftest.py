@@ -91,7 +91,7 @@ def router(engine: Engine, clock: FakeClock) -> Router:
 
 @pytest.fixture
 def chat_as(engine: Engine, router: Router, district: dict[str, int]) -> Callable[..., Chat]:
-    """chat_as("张三") is a private chat with a bound member; chat_as(None) a stranger; group="g1" a group chat."""
+    """chat_as("张三"): a private chat with a bound member; chat_as(None): a stranger; group="g1": a group."""
 
     def make(name: str | None, *, group: str | None = None) -> Chat:
         sender = f"user-{name or 'stranger'}"

@@ -137,8 +137,13 @@ def test_leave_after_signing_in_is_refused_in_chat_and_in_the_ledger(
         assert branch is not None
         (meeting,) = attendance.meetings_of(session, org_ids=[branch.id or 0], start=START, end=clock.now())
         with pytest.raises(attendance.AlreadySignedIn):  # no other path can turn it into leave either
-            attendance.mark(session, meeting_id=meeting.id or 0, member_id=district["张三"],
-                            status=AttendanceStatus.LEAVE, at=clock.now())
+            attendance.mark(
+                session,
+                meeting_id=meeting.id or 0,
+                member_id=district["张三"],
+                status=AttendanceStatus.LEAVE,
+                at=clock.now(),
+            )
         book = load_workbook(BytesIO(ledger.build(session, org=branch, year=2026, now=clock.now())))
     row = [c.value for c in book["党课"][2]]
     assert "张三" in row[7] and not row[8]  # 出席人员, not 请假人员

@@ -33,8 +33,14 @@ def anyio_backend() -> str:
 def _guess(clock: Clock, n: int, name: str) -> Inbound:
     sender = f"wx-flood-{n}"
     return Inbound(
-        channel="console", account="local", chat_id=sender, sender_id=sender, text=f"绑定 {name} {n:04d}",
-        received_at=clock.now(), is_group=False, message_id=f"flood-{n}",
+        channel="console",
+        account="local",
+        chat_id=sender,
+        sender_id=sender,
+        text=f"绑定 {name} {n:04d}",
+        received_at=clock.now(),
+        is_group=False,
+        message_id=f"flood-{n}",
     )
 
 

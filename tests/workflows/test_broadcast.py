@@ -166,7 +166,11 @@ def test_notices_about_dues_or_meetings_are_broadcasts_not_questions(
     chat_as: Callable[..., Chat], engine: Engine, groups: None
 ) -> None:
     secretary = chat_as("王书记")
-    for notice in ("发布 本月党费请于20日前交纳", "发布 下次支委会定于12月5日召开", "发布 本月政治生日名单见群公告"):
+    for notice in (
+        "发布 本月党费请于20日前交纳",
+        "发布 下次支委会定于12月5日召开",
+        "发布 本月政治生日名单见群公告",
+    ):
         assert "将发送到2个群" in secretary.say(notice), notice
     assert "已安排主题党日" in secretary.say("安排 主题党日 12月5日 15:00 主题：收缴党费 工资8000以上按1.5%")
 
@@ -189,7 +193,7 @@ def _confirm_rounds(secretary: Chat, routers: list[Router], engine: Engine) -> N
         secretary.say(f"发布 第{round_no}号通知")
         barrier = threading.Barrier(2)
 
-        def confirm(router: Router) -> str:
+        def confirm(router: Router, barrier: threading.Barrier = barrier) -> str:
             barrier.wait()
             return Chat(router, secretary.sender_id, secretary.chat_id).say("确认发送")
 
@@ -217,7 +221,9 @@ def test_the_same_notice_twice_within_a_day_asks_again(
     assert "24小时内" not in secretary.say("发布 周五下午开党员大会")
 
 
-def test_cli_broadcast_of_the_same_file_twice_needs_force(cli_env: Path, engine: Engine, groups: None) -> None:
+def test_cli_broadcast_of_the_same_file_twice_needs_force(
+    cli_env: Path, engine: Engine, groups: None
+) -> None:
     message = cli_env / "msg.txt"
     message.write_text("周五开会。", encoding="utf-8")
     command = ["broadcast", "--org", "第一党支部", "--file", str(message), "--yes"]

@@ -1,4 +1,4 @@
-"""Every chat command, typed in traditional characters and full-width forms, and refused to those it is not for.
+"""Every chat command, typed in traditional characters and full-width forms, and refused to those not meant.
 
 Each command declares who may use it and where (handlers/commands.py); dispatch refuses before the
 handler runs, with one text per reason, and hands the handler its arguments already simplified.

@@ -57,11 +57,16 @@ def _check(client: httpx.Client, token: str) -> None:
     assert client.post(f"/calendar/{token}.ics").status_code == 405
 
 
-def test_zhibu_serve_app_serves_the_feed(db_url: str, engine: Engine, clock: FakeClock, district: dict[str, int]) -> None:
+def test_zhibu_serve_app_serves_the_feed(
+    db_url: str, engine: Engine, clock: FakeClock, district: dict[str, int]
+) -> None:
     """The same route, mounted by the real runtime and app that `zhibu serve` runs."""
     with session_scope(engine) as session:
         create_meeting(
-            session, org_id=district["第二党支部"], kind="主题党日", starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI)
+            session,
+            org_id=district["第二党支部"],
+            kind="主题党日",
+            starts_at=datetime(2026, 12, 4, 14, 30, tzinfo=SHANGHAI),
         )
         token = token_for(session, org_id=district["第二党支部"], now=clock.now())
     runtime = build_runtime(Settings(database_url=db_url), clock=clock, engine=engine)

@@ -25,7 +25,9 @@ def test_chat_meeting_gets_reminded_and_moved(
     chat_as: Callable[..., Chat], engine: Engine, clock: FakeClock, district: dict[str, int]
 ) -> None:
     with session_scope(engine) as session:
-        session.add(ChatBinding(channel="console", account="local", chat_id="grp-1", org_id=district["第一党支部"]))
+        session.add(
+            ChatBinding(channel="console", account="local", chat_id="grp-1", org_id=district["第一党支部"])
+        )
     secretary = chat_as("王书记")
     secretary.say("安排 主题党日 11月25日 15:00 社区党群服务中心 主题：学习全会精神")
     clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI))

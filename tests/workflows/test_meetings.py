@@ -167,7 +167,9 @@ def test_a_secretary_schedules_in_a_plain_sentence(chat_as: Callable[..., Chat],
     assert "上午还是下午" in secretary.say("下周五3点开主题党日")  # the same questions back as 安排
     assert "已安排主题党日：2026年12月4日（周五）15:00" in secretary.say("下午")
     assert [(m.kind, m.place) for m in _meetings(engine)] == [
-        ("支委会", "党员活动室"), ("主题党日", ""), ("党课", "三楼会议室")
+        ("支委会", "党员活动室"),
+        ("主题党日", ""),
+        ("党课", "三楼会议室"),
     ]
 
 
@@ -177,7 +179,12 @@ def test_plain_sentences_that_ask_or_come_from_others_schedule_nothing(
     assert "书记、副书记或组织委员" in chat_as("张三").say("下周三下午三点在党员活动室开支委会")
     assert "已安排" not in chat_as(None).say("下周三下午三点在党员活动室开支委会")
     secretary = chat_as("王书记")
-    for question in ("下次支委会什么时候", "下周三下午三点开支委会吗", "支委会一般几点开",
-                     "明天下午3点的党课取消了", "明天下午3点的党课我请假"):
+    for question in (
+        "下次支委会什么时候",
+        "下周三下午三点开支委会吗",
+        "支委会一般几点开",
+        "明天下午3点的党课取消了",
+        "明天下午3点的党课我请假",
+    ):
         assert "已安排" not in secretary.say(question), question
     assert _meetings(engine) == []

@@ -6,7 +6,9 @@ from hypothesis import strategies as st
 
 from bot.channels._split import measure, split_message
 
-LIMIT_TEXT = st.text(alphabet=st.sampled_from(["党", "支", "部", "a", " ", "\n", "。", "，", "😀"]), max_size=300)
+LIMIT_TEXT = st.text(
+    alphabet=st.sampled_from(["党", "支", "部", "a", " ", "\n", "。", "，", "😀"]), max_size=300
+)
 
 
 @given(LIMIT_TEXT, st.integers(min_value=4, max_value=60), st.sampled_from(["utf8", "chars"]))
@@ -38,8 +40,16 @@ def test_a_limit_too_small_for_any_character_is_refused() -> None:
 
 
 UNITS = st.sampled_from(["utf8", "chars", "utf16"])
-CONSTRUCTS = ["[支部章程](https://e.org/a)", "**三会一课**", "`/bind 1234`", '<font color="info">已送达</font>', "<@zhangsan>"]
-MARKDOWN_TEXT = st.lists(st.sampled_from([*CONSTRUCTS, "党员", "。", "\n", " ", "\n\n", "😀", "e\u0301"]), max_size=80)
+CONSTRUCTS = [
+    "[支部章程](https://e.org/a)",
+    "**三会一课**",
+    "`/bind 1234`",
+    '<font color="info">已送达</font>',
+    "<@zhangsan>",
+]
+MARKDOWN_TEXT = st.lists(
+    st.sampled_from([*CONSTRUCTS, "党员", "。", "\n", " ", "\n\n", "😀", "e\u0301"]), max_size=80
+)
 
 
 @given(st.text(max_size=300), st.integers(min_value=4, max_value=80), UNITS)
