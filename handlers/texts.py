@@ -234,6 +234,9 @@ MARK_USAGE = "用法：标记缺席 姓名 [原因]，例如“标记缺席 张�
 MARK_NOT_EXPECTED = "{name}不在{kind}的应到名单里。"
 MARK_OK = "已将{name}标记为缺席：{when} {kind}。"
 MARK_TOO_EARLY = "{when} {kind}还没开始，开始后才能标记缺席。"
+CORRECT_PRESENT_TOO_EARLY = "{when} {kind}的签到还没开始（会前30分钟开始），到时再记签到。"
+CORRECT_LEAVE_REASON = "记请假要写明原因。"
+CORRECT_LEAVE_SIGNED_IN = "{name}已签到{kind}，不能改成请假；确实没来的请记缺席并写明原因。"
 NAME_REASON = "{name}（{reason}）"
 
 # --- zhibu demo (roster) ---
@@ -472,6 +475,13 @@ CONSOLE_DELIVERY_STATE = {
     "cancelled": "已经取消",
 }
 CONSOLE_BAD_DATE = "日期“{date}”看不懂，请写成 2026-12-01。"
+CONSOLE_BAD_WHEN = "请填写会议的日期和开始时间，例如 2026-12-05 和 15:00。"
+CONSOLE_END_BEFORE_START = "结束时间要晚于开始时间。"
+CONSOLE_MEETING_CREATED = "已安排。会前会自动提醒参会人员。"
+CONSOLE_MEETING_MOVED = "已改期。"
+CONSOLE_MEETING_CANCELLED = "已取消会议。"
+CONSOLE_ATTENDANCE_SAVED = "已更正。"
+CONSOLE_LEDGER_FILE = "{org}三会一课台账-{year}.xlsx"
 CONSOLE_KIND_NAMES = {
     "guide": "组织生活清单",
     "birthday": "政治生日",
@@ -507,6 +517,7 @@ CONSOLE_ACTION_NAMES = {
     "meeting_move": "会议改期",
     "meeting_cancel": "取消会议",
     "mark_absent": "标记缺席",
+    "attendance_correct": "更正出勤",
     "export_ledger": "导出台账",
     "rotate_feed": "更换日历链接",
     "outbox_retry": "重发消息",

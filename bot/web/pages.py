@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -23,13 +22,16 @@ from bot.core.clock import SHANGHAI, Clock
 from bot.web.auth import Viewer
 from bot.web.config import ConsoleConfig
 from bot.web.login import Login
+from bot.web.meetings import MeetingPages
 from bot.web.render import HERE
 from bot.web.views import (
     PAGE_SIZE,
     PREFIX,
+    XLSX,
     Base,
     Forbidden,
     back_to,
+    download,
     number,
     require_manager,
     see_other,
@@ -41,8 +43,6 @@ from storage import audit, outbox
 from storage.guides import BadMonth, check_month
 from storage.members import bound_ids, mask_phone, roster_page
 from storage.models import Delivery, DeliveryStatus, MemberStatus
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Pages(Base):
@@ -94,9 +94,7 @@ class Pages(Base):
         """The whole overview (every row, filtered and sorted as on the page) as an .xlsx download."""
         require_manager(seen)
         view, _ = self._overview_of(session, seen, request, None)
-        name = quote(f"组织生活落实情况-{view.month}.xlsx")
-        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}", "Cache-Control": "no-store"}
-        return Response(overview.workbook(view), media_type=XLSX, headers=headers)
+        return download(overview.workbook(view), XLSX, f"组织生活落实情况-{view.month}.xlsx")
 
     def _deliveries(
         self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
@@ -248,6 +246,6 @@ class Pages(Base):
 
 def routes(engine: Engine, clock: Clock, config: ConsoleConfig) -> list[BaseRoute]:
     """Everything under /console/: login, the pages and the static files (htmx, the stylesheet)."""
-    groups = (Login(engine, clock, config), Pages(engine, clock, config))
+    groups = (Login(engine, clock, config), Pages(engine, clock, config), MeetingPages(engine, clock, config))
     static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return [Mount(PREFIX, routes=[*(r for g in groups for r in g.routes()), static])]

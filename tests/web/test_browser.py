@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine
 
+from bot.core.clock import SHANGHAI
 from handlers import texts
+from schedules import reminders
+from storage.db import session_scope
 from storage.demo import GRID, OFFICE, RETIRED
 from storage.models import DeliveryStatus
-from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site, queue_delivery
+from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site, held_lecture, queue_delivery, signed_in
 
 CHROMIUM = os.environ.get("ZHIBU_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -110,6 +114,50 @@ def test_a_post_without_the_csrf_token_gets_403(browser: Browser, site: Site, en
     assert texts.CONSOLE_RETRIED.format(count=1) in page.locator(".notice").inner_text()
 
 
+def test_create_a_meeting_see_it_in_the_calendar_and_in_a_chat_reminder(
+    browser: Browser, site: Site, engine: Engine
+) -> None:
+    page = _login(browser, site, SECRETARY, PHONE)
+    page.get_by_role("link", name="会议").click()
+    page.wait_for_url("**/console/meetings")
+    page.get_by_label("类型").select_option("党课")
+    page.get_by_label("日期").fill("2026-11-26")
+    page.get_by_label("开始").fill("10:00")
+    page.get_by_label("议题").fill("学习新修订的党章")
+    page.get_by_role("button", name="安排").click()
+    page.wait_for_selector(".notice")
+    assert texts.CONSOLE_MEETING_CREATED in page.locator(".notice").inner_text()
+    day = page.locator("#calendar > li", has_text="学习新修订的党章")
+    assert "26" in day.locator(".date").inner_text() and "10:00 党课" in day.inner_text()
+    assert not _scrolls_sideways(page)
+    _shot(page, "meetings-arranged")
+    with session_scope(engine) as session:  # the day before at 09:00 the reminder job runs
+        reminders.run(datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI), session=session)
+    page.goto(f"{site.base}/console/deliveries?kind=meeting_reminder")
+    reminder = page.locator("#deliveries tbody tr", has_text="明天10:00召开党课")
+    assert reminder.count() == 1 and "（群）" in reminder.inner_text() and "排队中" in reminder.inner_text()
+
+
+def test_correct_an_attendance_row(browser: Browser, site: Site, engine: Engine) -> None:
+    lecture = held_lecture(engine)
+    signed_in(engine, lecture, MEMBER)
+    page = _login(browser, site, SECRETARY, PHONE)
+    page.goto(f"{site.base}/console/meetings/{lecture}")
+
+    def save(status: str, reason: str, expected: str) -> None:
+        row = page.locator("#attendance tbody tr", has_text=MEMBER)
+        row.get_by_label(f"{MEMBER}的出勤").select_option(status)
+        row.get_by_label(f"{MEMBER}的原因").fill(reason)
+        row.get_by_role("button", name="保存").click()
+        page.wait_for_selector(f".notice:has-text('{expected}')")
+
+    save("leave", "外出培训", texts.CORRECT_LEAVE_SIGNED_IN.format(name=MEMBER, kind="党课"))
+    save("absent", "外出培训，未请假", texts.CONSOLE_ATTENDANCE_SAVED)
+    shown = page.locator("#attendance tbody tr", has_text=MEMBER).locator("td").nth(1).inner_text()
+    assert "缺席" in shown and "外出培训，未请假" in shown
+    _shot(page, "meeting-corrected")
+
+
 def test_the_overview_at_375_px_has_no_horizontal_scroll(browser: Browser, site: Site) -> None:
     page = _login(browser, site, DISTRICT, PHONE)
     assert page.locator("#overview tbody tr").count() == 3
@@ -141,6 +189,8 @@ def test_every_page_fits_and_is_photographed(
         ("/console/members", "members"),
         ("/console/audit", "audit"),
         ("/console/me", "me"),
+        ("/console/meetings", "meetings"),
+        (f"/console/meetings/{held_lecture(engine)}", "meeting"),
     ):
         page.goto(site.base + path)
         _shot(page, name)
