@@ -481,6 +481,9 @@ CONSOLE_MEETING_CREATED = "已安排。会前会自动提醒参会人员。"
 CONSOLE_MEETING_MOVED = "已改期。"
 CONSOLE_MEETING_CANCELLED = "已取消会议。"
 CONSOLE_ATTENDANCE_SAVED = "已更正。"
+CONSOLE_GUIDE_PUBLISHED = "已发布，清单会发到所选支部已绑定的群，下面可以看到发送情况。"
+CONSOLE_GUIDE_REPLACED = "本月原来的清单已替换（已收到的支部不再重发）。"
+CONSOLE_GUIDE_EVERY = "下属全部支部"
 CONSOLE_LEDGER_FILE = "{org}三会一课台账-{year}.xlsx"
 CONSOLE_KIND_NAMES = {
     "guide": "组织生活清单",

@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from bot.core.clock import SHANGHAI, Clock
 from bot.web.auth import Viewer
 from bot.web.config import ConsoleConfig
+from bot.web.guides import GuidePages
 from bot.web.login import Login
 from bot.web.meetings import MeetingPages
 from bot.web.render import HERE
@@ -246,6 +247,11 @@ class Pages(Base):
 
 def routes(engine: Engine, clock: Clock, config: ConsoleConfig) -> list[BaseRoute]:
     """Everything under /console/: login, the pages and the static files (htmx, the stylesheet)."""
-    groups = (Login(engine, clock, config), Pages(engine, clock, config), MeetingPages(engine, clock, config))
+    groups = (
+        Login(engine, clock, config),
+        Pages(engine, clock, config),
+        MeetingPages(engine, clock, config),
+        GuidePages(engine, clock, config),
+    )
     static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return [Mount(PREFIX, routes=[*(r for g in groups for r in g.routes()), static])]

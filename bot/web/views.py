@@ -93,6 +93,8 @@ def _notice(request: Request) -> str:
         "meeting_moved": texts.CONSOLE_MEETING_MOVED + notified(count),
         "meeting_cancelled": texts.CONSOLE_MEETING_CANCELLED + notified(count),
         "attendance_saved": texts.CONSOLE_ATTENDANCE_SAVED,
+        "guide_published": texts.CONSOLE_GUIDE_PUBLISHED,
+        "guide_replaced": texts.CONSOLE_GUIDE_REPLACED + texts.CONSOLE_GUIDE_PUBLISHED,
     }
     return notices.get(key, "")
 
@@ -136,7 +138,7 @@ class Base:
             if form is not None and not auth.csrf_ok(seen, request, form):
                 return self.render(request, seen, "error.html", {"message": texts.CONSOLE_CSRF}, 403)
             try:
-                return view(session, seen, request, form or {})
+                return view(session, seen, request, form if form is not None else {})
             except Forbidden:
                 session.rollback()
                 return self.render(request, seen, "error.html", {"message": texts.CONSOLE_FORBIDDEN}, 403)
@@ -145,8 +147,10 @@ class Base:
         """The endpoint of a page that needs a signed-in viewer (and, for a POST, the CSRF token)."""
 
         async def endpoint(request: Request) -> Response:
-            form = dict(await request.form()) if request.method == "POST" else None
-            return await run_in_threadpool(self._run, request, view, form)
+            if request.method != "POST":
+                return await run_in_threadpool(self._run, request, view, None)
+            async with request.form() as form:  # closes uploaded files afterwards
+                return await run_in_threadpool(self._run, request, view, form)
 
         return endpoint
 

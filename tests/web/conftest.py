@@ -31,6 +31,10 @@ from tests.fakes.serve import serve
 SECRETARY = "林晓红"  # 书记 of 街道机关党支部
 DISTRICT = "苏文"  # 组织委员 of 幸福街道党工委: every branch below it
 MEMBER = "高雪"  # a plain member of 街道机关党支部
+GUIDE = (  # a month's 组织生活清单 as typed on the 清单 page
+    "# 2026年11月组织生活清单\n## 学习全会精神\n"
+    "- 内容：原原本本学习全会公报\n- 形式：集中学习\n- 时间要求：11月30日前"
+)
 
 
 @dataclass

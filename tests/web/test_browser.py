@@ -7,22 +7,42 @@ screenshots/console/ (git-ignored), to be looked at after a change to a template
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine
+from sqlmodel import col, delete, func, select
 
+from bot.channels.robot import RobotAccount, RobotChannel
 from bot.core.clock import SHANGHAI
+from bot.sender import Sender
 from handlers import texts
-from schedules import reminders
+from schedules import guides, reminders
 from storage.db import session_scope
 from storage.demo import GRID, OFFICE, RETIRED
-from storage.models import DeliveryStatus
-from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site, held_lecture, queue_delivery, signed_in
+from storage.models import ChatBinding, Delivery, DeliveryStatus
+from storage.orgs import by_name as org_named
+from tests.bot.outbox_world import sleeper
+from tests.fakes.clock import FakeClock
+from tests.fakes.robot_api import RobotApi
+from tests.fakes.serve import serve
+from tests.web.conftest import (
+    DISTRICT,
+    GUIDE,
+    MEMBER,
+    SECRETARY,
+    Site,
+    held_lecture,
+    queue_delivery,
+    signed_in,
+)
 
 CHROMIUM = os.environ.get("ZHIBU_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -190,6 +210,7 @@ def test_every_page_fits_and_is_photographed(
         ("/console/audit", "audit"),
         ("/console/me", "me"),
         ("/console/meetings", "meetings"),
+        ("/console/guides", "guides"),
         (f"/console/meetings/{held_lecture(engine)}", "meeting"),
     ):
         page.goto(site.base + path)
@@ -199,3 +220,80 @@ def test_every_page_fits_and_is_photographed(
     login.goto(f"{site.base}/console/login")
     _shot(login, "login")
     assert not _scrolls_sideways(login)
+
+
+def _bind_robot(engine: Engine, branch: str, account: str) -> None:
+    """The branch's group chat becomes a WeCom group robot's."""
+    with session_scope(engine) as session:
+        org = org_named(session, branch)[0]
+        assert org.id is not None
+        session.execute(delete(ChatBinding).where(col(ChatBinding.org_id) == org.id))
+        session.add(ChatBinding(channel="robot", account=account, chat_id=account, org_id=org.id))
+
+
+def _send_robots(engine: Engine, channels: dict[tuple[str, str], RobotChannel]) -> None:
+    """The outbox worker's rounds for the robots' chats, as `zhibu serve` runs them, once the rows are due."""
+    with session_scope(engine) as session:
+        due = session.exec(select(func.max(Delivery.next_try_at))).one()
+    clock = FakeClock(due)
+    sender = Sender(engine, channels, clock, sleep=sleeper(clock), rng=random.Random(7))
+
+    async def rounds() -> None:
+        try:
+            while await sender.run_once():
+                pass
+        finally:
+            for channel in channels.values():
+                await channel.aclose()
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's own loop runs in this thread
+        pool.submit(asyncio.run, rounds()).result()
+
+
+def test_publish_a_guide_to_two_branches_and_see_the_delivery_report(
+    browser: Browser, site: Site, engine: Engine
+) -> None:
+    api = RobotApi(keys={"office-key"}, now=lambda: 0.0)
+    _bind_robot(engine, OFFICE, "office")
+    _bind_robot(engine, GRID, "grid")
+    page = _login(browser, site, DISTRICT, PHONE)
+    page.get_by_role("link", name="清单").click()
+    page.wait_for_url("**/console/guides")
+    page.locator("textarea[name=text]").fill(GUIDE)
+    page.get_by_label(RETIRED).uncheck()
+    page.get_by_role("button", name="预览").click()
+    page.wait_for_selector("#preview")
+    assert "原原本本学习全会公报" in page.locator("#preview").inner_text()
+    assert not page.get_by_label(RETIRED).is_checked()  # the choice survives the preview
+    _shot(page, "guides-preview")
+    page.get_by_role("button", name="发布").click()
+    page.wait_for_selector(".notice")
+    assert texts.CONSOLE_GUIDE_PUBLISHED in page.locator(".notice").inner_text()
+    with session_scope(engine) as session:  # the guide job, then the outbox worker against the robots
+        guides.run(site.clock.now(), session=session)
+    with serve(api.app()) as base_url:
+        _send_robots(
+            engine,
+            {
+                ("robot", "office"): RobotChannel(
+                    "office", RobotAccount(webhook_key="office-key", base_url=base_url)
+                ),
+                ("robot", "grid"): RobotChannel(
+                    "grid", RobotAccount(webhook_key="stale-key", base_url=base_url)
+                ),
+            },
+        )
+    assert any("原原本本学习全会公报" in c for c in api.contents())
+    page.reload()
+    report = page.locator("#report")
+    office = report.locator("tr", has_text=OFFICE).inner_text()
+    grid = report.locator("tr", has_text=GRID).inner_text()
+    retired = report.locator("tr", has_text=RETIRED).inner_text()
+    assert "已送达 1" in office and "robot:office" in office
+    assert "失败 1" in grid and "93000" in grid  # the platform's reason
+    assert "还没有发送" in retired  # not chosen
+    assert not _scrolls_sideways(page)
+    _shot(page, "guides-report")
+    page.get_by_role("button", name="重发失败的 1 条").click()
+    page.wait_for_selector(f".notice:has-text('{texts.CONSOLE_RETRIED.format(count=1)}')")
+    assert "排队 1" in page.locator("#report tr", has_text=GRID).inner_text()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 05:46:28.173295
+Create Date: 2026-12-04 07:08:10.061326
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ def upgrade() -> None:
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('requirements', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('published_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('only_branches', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('org_id', 'month', name='uq_guide_org_month')
