@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.core.clock import SHANGHAI, Clock
 from bot.web.auth import Viewer
+from bot.web.broadcasts import BroadcastPages
 from bot.web.config import ConsoleConfig
 from bot.web.guides import GuidePages
 from bot.web.login import Login
@@ -252,6 +253,7 @@ def routes(engine: Engine, clock: Clock, config: ConsoleConfig) -> list[BaseRout
         Pages(engine, clock, config),
         MeetingPages(engine, clock, config),
         GuidePages(engine, clock, config),
+        BroadcastPages(engine, clock, config),
     )
     static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return [Mount(PREFIX, routes=[*(r for g in groups for r in g.routes()), static])]

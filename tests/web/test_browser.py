@@ -211,6 +211,7 @@ def test_every_page_fits_and_is_photographed(
         ("/console/me", "me"),
         ("/console/meetings", "meetings"),
         ("/console/guides", "guides"),
+        ("/console/broadcasts", "broadcasts"),
         (f"/console/meetings/{held_lecture(engine)}", "meeting"),
     ):
         page.goto(site.base + path)
@@ -297,3 +298,20 @@ def test_publish_a_guide_to_two_branches_and_see_the_delivery_report(
     page.get_by_role("button", name="重发失败的 1 条").click()
     page.wait_for_selector(f".notice:has-text('{texts.CONSOLE_RETRIED.format(count=1)}')")
     assert "排队 1" in page.locator("#report tr", has_text=GRID).inner_text()
+
+
+def test_compose_a_notice_see_its_reach_and_confirm(browser: Browser, site: Site) -> None:
+    page = _login(browser, site, DISTRICT, PHONE)
+    page.get_by_role("link", name="通知").click()
+    page.wait_for_url("**/console/broadcasts")
+    page.get_by_label("通知内容").fill("本周五下午3点在三楼会议室开党员大会，请准时参加。")
+    page.get_by_role("button", name="预览发送范围").click()
+    page.wait_for_selector("#reach")
+    assert "将发送到 3 个群，覆盖" in page.locator("#reach").inner_text()
+    _shot(page, "broadcasts-reach")
+    page.get_by_role("button", name="确认发送").click()
+    page.wait_for_selector("#batch")
+    assert texts.CONSOLE_BROADCAST_QUEUED.format(count=3) in page.locator(".notice").inner_text()
+    assert page.locator("#batch tbody tr").count() == 3
+    assert not _scrolls_sideways(page)
+    _shot(page, "broadcasts-report")
