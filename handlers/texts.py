@@ -485,6 +485,8 @@ CONSOLE_GUIDE_PUBLISHED = "已发布，清单会发到所选支部已绑定的�
 CONSOLE_BROADCAST_EMPTY = "请填写通知内容。"
 CONSOLE_BROADCAST_LONG = "通知太长了，请控制在{n}字以内。"
 CONSOLE_BROADCAST_QUEUED = "已排队发送到{count}个群，下面可以看到送达情况。"
+CONSOLE_ROSTER_INVALID = "名册有 {count} 处错误，没有导入任何数据。请改正下面列出的行和列后重新导入。"
+CONSOLE_ROSTER_FILE = "请选择名册文件（.xlsx 或 .csv）。"
 CONSOLE_GUIDE_REPLACED = "本月原来的清单已替换（已收到的支部不再重发）。"
 CONSOLE_GUIDE_EVERY = "下属全部支部"
 CONSOLE_LEDGER_FILE = "{org}三会一课台账-{year}.xlsx"
@@ -516,6 +518,7 @@ CONSOLE_ACTION_NAMES = {
     "bind_chat_refused": "拒绝绑定群",
     "unbind_chat": "解绑群",
     "invite": "生成绑定码",
+    "roster_import": "导入名册",
     "chat_code": "生成群绑定码",
     "broadcast": "发布通知",
     "guide_publish": "发布清单",

@@ -25,6 +25,7 @@ from bot.web.config import ConsoleConfig
 from bot.web.guides import GuidePages
 from bot.web.login import Login
 from bot.web.meetings import MeetingPages
+from bot.web.members import MemberPages
 from bot.web.render import HERE
 from bot.web.views import (
     PAGE_SIZE,
@@ -43,8 +44,7 @@ from handlers import overview, texts
 from handlers.console import my_page
 from storage import audit, outbox
 from storage.guides import BadMonth, check_month
-from storage.members import bound_ids, mask_phone, roster_page
-from storage.models import Delivery, DeliveryStatus, MemberStatus
+from storage.models import Delivery, DeliveryStatus
 
 
 class Pages(Base):
@@ -160,38 +160,6 @@ class Pages(Base):
         self.audit(session, seen, "outbox_cancel", row.org_id, f"id={row.id}")
         return see_other(with_params(back, notice="cancelled"))
 
-    def _members(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
-        require_manager(seen)
-        q = request.query_params
-        status = q.get("status") or None
-        status = status if status in {s.value for s in MemberStatus} else None
-        page_number = number(q.get("page"))
-        members, total = roster_page(
-            session,
-            org_ids=seen.scope.org_ids,
-            search=q.get("q", ""),
-            status=status,
-            offset=(page_number - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
-        )
-        return self.render(
-            request,
-            seen,
-            "members.html",
-            {
-                "members": members,
-                "total": total,
-                "page_number": page_number,
-                "pages": max(1, -(-total // PAGE_SIZE)),
-                "q": q.get("q", ""),
-                "status": status or "",
-                "statuses": [s.value for s in MemberStatus],
-                "bound": bound_ids(session, [m.id for m in members if m.id is not None]),
-                "orgs": seen.scope.orgs,
-                "mask_phone": mask_phone,
-            },
-        )
-
     def _audit_log(
         self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
     ) -> Response:
@@ -240,7 +208,6 @@ class Pages(Base):
             Route("/deliveries", self.page(self._deliveries), methods=["GET"]),
             Route("/deliveries/{delivery_id}/retry", self.page(self._retry), methods=["POST"]),
             Route("/deliveries/{delivery_id}/cancel", self.page(self._cancel), methods=["POST"]),
-            Route("/members", self.page(self._members), methods=["GET"]),
             Route("/audit", self.page(self._audit_log), methods=["GET"]),
             Route("/me", self.page(self._me), methods=["GET"]),
         ]
@@ -254,6 +221,7 @@ def routes(engine: Engine, clock: Clock, config: ConsoleConfig) -> list[BaseRout
         MeetingPages(engine, clock, config),
         GuidePages(engine, clock, config),
         BroadcastPages(engine, clock, config),
+        MemberPages(engine, clock, config),
     )
     static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return [Mount(PREFIX, routes=[*(r for g in groups for r in g.routes()), static])]

@@ -27,7 +27,7 @@ from handlers import texts
 from schedules import guides, reminders
 from storage.db import session_scope
 from storage.demo import GRID, OFFICE, RETIRED
-from storage.models import ChatBinding, Delivery, DeliveryStatus
+from storage.models import ChatBinding, Delivery, DeliveryStatus, Member
 from storage.orgs import by_name as org_named
 from tests.bot.outbox_world import sleeper
 from tests.fakes.clock import FakeClock
@@ -43,6 +43,7 @@ from tests.web.conftest import (
     queue_delivery,
     signed_in,
 )
+from tests.web.test_members import roster_with_a_bad_row
 
 CHROMIUM = os.environ.get("ZHIBU_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -315,3 +316,23 @@ def test_compose_a_notice_see_its_reach_and_confirm(browser: Browser, site: Site
     assert page.locator("#batch tbody tr").count() == 3
     assert not _scrolls_sideways(page)
     _shot(page, "broadcasts-report")
+
+
+def test_import_a_roster_with_one_bad_row_and_see_the_row_with_nothing_imported(
+    browser: Browser, site: Site, engine: Engine, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        before = len(session.exec(select(Member)).all())
+    page = _login(browser, site, DISTRICT, PHONE)
+    page.get_by_role("link", name="名册").click()
+    page.wait_for_url("**/console/members")
+    page.locator("#import input[type=file]").set_input_files(str(roster_with_a_bad_row(tmp_path)))
+    page.get_by_role("button", name="导入").click()
+    page.wait_for_selector("#problems")
+    row = page.locator("#problems tbody tr").first.inner_text()
+    assert "第 4 行" in row and "入党日期" in row
+    assert "没有导入任何数据" in page.locator(".notice").inner_text()
+    assert not _scrolls_sideways(page)
+    _shot(page, "members-import-refused")
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Member)).all()) == before
