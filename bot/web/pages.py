@@ -42,6 +42,7 @@ from bot.web.views import (
 )
 from handlers import overview, texts
 from handlers.console import my_page
+from handlers.console_birthdays import months
 from storage import audit, outbox
 from storage.guides import BadMonth, check_month
 from storage.models import Delivery, DeliveryStatus
@@ -196,6 +197,15 @@ class Pages(Base):
             },
         )
 
+    def _birthdays(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        """This month's and next month's 政治生日 in the viewer's branches, and when each was greeted."""
+        require_manager(seen)
+        today = self.clock.now().astimezone(SHANGHAI).date()
+        context = {"months": months(session, seen.scope, today), "today": today}
+        return self.render(request, seen, "birthdays.html", context)
+
     def _me(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
         return self.render(
             request, seen, "me.html", {"me": my_page(session, seen.scope, now=self.clock.now())}
@@ -209,6 +219,7 @@ class Pages(Base):
             Route("/deliveries/{delivery_id}/retry", self.page(self._retry), methods=["POST"]),
             Route("/deliveries/{delivery_id}/cancel", self.page(self._cancel), methods=["POST"]),
             Route("/audit", self.page(self._audit_log), methods=["GET"]),
+            Route("/birthdays", self.page(self._birthdays), methods=["GET"]),
             Route("/me", self.page(self._me), methods=["GET"]),
         ]
 

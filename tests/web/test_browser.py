@@ -213,6 +213,7 @@ def test_every_page_fits_and_is_photographed(
         ("/console/meetings", "meetings"),
         ("/console/guides", "guides"),
         ("/console/broadcasts", "broadcasts"),
+        ("/console/birthdays", "birthdays"),
         (f"/console/meetings/{held_lecture(engine)}", "meeting"),
     ):
         page.goto(site.base + path)
