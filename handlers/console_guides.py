@@ -20,7 +20,7 @@ from storage.guide_import import GuideFormatError, check_draft_month, read_guide
 from storage.guides import GuideDraft, IssuedGuide
 from storage.models import Delivery, DeliveryStatus, Guide, GuideItem, Organization
 
-KIND = "guide"
+KIND = "guide"  # the outbox kind and batch prefix schedules/guides.py writes
 UPLOADS = (".md", ".markdown", ".txt", ".yaml", ".yml", ".xlsx")
 
 
