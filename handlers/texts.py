@@ -485,6 +485,12 @@ CONSOLE_GUIDE_PUBLISHED = "已发布，清单会发到所选支部已绑定的�
 CONSOLE_BROADCAST_EMPTY = "请填写通知内容。"
 CONSOLE_BROADCAST_LONG = "通知太长了，请控制在{n}字以内。"
 CONSOLE_BROADCAST_QUEUED = "已排队发送到{count}个群，下面可以看到送达情况。"
+CONSOLE_KB_MISSING = "请填写条目键、标准问法和答案。"
+CONSOLE_KB_SAVED = "已保存，党员提问时马上生效。"
+CONSOLE_KB_DELETED = "已删除；如有同名的内置条目，重新按内置条目回答。"
+CONSOLE_KB_DECISIONS = {
+    "answer": "直接回答", "suggestions": "列出几个相近的问题让党员选", "fallback": "答不上，请党员换个问法",
+}
 CONSOLE_ROSTER_INVALID = "名册有 {count} 处错误，没有导入任何数据。请改正下面列出的行和列后重新导入。"
 CONSOLE_ROSTER_FILE = "请选择名册文件（.xlsx 或 .csv）。"
 CONSOLE_GUIDE_REPLACED = "本月原来的清单已替换（已收到的支部不再重发）。"
@@ -519,6 +525,8 @@ CONSOLE_ACTION_NAMES = {
     "unbind_chat": "解绑群",
     "invite": "生成绑定码",
     "roster_import": "导入名册",
+    "kb_save": "保存知识库条目",
+    "kb_delete": "删除知识库条目",
     "chat_code": "生成群绑定码",
     "broadcast": "发布通知",
     "guide_publish": "发布清单",

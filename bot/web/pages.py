@@ -23,6 +23,7 @@ from bot.web.auth import Viewer
 from bot.web.broadcasts import BroadcastPages
 from bot.web.config import ConsoleConfig
 from bot.web.guides import GuidePages
+from bot.web.knowledge import KnowledgePages
 from bot.web.login import Login
 from bot.web.meetings import MeetingPages
 from bot.web.members import MemberPages
@@ -233,6 +234,7 @@ def routes(engine: Engine, clock: Clock, config: ConsoleConfig) -> list[BaseRout
         GuidePages(engine, clock, config),
         BroadcastPages(engine, clock, config),
         MemberPages(engine, clock, config),
+        KnowledgePages(engine, clock, config),
     )
     static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return [Mount(PREFIX, routes=[*(r for g in groups for r in g.routes()), static])]

@@ -94,6 +94,8 @@ def _notice(request: Request) -> str:
         "meeting_cancelled": texts.CONSOLE_MEETING_CANCELLED + notified(count),
         "attendance_saved": texts.CONSOLE_ATTENDANCE_SAVED,
         "guide_published": texts.CONSOLE_GUIDE_PUBLISHED,
+        "kb_saved": texts.CONSOLE_KB_SAVED,
+        "kb_deleted": texts.CONSOLE_KB_DELETED,
         "broadcast_queued": texts.CONSOLE_BROADCAST_QUEUED.format(count=count),
         "guide_replaced": texts.CONSOLE_GUIDE_REPLACED + texts.CONSOLE_GUIDE_PUBLISHED,
     }

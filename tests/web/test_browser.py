@@ -214,6 +214,7 @@ def test_every_page_fits_and_is_photographed(
         ("/console/guides", "guides"),
         ("/console/broadcasts", "broadcasts"),
         ("/console/birthdays", "birthdays"),
+        ("/console/kb?ask=支委会多久开一次", "knowledge"),
         (f"/console/meetings/{held_lecture(engine)}", "meeting"),
     ):
         page.goto(site.base + path)
