@@ -12,9 +12,11 @@ read again with pinyin typos of terms corrected, then (a long one) by its asking
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+
+from sqlmodel import Session
 
 from bot.core.messages import Reply
 from handlers import texts
@@ -76,6 +78,30 @@ class Reading:
     why: str  # "as typed" | "corrected" | "focus"
     text: str
     note: str = ""  # said before the answer, e.g. 按“三会一课”理解：
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """One reading of a question, ranked and judged: what `zhibu kb search --explain` and the console show."""
+
+    reading: Reading
+    result: SearchResult
+    decision: str  # "answer" | "suggestions" | "fallback"
+    chosen: Found | None
+    why: str
+
+
+def explain(
+    kb: KnowledgeBase, question: str, *, session: Session, org_ids: Sequence[int], k: int = 5
+) -> list[Explained]:
+    """Every reading of ``question`` with its ranked entries, the decision and the reason for it."""
+    out = []
+    for reading in readings(kb, question):
+        result = kb.search(reading.text, session=session, org_ids=org_ids, k=k)
+        hits, terms = list(result.hits), len(set(result.tokens))
+        chosen, why = why_chosen(hits, DEFAULT_POLICY, terms=terms)
+        out.append(Explained(reading, result, decide(hits, DEFAULT_POLICY, terms=terms), chosen, why))
+    return out
 
 
 def readings(kb: KnowledgeBase, question: str) -> Iterator[Reading]:

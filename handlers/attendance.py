@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -219,6 +219,38 @@ def _not_started(r: Roll) -> str:
     return "\n".join(lines)
 
 
+def correct(
+    session: Session,
+    *,
+    meeting: Meeting,
+    member: Member,
+    status: AttendanceStatus,
+    reason: str,
+    now: datetime,
+) -> str | None:
+    """A secretary's entry for one member, by the chat's rules; None when recorded, else why not.
+
+    签到 only once its window opens, 缺席 only after the start, 请假 with a reason and never over a sign-in
+    (storage/attendance.py: the ledger would lose who came).
+    """
+    assert meeting.id is not None and member.id is not None
+    if member.id not in {m.id for m in attendance.expected(session, meeting)}:
+        return texts.MARK_NOT_EXPECTED.format(name=member.name, kind=meeting.kind)
+    if status == AttendanceStatus.ABSENT and meeting.starts_at > now:
+        return texts.MARK_TOO_EARLY.format(when=_when(meeting), kind=meeting.kind)
+    if status == AttendanceStatus.PRESENT and attendance.window(meeting)[0] > now:
+        return texts.CORRECT_PRESENT_TOO_EARLY.format(when=_when(meeting), kind=meeting.kind)
+    if status == AttendanceStatus.LEAVE and not reason.strip():
+        return texts.CORRECT_LEAVE_REASON
+    try:
+        attendance.mark(
+            session, meeting_id=meeting.id, member_id=member.id, status=status, reason=reason.strip(), at=now
+        )
+    except attendance.AlreadySignedIn:
+        return texts.CORRECT_LEAVE_SIGNED_IN.format(name=member.name, kind=meeting.kind)
+    return None
+
+
 def mark_absent(ctx: HandlerContext) -> list[Reply]:
     """标记缺席 姓名 [原因]: on the latest meeting."""
     org = ctx.org
@@ -233,15 +265,12 @@ def mark_absent(ctx: HandlerContext) -> list[Reply]:
         return [Reply(texts.MARK_TOO_EARLY.format(when=_when(meeting), kind=meeting.kind))]
     name, reason = words[0], " ".join(words[1:])
     found = [m for m in attendance.expected(ctx.session, meeting) if m.name == name]
-    if not found or found[0].id is None:
+    if not found:
         return [Reply(texts.MARK_NOT_EXPECTED.format(name=name, kind=meeting.kind))]
-    attendance.mark(
-        ctx.session,
-        meeting_id=meeting.id,
-        member_id=found[0].id,
-        status=AttendanceStatus.ABSENT,
-        reason=reason,
-        at=ctx.now,
-    )
-    audit(ctx, "mark_absent", org, f"meeting={meeting.id} member={found[0].id}")
+    member = found[0]
+    absent = AttendanceStatus.ABSENT
+    problem = correct(ctx.session, meeting=meeting, member=member, status=absent, reason=reason, now=ctx.now)
+    if problem:
+        return [Reply(problem)]
+    audit(ctx, "mark_absent", org, f"meeting={meeting.id} member={member.id}")
     return [Reply(texts.MARK_OK.format(name=name, when=_when(meeting), kind=meeting.kind))]

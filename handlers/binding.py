@@ -8,6 +8,8 @@ log on every miss, and closed to committee members, who can issue codes and so m
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, select
 
 from bot.core.messages import Reply
@@ -246,16 +248,16 @@ def invite(ctx: HandlerContext) -> list[Reply]:
         who = "、".join(mask_phone(m.phone) or str(m.id) for m in found)
         return [Reply(texts.INVITE_SEVERAL.format(count=len(found), name=name, who=who))]
     member = found[0]
-    code, _ = bindcodes.issue(
-        ctx.session,
-        purpose=Purpose.MEMBER,
-        now=ctx.now,
-        member_id=member.id,
-        issued_by=ctx.asker.id if ctx.asker else None,
-    )
+    text = member_code(ctx.session, member=member, by=ctx.asker.id if ctx.asker else None, now=ctx.now)
     audit(ctx, "invite", org, f"member={member.id}")
+    return [Reply(text)]
+
+
+def member_code(session: Session, *, member: Member, by: int | None, now: datetime) -> str:
+    """A fresh one-time binding code for ``member`` (earlier ones lapse), as the text that hands it over."""
+    code, _ = bindcodes.issue(session, purpose=Purpose.MEMBER, now=now, member_id=member.id, issued_by=by)
     hours = int(bindcodes.MEMBER_TTL.total_seconds() // 3600)
-    return [Reply(texts.INVITE_OK.format(name=member.name, code=bindcodes.display(code), hours=hours))]
+    return texts.INVITE_OK.format(name=member.name, code=bindcodes.display(code), hours=hours)
 
 
 def chat_code(ctx: HandlerContext) -> list[Reply]:

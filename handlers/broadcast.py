@@ -122,11 +122,20 @@ def confirm(ctx: HandlerContext) -> list[Reply]:
     org = ctx.session.get(Organization, pending["org_id"])
     if org is None or not may_manage(ctx, org):  # no longer theirs since they wrote it
         return [Reply(texts.NOT_ALLOWED)]
-    reach = plan(ctx.session, org)
-    batch = new_batch(ctx.now)
-    queued = queue(ctx.session, targets=reach.targets, reply=Reply(pending["text"]), batch=batch)
-    audit(ctx, "broadcast", org, f"batch={batch} chats={queued} text={pending['text'][:100]}")
+    batch, queued = send(ctx.session, org, pending["text"], ctx.now)
+    audit(ctx, "broadcast", org, logged(batch, queued, pending["text"]))
     return [Reply(texts.BROADCAST_QUEUED.format(chats=queued))]
+
+
+def send(session: Session, org: Organization, text: str, now: datetime) -> tuple[str, int]:
+    """Queue a confirmed notice to every chat ``org`` reaches now; (its batch, how many were queued)."""
+    batch = new_batch(now)
+    return batch, queue(session, targets=plan(session, org).targets, reply=Reply(text), batch=batch)
+
+
+def logged(batch: str, queued: int, text: str) -> str:
+    """The audit detail of a notice sent, from the chat or the console alike."""
+    return f"batch={batch} chats={queued} text={text[:100]}"
 
 
 def abort(ctx: HandlerContext) -> list[Reply]:

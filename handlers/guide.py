@@ -14,7 +14,7 @@ from handlers import texts
 from handlers.context import HandlerContext
 from handlers.scope import audit
 from storage.guide_import import GuideFormatError, check_draft_month, parse_markdown
-from storage.guides import BadMonth, IssuedGuide, check_month, store_guide
+from storage.guides import BadMonth, GuideDraft, IssuedGuide, check_month, store_guide
 from storage.models import Organization, OrgKind
 
 
@@ -69,6 +69,21 @@ def awaits_body(text: str) -> bool:
     return text.startswith("发布清单") and match is not None and not match.group(2).strip()
 
 
+def written(body: str, month: str) -> GuideDraft:
+    """A guide typed as Markdown for ``month`` (the title may be left out); GuideFormatError says why not."""
+    if not any(line.startswith("# ") for line in body.splitlines()):
+        body = f"# {month[:4]}年{int(month[5:])}月组织生活清单\n{body}"
+    draft = parse_markdown(body)
+    check_draft_month(draft, month)
+    return draft
+
+
+def when_sent(month: str, today: date) -> str:
+    """When a guide published today for ``month`` goes out: soon, or on the month's first day."""
+    starts = date(int(month[:4]), int(month[5:]), 1)
+    return texts.GUIDE_SEND_SOON if starts <= today else texts.GUIDE_SEND_AT.format(day=texts.cn_date(starts))
+
+
 def publish(ctx: HandlerContext) -> list[Reply]:
     """发布清单 [月份] + Markdown: a secretary or upper committee publishes the month's guide from chat."""
     org = ctx.org
@@ -79,16 +94,12 @@ def publish(ctx: HandlerContext) -> list[Reply]:
         return [Reply(texts.GUIDE_PUBLISH_USAGE)]
     try:
         month = check_month(match.group(1)) if match and match.group(1) else ctx.today.strftime("%Y-%m")
-        if not any(line.startswith("# ") for line in body.splitlines()):
-            body = f"# {month[:4]}年{int(month[5:])}月组织生活清单\n{body}"
-        draft = parse_markdown(body)
-        check_draft_month(draft, month)
+        draft = written(body, month)
     except (GuideFormatError, BadMonth) as exc:
         return [Reply(texts.GUIDE_BAD_FILE.format(reason=exc))]
     _, replaced = store_guide(ctx.session, org_id=org.id, month=month, draft=draft, now=ctx.now)
     audit(ctx, "guide_publish", org, f"{month} {draft.title}")
-    starts = date(int(month[:4]), int(month[5:]), 1)
-    when = texts.GUIDE_SEND_SOON if starts <= ctx.today else texts.GUIDE_SEND_AT.format(day=texts.cn_date(starts))
+    when = when_sent(month, ctx.today)
     chats = texts.GUIDE_TO_OWN_CHATS if OrgKind(org.kind).is_branch else texts.GUIDE_TO_BRANCH_CHATS
     return [Reply(texts.GUIDE_PUBLISHED.format(org=org.name, month=f"{int(month[5:])}月", items=len(draft.items),
                                               replaced=texts.GUIDE_REPLACED if replaced else "", when=when,

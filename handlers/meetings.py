@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.core.clock import SHANGHAI
 from bot.core.messages import Reply
@@ -146,6 +146,44 @@ def natural(ctx: HandlerContext) -> list[Reply]:
     return schedule(replace(ctx, org=org, args=line))
 
 
+def arrange(
+    session: Session,
+    *,
+    org: Organization,
+    kind: MeetingKind,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    place: str,
+    topic: str,
+    by: int | None,
+) -> Meeting | str:
+    """A new planned meeting, or why not (the same kind at the same time is already planned).
+
+    The chat's 安排 and the console's form both come here; the reminder job does the rest.
+    """
+    same = session.exec(
+        select(Meeting).where(
+            Meeting.org_id == org.id,
+            Meeting.kind == kind.value,
+            Meeting.starts_at == starts_at,
+            Meeting.status == MeetingStatus.PLANNED,
+        )
+    ).first()
+    if same is not None:
+        return texts.MEETING_DUPLICATE.format(when=_display(starts_at), kind=kind.value)
+    assert org.id is not None
+    return create_meeting(
+        session,
+        org_id=org.id,
+        kind=kind.value,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place,
+        topic=topic,
+        created_by=by,
+    )
+
+
 def _create(
     ctx: HandlerContext,
     org: Organization,
@@ -157,28 +195,13 @@ def _create(
     pieces = _TOPIC.split(rest, maxsplit=1)
     place = pieces[0].strip()
     topic = pieces[1].strip() if len(pieces) > 1 else ""
-    same = ctx.session.exec(
-        select(Meeting).where(
-            Meeting.org_id == org.id,
-            Meeting.kind == kind.value,
-            Meeting.starts_at == starts_at,
-            Meeting.status == MeetingStatus.PLANNED,
-        )
-    ).first()
-    if same is not None:
-        return Reply(texts.MEETING_DUPLICATE.format(when=_display(starts_at), kind=kind.value))
-    assert org.id is not None
-    meeting = create_meeting(
-        ctx.session,
-        org_id=org.id,
-        kind=kind.value,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        place=place,
-        topic=topic,
-        created_by=ctx.asker.id if ctx.asker else None,
+    by = ctx.asker.id if ctx.asker else None
+    meeting = arrange(
+        ctx.session, org=org, kind=kind, starts_at=starts_at, ends_at=ends_at, place=place, topic=topic, by=by
     )
-    audit(ctx, "meeting_create", org, f"meeting={meeting.id} {kind.value} {_logged(starts_at)}")
+    if isinstance(meeting, str):
+        return Reply(meeting)
+    audit(ctx, "meeting_create", org, f"meeting={meeting.id} {kind.value} {logged(starts_at)}")
     return Reply(
         texts.MEETING_CREATED.format(
             kind=kind.value,
@@ -211,7 +234,7 @@ def _pick(ctx: HandlerContext, org: Organization, verb: str, text: str) -> Meeti
     return candidates[0]
 
 
-def _logged(moment: datetime) -> str:
+def logged(moment: datetime) -> str:
     """Times in audit details read like the audit's own time column: Shanghai wall time, no zone suffix."""
     return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
@@ -250,11 +273,11 @@ def move(ctx: HandlerContext) -> list[Reply]:
         return [_ask_back(ctx, moment, found, verb="改期", prefix=f"{which} 改到 ", body=new_text)]
     old_start = meeting.starts_at
     assert meeting.id is not None
-    change, notified = move_and_notify(
+    change, count = move_and_notify(
         ctx.session, meeting_id=meeting.id, starts_at=moment[0], now=ctx.now, place=place.strip() or None
     )
     audit(
-        ctx, "meeting_move", org, f"meeting={meeting.id} {_logged(old_start)} -> {_logged(moment[0])}"
+        ctx, "meeting_move", org, f"meeting={meeting.id} {logged(old_start)} -> {logged(moment[0])}"
     )
     return [
         Reply(
@@ -262,7 +285,7 @@ def move(ctx: HandlerContext) -> list[Reply]:
                 kind=meeting.kind,
                 old=_display(old_start),
                 new=_display(change.meeting.starts_at),
-                notified=_notified(notified),
+                notified=notified(count),
             )
         )
     ]
@@ -274,7 +297,7 @@ def _split_kind(text: str) -> tuple[str, str]:
     return (kind.value if kind else ""), rest
 
 
-def _notified(count: int) -> str:
+def notified(count: int) -> str:
     return texts.NOTIFIED_SOME.format(count=count) if count else texts.NOTIFIED_NONE
 
 
@@ -292,12 +315,12 @@ def cancel(ctx: HandlerContext) -> list[Reply]:
     if isinstance(meeting, Reply):
         return [meeting]
     assert meeting.id is not None
-    _, notified = cancel_and_notify(ctx.session, meeting_id=meeting.id, now=ctx.now)
-    audit(ctx, "meeting_cancel", org, f"meeting={meeting.id} {meeting.kind} {_logged(meeting.starts_at)}")
+    _, count = cancel_and_notify(ctx.session, meeting_id=meeting.id, now=ctx.now)
+    audit(ctx, "meeting_cancel", org, f"meeting={meeting.id} {meeting.kind} {logged(meeting.starts_at)}")
     return [
         Reply(
             texts.MEETING_CANCELLED_OK.format(
-                when=_display(meeting.starts_at), kind=meeting.kind, notified=_notified(notified)
+                when=_display(meeting.starts_at), kind=meeting.kind, notified=notified(count)
             )
         )
     ]

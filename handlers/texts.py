@@ -235,6 +235,9 @@ MARK_USAGE = "用法：标记缺席 姓名 [原因]，例如“标记缺席 张�
 MARK_NOT_EXPECTED = "{name}不在{kind}的应到名单里。"
 MARK_OK = "已将{name}标记为缺席：{when} {kind}。"
 MARK_TOO_EARLY = "{when} {kind}还没开始，开始后才能标记缺席。"
+CORRECT_PRESENT_TOO_EARLY = "{when} {kind}的签到还没开始（会前30分钟开始），到时再记签到。"
+CORRECT_LEAVE_REASON = "记请假要写明原因。"
+CORRECT_LEAVE_SIGNED_IN = "{name}已签到{kind}，不能改成请假；确实没来的请记缺席并写明原因。"
 NAME_REASON = "{name}（{reason}）"
 
 # --- zhibu demo (roster) ---
@@ -475,6 +478,27 @@ CONSOLE_DELIVERY_STATE = {
     "cancelled": "已经取消",
 }
 CONSOLE_BAD_DATE = "日期“{date}”看不懂，请写成 2026-12-01。"
+CONSOLE_BAD_WHEN = "请填写会议的日期和开始时间，例如 2026-12-05 和 15:00。"
+CONSOLE_END_BEFORE_START = "结束时间要晚于开始时间。"
+CONSOLE_MEETING_CREATED = "已安排。会前会自动提醒参会人员。"
+CONSOLE_MEETING_MOVED = "已改期。"
+CONSOLE_MEETING_CANCELLED = "已取消会议。"
+CONSOLE_ATTENDANCE_SAVED = "已更正。"
+CONSOLE_GUIDE_PUBLISHED = "已发布，清单会发到所选支部已绑定的群，下面可以看到发送情况。"
+CONSOLE_BROADCAST_EMPTY = "请填写通知内容。"
+CONSOLE_BROADCAST_LONG = "通知太长了，请控制在{n}字以内。"
+CONSOLE_BROADCAST_QUEUED = "已排队发送到{count}个群，下面可以看到送达情况。"
+CONSOLE_KB_MISSING = "请填写条目键、标准问法和答案。"
+CONSOLE_KB_SAVED = "已保存，党员提问时马上生效。"
+CONSOLE_KB_DELETED = "已删除；如有同名的内置条目，重新按内置条目回答。"
+CONSOLE_KB_DECISIONS = {
+    "answer": "直接回答", "suggestions": "列出几个相近的问题让党员选", "fallback": "答不上，请党员换个问法",
+}
+CONSOLE_ROSTER_INVALID = "名册有 {count} 处错误，没有导入任何数据。请改正下面列出的行和列后重新导入。"
+CONSOLE_ROSTER_FILE = "请选择名册文件（.xlsx 或 .csv）。"
+CONSOLE_GUIDE_REPLACED = "本月原来的清单已替换（已收到的支部不再重发）。"
+CONSOLE_GUIDE_EVERY = "下属全部支部"
+CONSOLE_LEDGER_FILE = "{org}三会一课台账-{year}.xlsx"
 CONSOLE_KIND_NAMES = {
     "guide": "组织生活清单",
     "birthday": "政治生日",
@@ -503,6 +527,9 @@ CONSOLE_ACTION_NAMES = {
     "bind_chat_refused": "拒绝绑定群",
     "unbind_chat": "解绑群",
     "invite": "生成绑定码",
+    "roster_import": "导入名册",
+    "kb_save": "保存知识库条目",
+    "kb_delete": "删除知识库条目",
     "chat_code": "生成群绑定码",
     "broadcast": "发布通知",
     "guide_publish": "发布清单",
@@ -510,6 +537,7 @@ CONSOLE_ACTION_NAMES = {
     "meeting_move": "会议改期",
     "meeting_cancel": "取消会议",
     "mark_absent": "标记缺席",
+    "attendance_correct": "更正出勤",
     "export_ledger": "导出台账",
     "rotate_feed": "更换日历链接",
     "outbox_retry": "重发消息",

@@ -19,7 +19,7 @@ from handlers.outbound import queue_all
 from schedules.context import run_job
 from schedules.settings import ScheduleSettings
 from storage import audience
-from storage.guides import IssuedGuide, effective, guides_for_month
+from storage.guides import IssuedGuide, effective, guides_for_month, reaches
 from storage.models import Delivery, Organization
 from storage.orgs import branches_under
 
@@ -51,7 +51,7 @@ def _delivered(session: Session, month: str) -> dict[tuple[int, str], set[int]]:
 def _branches(session: Session, month: str) -> dict[int, Organization]:
     found: dict[int, Organization] = {}
     for guide in guides_for_month(session, month):
-        found.update((b.id, b) for b in branches_under(session, guide.org_id) if b.id is not None)
+        found.update((b.id, b) for b in branches_under(session, guide.org_id) if b.id is not None and reaches(guide, b.id))
     return found
 
 

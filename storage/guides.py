@@ -6,6 +6,7 @@ The caller owns the transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,11 +57,12 @@ class IssuedGuide:
     items: tuple[GuideItem, ...]
 
 
-def store_guide(session: Session, *, org_id: int, month: str, draft: GuideDraft, now: datetime) -> tuple[Guide, bool]:
+def store_guide(session: Session, *, org_id: int, month: str, draft: GuideDraft, now: datetime,
+                only: Sequence[int] = ()) -> tuple[Guide, bool]:
     """Create, or replace the content of, ``org_id``'s guide for ``month``; True when it replaced one.
 
-    A replacement keeps its first publication time: branches that already received the month's
-    guide are not sent it again.
+    ``only``: the branches below ``org_id`` it is for (none named: every one). A replacement keeps its
+    first publication time: branches that already received the month's guide are not sent it again.
     """
     guide = session.exec(select(Guide).where(Guide.org_id == org_id, Guide.month == month)).first()
     replaced = guide is not None
@@ -69,6 +71,7 @@ def store_guide(session: Session, *, org_id: int, month: str, draft: GuideDraft,
     else:
         session.execute(delete(GuideItem).where(col(GuideItem.guide_id) == guide.id))
     guide.title, guide.requirements = draft.title, draft.requirements
+    guide.only_branches = ",".join(str(i) for i in sorted(only))
     session.add(guide)
     session.flush()
     for position, item in enumerate(draft.items, start=1):
@@ -76,6 +79,11 @@ def store_guide(session: Session, *, org_id: int, month: str, draft: GuideDraft,
                               form=item.form, due=item.due))
     session.flush()
     return guide, replaced
+
+
+def reaches(guide: Guide, branch_id: int | None) -> bool:
+    """Whether ``guide`` is for the branch (a branch below its issuer, and among the chosen if it names some)."""
+    return not guide.only_branches or str(branch_id) in guide.only_branches.split(",")
 
 
 def guides_for_month(session: Session, month: str) -> list[Guide]:
@@ -91,7 +99,8 @@ def effective(session: Session, *, branch: Organization, month: str) -> list[Iss
     """The guides that reach ``branch`` for ``month``, the highest issuer first and the branch's own last."""
     chain = [*reversed(ancestors(session, branch)), branch]
     ids = [o.id for o in chain if o.id is not None]
-    found = {g.org_id: g for g in session.exec(select(Guide).where(Guide.month == month, col(Guide.org_id).in_(ids)))}
+    query = select(Guide).where(Guide.month == month, col(Guide.org_id).in_(ids))
+    found = {g.org_id: g for g in session.exec(query) if reaches(g, branch.id)}
     return [
         IssuedGuide(found[o.id], o, items_of(session, found[o.id].id or 0))
         for o in chain

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, exists
 from sqlmodel import Session, col, func, select
 
 from storage.models import Identity, Member, MemberStatus
@@ -55,13 +55,25 @@ def roster_page(
     org_ids: Sequence[int],
     search: str = "",
     status: str | None = None,
+    group_id: int | None = None,
+    joined_in_month: int | None = None,
+    unbound: bool = False,
     offset: int = 0,
     limit: int = 100,
 ) -> tuple[list[Member], int]:
-    """One page of the members of ``org_ids`` whose name contains ``search``, and how many in all."""
+    """One page of the members of ``org_ids`` whose name contains ``search``, and how many in all.
+
+    Narrowed to a 党小组, to those whose 政治生日 falls in ``joined_in_month``, or to those not yet bound.
+    """
     where: list[ColumnElement[bool]] = [col(Member.org_id).in_(list(org_ids))]
     if search.strip():
         where.append(col(Member.name).contains(search.strip()))
+    if group_id is not None:
+        where.append(col(Member.group_id) == group_id)
+    if joined_in_month is not None:
+        where.append(col(Member.join_month) == joined_in_month)
+    if unbound:
+        where.append(~exists().where(col(Identity.member_id) == col(Member.id)))
     if status:
         where.append(col(Member.status) == status)
     else:

@@ -249,6 +249,7 @@ class Guide(SQLModel, table=True):
     title: str = Field(max_length=200)
     requirements: str = Field(default="")
     published_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    only_branches: str = Field(default="")  # "12,15": only these branches below the issuer; "" every one
 
 
 class GuideItem(SQLModel, table=True):

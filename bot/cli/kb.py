@@ -8,10 +8,11 @@ import typer
 from rich.table import Table
 
 from bot.cli._common import console, engine, error_boundary, fail
-from handlers.ask import DEFAULT_POLICY, Reading, decide, readings, why_chosen
+from handlers.ask import Explained
+from handlers.ask import explain as explained
 from handlers.commands import COMMANDS
 from storage.db import session_scope
-from storage.knowledge.base import SearchResult, default_base
+from storage.knowledge.base import default_base
 from storage.knowledge.entries import (
     Entry,
     delete_local,
@@ -138,13 +139,12 @@ def search(
         if org:
             target = resolve(session, org)
             org_ids = [o.id for o in [target, *ancestors(session, target)] if o.id is not None]
-        base = default_base()
-        shown = list(readings(base, question)) if explain else [Reading("as typed", question)]
-        for reading in shown:
-            result = base.search(reading.text, session=session, org_ids=org_ids, k=limit)
+        for shown in explained(default_base(), question, session=session, org_ids=org_ids, k=limit):
             if explain:
-                console.print(f"\n读法 / reading ({reading.why}): {reading.text}")
-            _print_ranking(result, explain=explain)
+                console.print(f"\n读法 / reading ({shown.reading.why}): {shown.reading.text}")
+            _print_ranking(shown, explain=explain)
+            if not explain:
+                break
     command = next((c.name for c in COMMANDS if c.pattern.match(simplify(question))), None)
     if command is not None:
         console.print(
@@ -152,7 +152,8 @@ def search(
         )
 
 
-def _print_ranking(result: SearchResult, *, explain: bool) -> None:
+def _print_ranking(shown: Explained, *, explain: bool) -> None:
+    result = shown.result
     console.print(f"分词 / tokens: {' | '.join(result.tokens) or '（无 / none）'}")
     table = Table("#", "key", "问题 / question", "score", "coverage", "fit", "来源 / source")
     for column in table.columns[1:3]:
@@ -164,8 +165,7 @@ def _print_ranking(result: SearchResult, *, explain: bool) -> None:
         row = (found.entry.key, found.entry.question, f"{found.score:.3f}", f"{found.coverage:.2f}")
         table.add_row(str(n), *row, f"{found.fit:.2f}", origin)
     console.print(table)
-    hits, terms = list(result.hits), len(set(result.tokens))
-    console.print(f"判定 / decision: {decide(hits, DEFAULT_POLICY, terms=terms)}")
+    console.print(f"判定 / decision: {shown.decision}")
     if explain:
-        entry, why = why_chosen(hits, DEFAULT_POLICY, terms=terms)
-        console.print(f"理由 / why: {entry.entry.key + ' — ' if entry else ''}{why}")
+        chosen = shown.chosen
+        console.print(f"理由 / why: {chosen.entry.key + ' — ' if chosen else ''}{shown.why}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -21,15 +20,22 @@ from starlette.staticfiles import StaticFiles
 
 from bot.core.clock import SHANGHAI, Clock
 from bot.web.auth import Viewer
+from bot.web.broadcasts import BroadcastPages
 from bot.web.config import ConsoleConfig
+from bot.web.guides import GuidePages
+from bot.web.knowledge import KnowledgePages
 from bot.web.login import Login
+from bot.web.meetings import MeetingPages
+from bot.web.members import MemberPages
 from bot.web.render import HERE
 from bot.web.views import (
     PAGE_SIZE,
     PREFIX,
+    XLSX,
     Base,
     Forbidden,
     back_to,
+    download,
     number,
     require_manager,
     see_other,
@@ -37,12 +43,10 @@ from bot.web.views import (
 )
 from handlers import overview, texts
 from handlers.console import my_page
+from handlers.console_birthdays import months
 from storage import audit, outbox
 from storage.guides import BadMonth, check_month
-from storage.members import bound_ids, mask_phone, roster_page
-from storage.models import Delivery, DeliveryStatus, MemberStatus
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from storage.models import Delivery, DeliveryStatus
 
 
 class Pages(Base):
@@ -94,9 +98,7 @@ class Pages(Base):
         """The whole overview (every row, filtered and sorted as on the page) as an .xlsx download."""
         require_manager(seen)
         view, _ = self._overview_of(session, seen, request, None)
-        name = quote(f"组织生活落实情况-{view.month}.xlsx")
-        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}", "Cache-Control": "no-store"}
-        return Response(overview.workbook(view), media_type=XLSX, headers=headers)
+        return download(overview.workbook(view), XLSX, f"组织生活落实情况-{view.month}.xlsx")
 
     def _deliveries(
         self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
@@ -160,38 +162,6 @@ class Pages(Base):
         self.audit(session, seen, "outbox_cancel", row.org_id, f"id={row.id}")
         return see_other(with_params(back, notice="cancelled"))
 
-    def _members(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
-        require_manager(seen)
-        q = request.query_params
-        status = q.get("status") or None
-        status = status if status in {s.value for s in MemberStatus} else None
-        page_number = number(q.get("page"))
-        members, total = roster_page(
-            session,
-            org_ids=seen.scope.org_ids,
-            search=q.get("q", ""),
-            status=status,
-            offset=(page_number - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
-        )
-        return self.render(
-            request,
-            seen,
-            "members.html",
-            {
-                "members": members,
-                "total": total,
-                "page_number": page_number,
-                "pages": max(1, -(-total // PAGE_SIZE)),
-                "q": q.get("q", ""),
-                "status": status or "",
-                "statuses": [s.value for s in MemberStatus],
-                "bound": bound_ids(session, [m.id for m in members if m.id is not None]),
-                "orgs": seen.scope.orgs,
-                "mask_phone": mask_phone,
-            },
-        )
-
     def _audit_log(
         self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
     ) -> Response:
@@ -228,6 +198,15 @@ class Pages(Base):
             },
         )
 
+    def _birthdays(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        """This month's and next month's 政治生日 in the viewer's branches, and when each was greeted."""
+        require_manager(seen)
+        today = self.clock.now().astimezone(SHANGHAI).date()
+        context = {"months": months(session, seen.scope, today), "today": today}
+        return self.render(request, seen, "birthdays.html", context)
+
     def _me(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
         return self.render(
             request, seen, "me.html", {"me": my_page(session, seen.scope, now=self.clock.now())}
@@ -240,14 +219,22 @@ class Pages(Base):
             Route("/deliveries", self.page(self._deliveries), methods=["GET"]),
             Route("/deliveries/{delivery_id}/retry", self.page(self._retry), methods=["POST"]),
             Route("/deliveries/{delivery_id}/cancel", self.page(self._cancel), methods=["POST"]),
-            Route("/members", self.page(self._members), methods=["GET"]),
             Route("/audit", self.page(self._audit_log), methods=["GET"]),
+            Route("/birthdays", self.page(self._birthdays), methods=["GET"]),
             Route("/me", self.page(self._me), methods=["GET"]),
         ]
 
 
 def routes(engine: Engine, clock: Clock, config: ConsoleConfig) -> list[BaseRoute]:
     """Everything under /console/: login, the pages and the static files (htmx, the stylesheet)."""
-    groups = (Login(engine, clock, config), Pages(engine, clock, config))
+    groups = (
+        Login(engine, clock, config),
+        Pages(engine, clock, config),
+        MeetingPages(engine, clock, config),
+        GuidePages(engine, clock, config),
+        BroadcastPages(engine, clock, config),
+        MemberPages(engine, clock, config),
+        KnowledgePages(engine, clock, config),
+    )
     static = Mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return [Mount(PREFIX, routes=[*(r for g in groups for r in g.routes()), static])]

@@ -48,4 +48,5 @@ templates.env.globals.update(
     status_names=texts.CONSOLE_STATUS_NAMES,
     attendance_names=texts.CONSOLE_ATTENDANCE_NAMES,
     action_names=texts.CONSOLE_ACTION_NAMES,
+    kb_decisions=texts.CONSOLE_KB_DECISIONS,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -24,6 +24,7 @@ from bot.web.auth import Viewer
 from bot.web.config import ConsoleConfig
 from bot.web.render import page
 from handlers import texts
+from handlers.meetings import notified
 from storage.audit import record
 from storage.db import session_scope
 
@@ -32,6 +33,7 @@ HOME = f"{PREFIX}/"
 LOGIN = f"{PREFIX}/login"
 PAGE_SIZE = 50
 AUDIT_CHANNEL = "web"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 View = Callable[[Session, Viewer, Request, Mapping[str, Any]], Response]
 
@@ -46,6 +48,15 @@ def number(value: str | None, default: int = 1) -> int:
         return max(int(value or default), 1)
     except ValueError:
         return default
+
+
+def download(body: bytes, media_type: str, filename: str) -> Response:
+    """A file to save (an .xlsx, an .ics), never kept by a cache."""
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "no-store",
+    }
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -70,13 +81,23 @@ def require_manager(seen: Viewer) -> None:
 def _notice(request: Request) -> str:
     """The message a page shows after a write; the query string names one, so no text comes from outside."""
     key, state = request.query_params.get("notice", ""), request.query_params.get("state", "")
-    count = number(request.query_params.get("count"), 0)
+    given = request.query_params.get("count", "")
+    count = int(given) if given.isdigit() else 0
     why = texts.CONSOLE_DELIVERY_STATE.get(state, "")
     notices = {
         "retried": texts.CONSOLE_RETRIED.format(count=count),
         "not_retried": texts.CONSOLE_NOT_RETRIED.format(why=why),
         "cancelled": texts.CONSOLE_CANCELLED,
         "not_cancelled": texts.CONSOLE_NOT_CANCELLED.format(why=why),
+        "meeting_created": texts.CONSOLE_MEETING_CREATED,
+        "meeting_moved": texts.CONSOLE_MEETING_MOVED + notified(count),
+        "meeting_cancelled": texts.CONSOLE_MEETING_CANCELLED + notified(count),
+        "attendance_saved": texts.CONSOLE_ATTENDANCE_SAVED,
+        "guide_published": texts.CONSOLE_GUIDE_PUBLISHED,
+        "kb_saved": texts.CONSOLE_KB_SAVED,
+        "kb_deleted": texts.CONSOLE_KB_DELETED,
+        "broadcast_queued": texts.CONSOLE_BROADCAST_QUEUED.format(count=count),
+        "guide_replaced": texts.CONSOLE_GUIDE_REPLACED + texts.CONSOLE_GUIDE_PUBLISHED,
     }
     return notices.get(key, "")
 
@@ -120,7 +141,7 @@ class Base:
             if form is not None and not auth.csrf_ok(seen, request, form):
                 return self.render(request, seen, "error.html", {"message": texts.CONSOLE_CSRF}, 403)
             try:
-                return view(session, seen, request, form or {})
+                return view(session, seen, request, form if form is not None else {})
             except Forbidden:
                 session.rollback()
                 return self.render(request, seen, "error.html", {"message": texts.CONSOLE_FORBIDDEN}, 403)
@@ -129,8 +150,10 @@ class Base:
         """The endpoint of a page that needs a signed-in viewer (and, for a POST, the CSRF token)."""
 
         async def endpoint(request: Request) -> Response:
-            form = dict(await request.form()) if request.method == "POST" else None
-            return await run_in_threadpool(self._run, request, view, form)
+            if request.method != "POST":
+                return await run_in_threadpool(self._run, request, view, None)
+            async with request.form() as form:  # closes uploaded files afterwards
+                return await run_in_threadpool(self._run, request, view, form)
 
         return endpoint
 

@@ -7,18 +7,43 @@ screenshots/console/ (git-ignored), to be looked at after a change to a template
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine
+from sqlmodel import col, delete, func, select
 
+from bot.channels.robot import RobotAccount, RobotChannel
+from bot.core.clock import SHANGHAI
+from bot.sender import Sender
 from handlers import texts
+from schedules import guides, reminders
+from storage.db import session_scope
 from storage.demo import GRID, OFFICE, RETIRED
-from storage.models import DeliveryStatus
-from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site, queue_delivery
+from storage.models import ChatBinding, Delivery, DeliveryStatus, Member
+from storage.orgs import by_name as org_named
+from tests.bot.outbox_world import sleeper
+from tests.fakes.clock import FakeClock
+from tests.fakes.robot_api import RobotApi
+from tests.fakes.serve import serve
+from tests.web.conftest import (
+    DISTRICT,
+    GUIDE,
+    MEMBER,
+    SECRETARY,
+    Site,
+    held_lecture,
+    queue_delivery,
+    signed_in,
+)
+from tests.web.test_members import roster_with_a_bad_row
 
 CHROMIUM = os.environ.get("ZHIBU_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -110,6 +135,50 @@ def test_a_post_without_the_csrf_token_gets_403(browser: Browser, site: Site, en
     assert texts.CONSOLE_RETRIED.format(count=1) in page.locator(".notice").inner_text()
 
 
+def test_create_a_meeting_see_it_in_the_calendar_and_in_a_chat_reminder(
+    browser: Browser, site: Site, engine: Engine
+) -> None:
+    page = _login(browser, site, SECRETARY, PHONE)
+    page.get_by_role("link", name="会议").click()
+    page.wait_for_url("**/console/meetings")
+    page.get_by_label("类型").select_option("党课")
+    page.get_by_label("日期").fill("2026-11-26")
+    page.get_by_label("开始").fill("10:00")
+    page.get_by_label("议题").fill("学习新修订的党章")
+    page.get_by_role("button", name="安排").click()
+    page.wait_for_selector(".notice")
+    assert texts.CONSOLE_MEETING_CREATED in page.locator(".notice").inner_text()
+    day = page.locator("#calendar > li", has_text="学习新修订的党章")
+    assert "26" in day.locator(".date").inner_text() and "10:00 党课" in day.inner_text()
+    assert not _scrolls_sideways(page)
+    _shot(page, "meetings-arranged")
+    with session_scope(engine) as session:  # the day before at 09:00 the reminder job runs
+        reminders.run(datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI), session=session)
+    page.goto(f"{site.base}/console/deliveries?kind=meeting_reminder")
+    reminder = page.locator("#deliveries tbody tr", has_text="明天10:00召开党课")
+    assert reminder.count() == 1 and "（群）" in reminder.inner_text() and "排队中" in reminder.inner_text()
+
+
+def test_correct_an_attendance_row(browser: Browser, site: Site, engine: Engine) -> None:
+    lecture = held_lecture(engine)
+    signed_in(engine, lecture, MEMBER)
+    page = _login(browser, site, SECRETARY, PHONE)
+    page.goto(f"{site.base}/console/meetings/{lecture}")
+
+    def save(status: str, reason: str, expected: str) -> None:
+        row = page.locator("#attendance tbody tr", has_text=MEMBER)
+        row.get_by_label(f"{MEMBER}的出勤").select_option(status)
+        row.get_by_label(f"{MEMBER}的原因").fill(reason)
+        row.get_by_role("button", name="保存").click()
+        page.wait_for_selector(f".notice:has-text('{expected}')")
+
+    save("leave", "外出培训", texts.CORRECT_LEAVE_SIGNED_IN.format(name=MEMBER, kind="党课"))
+    save("absent", "外出培训，未请假", texts.CONSOLE_ATTENDANCE_SAVED)
+    shown = page.locator("#attendance tbody tr", has_text=MEMBER).locator("td").nth(1).inner_text()
+    assert "缺席" in shown and "外出培训，未请假" in shown
+    _shot(page, "meeting-corrected")
+
+
 def test_the_overview_at_375_px_has_no_horizontal_scroll(browser: Browser, site: Site) -> None:
     page = _login(browser, site, DISTRICT, PHONE)
     assert page.locator("#overview tbody tr").count() == 3
@@ -141,6 +210,12 @@ def test_every_page_fits_and_is_photographed(
         ("/console/members", "members"),
         ("/console/audit", "audit"),
         ("/console/me", "me"),
+        ("/console/meetings", "meetings"),
+        ("/console/guides", "guides"),
+        ("/console/broadcasts", "broadcasts"),
+        ("/console/birthdays", "birthdays"),
+        ("/console/kb?ask=支委会多久开一次", "knowledge"),
+        (f"/console/meetings/{held_lecture(engine)}", "meeting"),
     ):
         page.goto(site.base + path)
         _shot(page, name)
@@ -149,3 +224,117 @@ def test_every_page_fits_and_is_photographed(
     login.goto(f"{site.base}/console/login")
     _shot(login, "login")
     assert not _scrolls_sideways(login)
+
+
+def _bind_robot(engine: Engine, branch: str, account: str) -> None:
+    """The branch's group chat becomes a WeCom group robot's."""
+    with session_scope(engine) as session:
+        org = org_named(session, branch)[0]
+        assert org.id is not None
+        session.execute(delete(ChatBinding).where(col(ChatBinding.org_id) == org.id))
+        session.add(ChatBinding(channel="robot", account=account, chat_id=account, org_id=org.id))
+
+
+def _send_robots(engine: Engine, channels: dict[tuple[str, str], RobotChannel]) -> None:
+    """The outbox worker's rounds for the robots' chats, as `zhibu serve` runs them, once the rows are due."""
+    with session_scope(engine) as session:
+        due = session.exec(select(func.max(Delivery.next_try_at))).one()
+    clock = FakeClock(due)
+    sender = Sender(engine, channels, clock, sleep=sleeper(clock), rng=random.Random(7))
+
+    async def rounds() -> None:
+        try:
+            while await sender.run_once():
+                pass
+        finally:
+            for channel in channels.values():
+                await channel.aclose()
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's own loop runs in this thread
+        pool.submit(asyncio.run, rounds()).result()
+
+
+def test_publish_a_guide_to_two_branches_and_see_the_delivery_report(
+    browser: Browser, site: Site, engine: Engine
+) -> None:
+    api = RobotApi(keys={"office-key"}, now=lambda: 0.0)
+    _bind_robot(engine, OFFICE, "office")
+    _bind_robot(engine, GRID, "grid")
+    page = _login(browser, site, DISTRICT, PHONE)
+    page.get_by_role("link", name="清单").click()
+    page.wait_for_url("**/console/guides")
+    page.locator("textarea[name=text]").fill(GUIDE)
+    page.get_by_label(RETIRED).uncheck()
+    page.get_by_role("button", name="预览").click()
+    page.wait_for_selector("#preview")
+    assert "原原本本学习全会公报" in page.locator("#preview").inner_text()
+    assert not page.get_by_label(RETIRED).is_checked()  # the choice survives the preview
+    _shot(page, "guides-preview")
+    page.get_by_role("button", name="发布").click()
+    page.wait_for_selector(".notice")
+    assert texts.CONSOLE_GUIDE_PUBLISHED in page.locator(".notice").inner_text()
+    with session_scope(engine) as session:  # the guide job, then the outbox worker against the robots
+        guides.run(site.clock.now(), session=session)
+    with serve(api.app()) as base_url:
+        _send_robots(
+            engine,
+            {
+                ("robot", "office"): RobotChannel(
+                    "office", RobotAccount(webhook_key="office-key", base_url=base_url)
+                ),
+                ("robot", "grid"): RobotChannel(
+                    "grid", RobotAccount(webhook_key="stale-key", base_url=base_url)
+                ),
+            },
+        )
+    assert any("原原本本学习全会公报" in c for c in api.contents())
+    page.reload()
+    report = page.locator("#report")
+    office = report.locator("tr", has_text=OFFICE).inner_text()
+    grid = report.locator("tr", has_text=GRID).inner_text()
+    retired = report.locator("tr", has_text=RETIRED).inner_text()
+    assert "已送达 1" in office and "robot:office" in office
+    assert "失败 1" in grid and "93000" in grid  # the platform's reason
+    assert "还没有发送" in retired  # not chosen
+    assert not _scrolls_sideways(page)
+    _shot(page, "guides-report")
+    page.get_by_role("button", name="重发失败的 1 条").click()
+    page.wait_for_selector(f".notice:has-text('{texts.CONSOLE_RETRIED.format(count=1)}')")
+    assert "排队 1" in page.locator("#report tr", has_text=GRID).inner_text()
+
+
+def test_compose_a_notice_see_its_reach_and_confirm(browser: Browser, site: Site) -> None:
+    page = _login(browser, site, DISTRICT, PHONE)
+    page.get_by_role("link", name="通知").click()
+    page.wait_for_url("**/console/broadcasts")
+    page.get_by_label("通知内容").fill("本周五下午3点在三楼会议室开党员大会，请准时参加。")
+    page.get_by_role("button", name="预览发送范围").click()
+    page.wait_for_selector("#reach")
+    assert "将发送到 4 个群，覆盖" in page.locator("#reach").inner_text()  # 3 branches and 和平社区党委
+    _shot(page, "broadcasts-reach")
+    page.get_by_role("button", name="确认发送").click()
+    page.wait_for_selector("#batch")
+    assert texts.CONSOLE_BROADCAST_QUEUED.format(count=4) in page.locator(".notice").inner_text()
+    assert page.locator("#batch tbody tr").count() == 4
+    assert not _scrolls_sideways(page)
+    _shot(page, "broadcasts-report")
+
+
+def test_import_a_roster_with_one_bad_row_and_see_the_row_with_nothing_imported(
+    browser: Browser, site: Site, engine: Engine, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        before = len(session.exec(select(Member)).all())
+    page = _login(browser, site, DISTRICT, PHONE)
+    page.get_by_role("link", name="名册").click()
+    page.wait_for_url("**/console/members")
+    page.locator("#import input[type=file]").set_input_files(str(roster_with_a_bad_row(tmp_path)))
+    page.get_by_role("button", name="导入").click()
+    page.wait_for_selector("#problems")
+    row = page.locator("#problems tbody tr").first.inner_text()
+    assert "第 4 行" in row and "入党日期" in row
+    assert "没有导入任何数据" in page.locator(".notice").inner_text()
+    assert not _scrolls_sideways(page)
+    _shot(page, "members-import-refused")
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Member)).all()) == before

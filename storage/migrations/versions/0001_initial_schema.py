@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 06:56:14.473370
+Create Date: 2026-12-04 07:30:59.348099
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sqlmodel
 from alembic import op
 
 import storage.models
+
 
 revision = '0001'
 down_revision = None
@@ -104,6 +105,7 @@ def upgrade() -> None:
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('requirements', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('published_at', storage.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('only_branches', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['organization.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('org_id', 'month', name='uq_guide_org_month')
