@@ -69,7 +69,7 @@ def month_view(session: Session, *, branch: Organization, month: str) -> MonthVi
         rows = session.exec(
             select(Attendance.meeting_id, Attendance.status, func.count())
             .where(col(Attendance.meeting_id).in_(ids))
-            .group_by(Attendance.meeting_id, Attendance.status)
+            .group_by(col(Attendance.meeting_id), col(Attendance.status))
         )
         for meeting_id, status, n in rows:
             counts.setdefault(meeting_id, Counter())[status] = n

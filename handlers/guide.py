@@ -43,10 +43,14 @@ def _lines(issued: IssuedGuide, branch: Organization, md: bool, header: str) -> 
     return out
 
 
-def render(month: str, branch: Organization, guides: Sequence[IssuedGuide], *, supplement: bool = False) -> Reply:
+def render(
+    month: str, branch: Organization, guides: Sequence[IssuedGuide], *, supplement: bool = False
+) -> Reply:
     """The whole month's guide, or (``supplement``) only guides published after the branch received it."""
     year, mon = (int(p) for p in month.split("-"))
-    header = (texts.GUIDE_SUPPLEMENT_HEADER if supplement else texts.GUIDE_HEADER).format(year=year, month=mon)
+    header = (texts.GUIDE_SUPPLEMENT_HEADER if supplement else texts.GUIDE_HEADER).format(
+        year=year, month=mon
+    )
     plain, markdown = [header], [f"## {header}"]
     for issued in guides:
         plain += ["", *_lines(issued, branch, md=False, header=header)]
@@ -101,6 +105,15 @@ def publish(ctx: HandlerContext) -> list[Reply]:
     audit(ctx, "guide_publish", org, f"{month} {draft.title}")
     when = when_sent(month, ctx.today)
     chats = texts.GUIDE_TO_OWN_CHATS if OrgKind(org.kind).is_branch else texts.GUIDE_TO_BRANCH_CHATS
-    return [Reply(texts.GUIDE_PUBLISHED.format(org=org.name, month=f"{int(month[5:])}月", items=len(draft.items),
-                                              replaced=texts.GUIDE_REPLACED if replaced else "", when=when,
-                                              chats=chats))]
+    return [
+        Reply(
+            texts.GUIDE_PUBLISHED.format(
+                org=org.name,
+                month=f"{int(month[5:])}月",
+                items=len(draft.items),
+                replaced=texts.GUIDE_REPLACED if replaced else "",
+                when=when,
+                chats=chats,
+            )
+        )
+    ]

@@ -91,7 +91,7 @@ def _ask_back(
 
 
 def clarify(ctx: HandlerContext) -> list[Reply]:
-    """A reply that is only a date or time: finishes the pending 安排/改期, else it is a question like any other."""
+    """A reply that is only a date or time: finishes the pending 安排/改期, else it is just a question."""
     key = chat_key(ctx)
     draft = conversation.get(ctx.session, key=key, kind=_DRAFT, now=ctx.now)
     amended = when.amend(draft["body"], ctx.args) if draft and when.is_answer(ctx.args) else None
@@ -276,9 +276,7 @@ def move(ctx: HandlerContext) -> list[Reply]:
     change, count = move_and_notify(
         ctx.session, meeting_id=meeting.id, starts_at=moment[0], now=ctx.now, place=place.strip() or None
     )
-    audit(
-        ctx, "meeting_move", org, f"meeting={meeting.id} {logged(old_start)} -> {logged(moment[0])}"
-    )
+    audit(ctx, "meeting_move", org, f"meeting={meeting.id} {logged(old_start)} -> {logged(moment[0])}")
     return [
         Reply(
             texts.MEETING_MOVED_OK.format(

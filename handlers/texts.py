@@ -12,6 +12,7 @@ def cn_date(day: date) -> str:
     """2026年7月1日: the form people write, without zero padding."""
     return f"{day.year}年{day.month}月{day.day}日"
 
+
 HELP = (
     "我是支部助手，可以这样问我：\n"
     "· 我的政治生日 / 我的党龄\n"
@@ -27,17 +28,13 @@ WELCOME = "欢迎使用支部助手！" + HELP[len("我是支部助手，") - 1 
 
 NOT_BOUND = "还不知道您是哪位党员。请向支部书记要一个绑定码，发送“绑定 绑定码”即可。"
 
-POLITICAL_BIRTHDAY = (
-    "{name}同志，您的入党日期是{joined}，"
-    "{next_line}"
-)
+POLITICAL_BIRTHDAY = "{name}同志，您的入党日期是{joined}，{next_line}"
 BIRTHDAY_TODAY = "今天就是您的第{years}个政治生日，祝您政治生日快乐！"
 BIRTHDAY_NEXT = "下一个政治生日是{next}（入党{years}周年），还有{days}天。"
 
 PARTY_STANDING = "{name}同志，您{full}转正，党龄{years}年（党龄从转正之日算起）。"
 PARTY_STANDING_PROBATION = (
-    "{name}同志，您目前是预备党员，预备期到{end}满。"
-    "党龄从转为正式党员之日算起，预备期不计入党龄。"
+    "{name}同志，您目前是预备党员，预备期到{end}满。党龄从转为正式党员之日算起，预备期不计入党龄。"
 )
 
 MY_JOINED = "{name}同志，您{joined}入党（支部大会通过为预备党员之日），到今天满{years}年。"
@@ -49,8 +46,7 @@ MY_PROBATION = (
     "支部大会在期满当天或之后讨论表决（不能提前），再报上级党委在3个月内审批。"
 )
 MY_PROBATION_OVER = (
-    "{name}同志，您的预备期已于{end}期满。支部应及时召开支部大会讨论能否转正，"
-    "有问题请联系支部书记。"
+    "{name}同志，您的预备期已于{end}期满。支部应及时召开支部大会讨论能否转正，有问题请联系支部书记。"
 )
 MY_CONVERTED = "{name}同志，您{joined}入党，{full}转为正式党员，党龄从这一天算起。"
 ROSTER_ROLE = "{org}{role}：{names}。"
@@ -66,8 +62,7 @@ MY_ATTENDANCE_RULE = (
 )
 
 UNKNOWN = (
-    "这个问题我暂时答不上来。可以试试问：三会一课是什么、党费怎么算、我的政治生日。"
-    "发送“帮助”查看全部用法。"
+    "这个问题我暂时答不上来。可以试试问：三会一课是什么、党费怎么算、我的政治生日。发送“帮助”查看全部用法。"
 )
 
 ERROR = "抱歉，处理时出了点问题，请稍后再试。"
@@ -84,7 +79,9 @@ def cn_datetime(moment_local_date: date, hhmm: str) -> str:
 
 
 MEETING_REMINDER = "【会议提醒】{when}召开{kind}\n时间：{time}\n地点：{place}\n议题：{topic}\n{closing}"
-MEETING_REMINDER_MD = "**【会议提醒】{when}召开{kind}**\n> 时间：{time}\n> 地点：{place}\n> 议题：{topic}\n\n{closing}"
+MEETING_REMINDER_MD = (
+    "**【会议提醒】{when}召开{kind}**\n> 时间：{time}\n> 地点：{place}\n> 议题：{topic}\n\n{closing}"
+)
 MEETING_WHEN_TODAY = "今天{hhmm}"
 MEETING_WHEN_TOMORROW = "明天{hhmm}"
 MEETING_WHEN_LATER = "{day}"
@@ -92,7 +89,9 @@ MEETING_CLOSING = "请准时参加；确有事不能参加的，请提前向支�
 MEETING_PLACE_TBD = "另行通知"
 MEETING_TOPIC_TBD = "见会议通知"
 
-MEETING_MOVED = "【会议改期】原定{old_time}召开的{kind}改至{new_time}，地点：{place}。请相互转告，按新时间参加。"
+MEETING_MOVED = (
+    "【会议改期】原定{old_time}召开的{kind}改至{new_time}，地点：{place}。请相互转告，按新时间参加。"
+)
 MEETING_CANCELLED = "【会议取消】原定{old_time}召开的{kind}取消，具体安排另行通知。请相互转告。"
 
 
@@ -122,7 +121,9 @@ BIND_COMMITTEE_NEEDS_CODE = (
     "支委和上级党组织的委员要用绑定码绑定，不能用手机后四位。"
     "请向支部书记或上级党组织要一个绑定码，然后私聊我发送“绑定 绑定码”。"
 )
-TRANSFERRED_OWN_DATA_ONLY = "名册显示您的组织关系已转出，只能查询本人的政治生日、党龄和党务知识。如有疑问请联系原支部书记。"
+TRANSFERRED_OWN_DATA_ONLY = (
+    "名册显示您的组织关系已转出，只能查询本人的政治生日、党龄和党务知识。如有疑问请联系原支部书记。"
+)
 BIND_TRANSFERRED = "名册显示您的组织关系已转出，不能再绑定本支部助手。如有疑问请联系原支部书记。"
 BIND_LOCK_NOTICE_MEMBER = (
     "提醒：今天有人多次用您的姓名和手机后四位尝试绑定支部助手，都没有对上，这种绑定方式已为您暂停 24 小时。"
@@ -138,16 +139,15 @@ PRIVATE_ONLY = "“{word}”涉及个人身份，请私聊我发送，不要在�
 GROUP_ONLY = "“{word}”要在群聊里发送。"
 INVITE_NOT_FOUND = "本支部名册里没有“{name}”。"
 INVITE_SEVERAL = "本支部有{count}位“{name}”：{who}。请先在名册里区分后再邀请。"
-INVITE_OK = (
-    "{name}同志的绑定码：{code}\n"
-    "请转告本人私聊我发送“绑定 {code}”，{hours}小时内有效，只能用一次。"
-)
+INVITE_OK = "{name}同志的绑定码：{code}\n请转告本人私聊我发送“绑定 {code}”，{hours}小时内有效，只能用一次。"
 
 CHAT_CODE_OK = (
     "{org}的群绑定码：{code}\n请在要绑定的群里发送“绑定本群 {code}”，{minutes}分钟内有效，只能用一次。"
 )
 BIND_CHAT_OK = "本群已绑定到{org}，今后支部通知会发到这里。"
-BIND_CHAT_OWNED = "本群已绑定到{owner}，不能直接改绑。请{owner}的书记、副书记或组织委员先在群里发送“解绑本群”。"
+BIND_CHAT_OWNED = (
+    "本群已绑定到{owner}，不能直接改绑。请{owner}的书记、副书记或组织委员先在群里发送“解绑本群”。"
+)
 CHAT_MOVED_NOTICE = "提醒：{owner}的一个群已改绑到{org}，今后{owner}的通知不再发到那个群。"
 UNBIND_CHAT_NOT_BOUND = "本群还没有绑定任何支部。"
 UNBIND_CHAT_NOT_ALLOWED = "只有{owner}的书记、副书记、组织委员或上级党组织才能解绑本群。"
@@ -156,7 +156,9 @@ BIND_CHAT_NEEDS_CODE = "请发送“绑定本群 绑定码”。绑定码由支�
 
 # Dates and times understood from chat (handlers/when.py): questions instead of guesses.
 WHEN_AMPM = "{hour}点是上午还是下午？请写明，例如“下午{hour}点”或“{hour24}:00”。"
-WHEN_TODAY_OR_NEXT_WEEK = "今天就是周{weekday}，是指今天还是下周{weekday}？请写“今天”或“下周{weekday}”，或直接写日期。"
+WHEN_TODAY_OR_NEXT_WEEK = (
+    "今天就是周{weekday}，是指今天还是下周{weekday}？请写“今天”或“下周{weekday}”，或直接写日期。"
+)
 WHEN_PAST = "{day}已经过去了，请换一个还没到的时间。"
 WHEN_PAST_MONTH_DAY = "{day}已经过去了，是指下个月{dom}日吗？请写完整日期，例如“{next_month}月{dom}日”。"
 WHEN_INVALID = "没看懂这个日期或时间，请写成“12月5日 15:00”或“明天下午3点”这样的形式。"
@@ -171,11 +173,15 @@ MEETING_USAGE = (
     "会议类型：支部党员大会、支委会、党小组会、党课、主题党日、组织生活会、民主评议党员"
 )
 MEETING_CREATED = "已安排{kind}：{when}\n地点：{place}\n主题：{topic}\n会前会自动提醒参会人员。"
-MEETING_NATURAL_NOT_ALLOWED = "安排会议要由本支部书记、副书记或组织委员来办。想看会议安排，可以发送“本月安排”。"
+MEETING_NATURAL_NOT_ALLOWED = (
+    "安排会议要由本支部书记、副书记或组织委员来办。想看会议安排，可以发送“本月安排”。"
+)
 MEETING_DUPLICATE = "{when}已经安排了{kind}，不用重复安排。"
 MEETING_NONE_UPCOMING = "没有找到即将召开的{kind}。发送“本月安排”查看会议。"
 MEETING_WHICH_ONE = "要{verb}{option}吗？是的话请回复“{verb} {example}”。"
-MEETING_WHICH = "要{verb}哪一个？即将召开的会议有{count}个：{options}。请写明会议和日期，例如“{verb} {example}”。"
+MEETING_WHICH = (
+    "要{verb}哪一个？即将召开的会议有{count}个：{options}。请写明会议和日期，例如“{verb} {example}”。"
+)
 MEETING_GENERIC = "会议"
 MEETING_EXAMPLE = "{kind} {month}月{day}日"
 MOVE_USAGE = "用法：改期 会议类型 [原日期] 改到 新时间，例如“改期 支委会 改到 12月8日 15:00”。"
@@ -224,7 +230,9 @@ ABSENCE_HEAD = "{when} {kind}：应到{expected}人，签到{present}人，请�
 ABSENCE_LEAVE = "请假：{names}"
 ABSENCE_MISSING = "未到：{names}"
 ABSENCE_MARKED = "标记缺席：{names}"
-ABSENCE_HEAD_NOT_STARTED = "{when} {kind}还没开始：应到{expected}人，已签到{present}人，请假{leave}人，未签到{missing}人。"
+ABSENCE_HEAD_NOT_STARTED = (
+    "{when} {kind}还没开始：应到{expected}人，已签到{present}人，请假{leave}人，未签到{missing}人。"
+)
 ABSENCE_NOT_SIGNED = "未签到：{names}"
 ABSENCE_ALL_HERE = "应到人员都已签到或请假。"
 QUORUM_GENERAL_ASSEMBLY = (
@@ -244,7 +252,8 @@ NAME_REASON = "{name}（{reason}）"
 DEMO_INTRO = (
     "演示数据：{top}，人物均为虚构。你现在是{branch}{role}{name}。\n"
     "可以试试：{tries}（输入“帮助”看全部用法）\n"
-    "支部助手自己发的消息（清单、政治生日祝福、会议提醒）也会显示在这里：输入 /快进 明天09:00 看看明早会收到什么；"
+    "支部助手自己发的消息（清单、政治生日祝福、会议提醒）也会显示在这里："
+    "输入 /快进 明天09:00 看看明早会收到什么；"
     "/群 进入本支部的群，/私聊 回到私聊。"
 )
 
@@ -291,14 +300,29 @@ DELIVERY_KINDS = {
 DELIVERY_KIND_OTHER = "消息"
 
 # Ledger (三会一课台账) and calendar feed headings (handlers/ledger.py, handlers/calendar_feed.py).
-LEDGER_COLUMNS = ("日期", "时间", "主题", "地点", "状态", "应到", "实到", "出席人员", "请假人员（原因）", "缺席人员（原因）", "备注")
+LEDGER_COLUMNS = (
+    "日期",
+    "时间",
+    "主题",
+    "地点",
+    "状态",
+    "应到",
+    "实到",
+    "出席人员",
+    "请假人员（原因）",
+    "缺席人员（原因）",
+    "备注",
+)
 LEDGER_STATUS = {"planned": "计划", "held": "已召开", "cancelled": "已取消"}
 LEDGER_NOT_SIGNED = "未签到"
 LEDGER_SUMMARY_SHEET = "完成情况"
 LEDGER_SUMMARY_TITLE = "{org}{year}年三会一课完成情况（统计至{today}）"
 LEDGER_MONTHLY_HEAD = ("月份", "支委会", "党小组会", "主题党日", "情况")
 LEDGER_QUARTERLY_HEAD = ("季度", "支部党员大会", "党课", "情况")
-LEDGER_REQUIREMENT = "要求：支委会、党小组会、主题党日每月至少1次；支部党员大会、党课每季度至少1次（《中国共产党支部工作条例（试行）》及常见规定）。"
+LEDGER_REQUIREMENT = (
+    "要求：支委会、党小组会、主题党日每月至少1次；支部党员大会、党课每季度至少1次"
+    "（《中国共产党支部工作条例（试行）》及常见规定）。"
+)
 LEDGER_MONTH = "{month}月"
 LEDGER_QUARTER = "第{quarter}季度"
 QUARTER_NAMES = "一二三四"
@@ -312,7 +336,8 @@ CALENDAR_NAME = "{org}会议"
 SECRETARY_HELP = (
     "支部书记、副书记、组织委员可以这样用：\n"
     "· 邀请 姓名（私聊）｜群绑定码 → 在群里：绑定本群 绑定码｜解绑本群\n"
-    "· 安排 支委会 12月5日 15:00 三楼会议室 主题：学习全会精神（也可以直接说“下周三下午三点在党员活动室开支委会”）\n"
+    "· 安排 支委会 12月5日 15:00 三楼会议室 主题：学习全会精神"
+    "（也可以直接说“下周三下午三点在党员活动室开支委会”）\n"
     "· 改期 支委会 改到 12月8日 15:00｜取消 党课 12月12日｜本月安排\n"
     "· 发布 通知内容 → 确认发送｜发送情况\n"
     "· 发布清单 [2026-12]，下一行起写清单内容 → 发到本支部的群（上级党委发布的会发到下属各支部）\n"
@@ -373,14 +398,21 @@ LIVE_MEETING_RULES = {
     "主题党日": "主题党日每月相对固定1天开展。",
     "组织生活会": "组织生活会每年至少召开1次，一般安排在第四季度。",
 }
-LIVE_GUIDE_NONE = "{month}月的组织生活清单还没有发布。发布后我会推送到支部群，也可以再问我“本月组织生活清单”。"
+LIVE_GUIDE_NONE = (
+    "{month}月的组织生活清单还没有发布。发布后我会推送到支部群，也可以再问我“本月组织生活清单”。"
+)
 LIVE_BIRTHDAYS_HEAD = "{org}{month}月过政治生日的党员（{count}人）："
 LIVE_BIRTHDAYS_LINE = "· {name}：{month}月{day}日，入党{years}周年"
 LIVE_BIRTHDAYS_NONE = "{org}{month}月没有党员过政治生日。"
 # --- Schedules: political birthdays, digests, 光荣在党50年 (handlers/birthdays.py) ---
 
-BIRTHDAY_GROUP = "【政治生日】{day_word}是{names}的政治生日！\n{lines}\n祝同志们政治生日快乐，不忘入党初心，牢记党员身份。"
-BIRTHDAY_GROUP_MD = "**【政治生日】{day_word}是{names}的政治生日！**\n{lines}\n\n祝同志们政治生日快乐，不忘入党初心，牢记党员身份。"
+BIRTHDAY_GROUP = (
+    "【政治生日】{day_word}是{names}的政治生日！\n{lines}\n祝同志们政治生日快乐，不忘入党初心，牢记党员身份。"
+)
+BIRTHDAY_GROUP_MD = (
+    "**【政治生日】{day_word}是{names}的政治生日！**\n{lines}\n\n"
+    "祝同志们政治生日快乐，不忘入党初心，牢记党员身份。"
+)
 BIRTHDAY_LINE = "· {name}同志，入党{years}周年{mark}"
 BIRTHDAY_MILESTONE = "（逢十纪念🎉）"
 BIRTHDAY_PRIVATE = (
@@ -405,13 +437,17 @@ GLORY_50_LINE = "· {name}　{full}转正"
 
 # --- Schedules: compliance nudges to secretaries (handlers/nudges.py; docs/domain-rules.md §A1, §A4) ---
 
-NUDGE_MONTHLY = "【工作提醒】{branch}本月还没有召开{kind}。按《支部工作条例》，{kind}一般每月召开1次，请及时安排。"
+NUDGE_MONTHLY = (
+    "【工作提醒】{branch}本月还没有召开{kind}。按《支部工作条例》，{kind}一般每月召开1次，请及时安排。"
+)
 NUDGE_QUARTERLY = (
     "【工作提醒】{branch}本季度（{quarter}）还没有{kind}安排，季度将于{end}结束。"
     "{kind}一般每季度1次，请及时安排。"
 )
 NUDGE_ANNUAL = "【工作提醒】{branch}还没有安排{kind}，上级要求{deadline}前完成，请及早准备。"
-NUDGE_ANNUAL_OVERDUE = "【工作提醒】{branch}的{kind}应在{deadline}前完成，系统中还没有记录。已开过的请补录，未开的请尽快安排。"
+NUDGE_ANNUAL_OVERDUE = (
+    "【工作提醒】{branch}的{kind}应在{deadline}前完成，系统中还没有记录。已开过的请补录，未开的请尽快安排。"
+)
 NUDGE_PROBATION_DUE = (
     "【转正提醒】预备党员{name}的预备期将于{end}期满。请提醒本人提交书面转正申请，"
     "并在期满后及时召开支部党员大会讨论其转正（不得提前讨论）。"
@@ -440,7 +476,8 @@ GUIDE_LABELS = (("content", "内容"), ("form", "形式"), ("due", "时间要求
 GUIDE_FOOTER = "请结合本支部实际抓好落实。"
 GUIDE_NONE = "{month}没有发给{branch}的组织生活清单。"
 GUIDE_PUBLISH_USAGE = (
-    "发布清单的格式：\n发布清单 2026-12\n# 标题\n## 总体要求\n……\n## 第一项主题\n- 内容：……\n- 形式：……\n- 时间要求：……\n"
+    "发布清单的格式：\n发布清单 2026-12\n# 标题\n## 总体要求\n……\n"
+    "## 第一项主题\n- 内容：……\n- 形式：……\n- 时间要求：……\n"
     "（月份可省略，默认本月）"
 )
 GUIDE_PUBLISHED = "已发布{org}{month}组织生活清单（{items}项）{replaced}，{when}发送到{chats}。"
@@ -492,7 +529,9 @@ CONSOLE_KB_MISSING = "请填写条目键、标准问法和答案。"
 CONSOLE_KB_SAVED = "已保存，党员提问时马上生效。"
 CONSOLE_KB_DELETED = "已删除；如有同名的内置条目，重新按内置条目回答。"
 CONSOLE_KB_DECISIONS = {
-    "answer": "直接回答", "suggestions": "列出几个相近的问题让党员选", "fallback": "答不上，请党员换个问法",
+    "answer": "直接回答",
+    "suggestions": "列出几个相近的问题让党员选",
+    "fallback": "答不上，请党员换个问法",
 }
 CONSOLE_ROSTER_INVALID = "名册有 {count} 处错误，没有导入任何数据。请改正下面列出的行和列后重新导入。"
 CONSOLE_ROSTER_FILE = "请选择名册文件（.xlsx 或 .csv）。"
@@ -515,7 +554,11 @@ CONSOLE_KIND_NAMES = {
     "heartbeat": "连通检查",
 }
 CONSOLE_STATUS_NAMES = {
-    "pending": "排队中", "sending": "发送中", "sent": "已送达", "failed": "失败", "cancelled": "已取消",
+    "pending": "排队中",
+    "sending": "发送中",
+    "sent": "已送达",
+    "failed": "失败",
+    "cancelled": "已取消",
 }
 CONSOLE_ATTENDANCE_NAMES = {"present": "签到", "leave": "请假", "absent": "缺席"}
 CONSOLE_ACTION_NAMES = {
@@ -580,10 +623,7 @@ WISH_POST_USAGE = (
 WISH_POST_NOT_ALLOWED = "发布微心愿要由社区党委或网格党支部的书记、副书记、组织委员来办。"
 WISH_POST_NO_DUE = "请写上截止时间，如“截止：12月10日”。"
 WISH_POSTED = "已发布心愿 {id}：{title}，截止{due}，需要{places}人。已通知{targets}个会话。"
-WISH_NOTICE = (
-    "【微心愿 {id}】{title}\n{whom}{place}截止：{due}，需要{places}人\n"
-    "发送“认领 {id}”认领。"
-)
+WISH_NOTICE = "【微心愿 {id}】{title}\n{whom}{place}截止：{due}，需要{places}人\n发送“认领 {id}”认领。"
 WISH_NOTICE_WHOM = "对象：{resident}\n"
 WISH_NOTICE_PLACE = "地点：{place}\n"
 WISH_LIST_HEAD = "{place}的微心愿："

@@ -51,7 +51,11 @@ def _delivered(session: Session, month: str) -> dict[tuple[int, str], set[int]]:
 def _branches(session: Session, month: str) -> dict[int, Organization]:
     found: dict[int, Organization] = {}
     for guide in guides_for_month(session, month):
-        found.update((b.id, b) for b in branches_under(session, guide.org_id) if b.id is not None and reaches(guide, b.id))
+        found.update(
+            (b.id, b)
+            for b in branches_under(session, guide.org_id)
+            if b.id is not None and reaches(guide, b.id)
+        )
     return found
 
 
@@ -77,15 +81,31 @@ def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = 
     return queued
 
 
-def _send(session: Session, chat: Target, branch: Organization, month: str, guides: list[IssuedGuide], *,
-          supplement: bool, now: datetime, cfg: ScheduleSettings) -> int:
+def _send(
+    session: Session,
+    chat: Target,
+    branch: Organization,
+    month: str,
+    guides: list[IssuedGuide],
+    *,
+    supplement: bool,
+    now: datetime,
+    cfg: ScheduleSettings,
+) -> int:
     assert branch.id is not None
     key_parts: tuple[object, ...] = (KIND, month, branch.id)
     if supplement:
         key_parts += ("+" + "-".join(str(g.guide.id) for g in guides),)
-    return queue_all(session, targets=[chat], reply=render(month, branch, guides, supplement=supplement),
-                     key_parts=key_parts, kind=KIND, not_before=cfg.quiet.release(now), org_id=branch.id,
-                     batch=_batch(month, branch.id, guides))
+    return queue_all(
+        session,
+        targets=[chat],
+        reply=render(month, branch, guides, supplement=supplement),
+        key_parts=key_parts,
+        kind=KIND,
+        not_before=cfg.quiet.release(now),
+        org_id=branch.id,
+        batch=_batch(month, branch.id, guides),
+    )
 
 
 def job() -> int:

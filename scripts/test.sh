@@ -24,6 +24,11 @@ fi
 echo "== import contracts"
 "$VENV/bin/lint-imports"
 
+echo "== style (ruff) and types (mypy)"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+"$VENV/bin/mypy"
+
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   echo "== container: a Docker engine runs here, so the tests build the image"
 else

@@ -24,7 +24,7 @@ class BadMonth(ZhibuError):
 
 
 def check_month(month: str) -> str:
-    """"2026-12" (also accepts 2026-1 and 2026/12) → "2026-12"; BadMonth otherwise."""
+    """ "2026-12" (also accepts 2026-1 and 2026/12) → "2026-12"; BadMonth otherwise."""
     text = month.strip().replace("/", "-").replace("年", "-").rstrip("月")
     parts = text.split("-")
     if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
@@ -57,8 +57,9 @@ class IssuedGuide:
     items: tuple[GuideItem, ...]
 
 
-def store_guide(session: Session, *, org_id: int, month: str, draft: GuideDraft, now: datetime,
-                only: Sequence[int] = ()) -> tuple[Guide, bool]:
+def store_guide(
+    session: Session, *, org_id: int, month: str, draft: GuideDraft, now: datetime, only: Sequence[int] = ()
+) -> tuple[Guide, bool]:
     """Create, or replace the content of, ``org_id``'s guide for ``month``; True when it replaced one.
 
     ``only``: the branches below ``org_id`` it is for (none named: every one). A replacement keeps its
@@ -74,15 +75,24 @@ def store_guide(session: Session, *, org_id: int, month: str, draft: GuideDraft,
     guide.only_branches = ",".join(str(i) for i in sorted(only))
     session.add(guide)
     session.flush()
+    assert guide.id is not None
     for position, item in enumerate(draft.items, start=1):
-        session.add(GuideItem(guide_id=guide.id, position=position, topic=item.topic, content=item.content,  # type: ignore[arg-type]
-                              form=item.form, due=item.due))
+        session.add(
+            GuideItem(
+                guide_id=guide.id,
+                position=position,
+                topic=item.topic,
+                content=item.content,
+                form=item.form,
+                due=item.due,
+            )
+        )
     session.flush()
     return guide, replaced
 
 
 def reaches(guide: Guide, branch_id: int | None) -> bool:
-    """Whether ``guide`` is for the branch (a branch below its issuer, and among the chosen if it names some)."""
+    """Whether ``guide`` is for the branch (below its issuer, and among the chosen if it names some)."""
     return not guide.only_branches or str(branch_id) in guide.only_branches.split(",")
 
 
@@ -91,7 +101,11 @@ def guides_for_month(session: Session, month: str) -> list[Guide]:
 
 
 def items_of(session: Session, guide_id: int) -> tuple[GuideItem, ...]:
-    query = select(GuideItem).where(GuideItem.guide_id == guide_id).order_by(col(GuideItem.position), col(GuideItem.id))
+    query = (
+        select(GuideItem)
+        .where(GuideItem.guide_id == guide_id)
+        .order_by(col(GuideItem.position), col(GuideItem.id))
+    )
     return tuple(session.exec(query))
 
 
@@ -102,7 +116,5 @@ def effective(session: Session, *, branch: Organization, month: str) -> list[Iss
     query = select(Guide).where(Guide.month == month, col(Guide.org_id).in_(ids))
     found = {g.org_id: g for g in session.exec(query) if reaches(g, branch.id)}
     return [
-        IssuedGuide(found[o.id], o, items_of(session, found[o.id].id or 0))
-        for o in chain
-        if o.id in found
+        IssuedGuide(found[o.id], o, items_of(session, found[o.id].id or 0)) for o in chain if o.id in found
     ]

@@ -26,7 +26,9 @@ def in_org(session: Session, org_id: int | None, *, include_transferred: bool = 
     return list(session.exec(query.order_by(col(Member.org_id), col(Member.id))))
 
 
-def bind_identity(session: Session, *, member: Member, channel: str, account: str, external_id: str) -> Identity:
+def bind_identity(
+    session: Session, *, member: Member, channel: str, account: str, external_id: str
+) -> Identity:
     """Link a chat identity to a member, replacing any earlier link of that identity."""
     existing = session.exec(
         select(Identity).where(

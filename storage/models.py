@@ -200,7 +200,7 @@ class Meeting(SQLModel, table=True):
 
 
 class MeetingPlan(SQLModel, table=True):
-    """A branch's recurring meeting (e.g. 主题党日 on the first Friday); meetings are made from it ahead of time.
+    """A branch's recurring meeting (e.g. 主题党日 on the first Friday), from which meetings are made ahead.
 
     ``months`` and ``day`` use APScheduler cron syntax ("*", "1,4,7,10"; "1st fri", "20", "last"),
     so the same trigger code that fires jobs also enumerates the plan's dates.

@@ -50,7 +50,7 @@ class BroadcastPages(Base):
             "reach": None,
             "batch": batch if rows else None,
             "rows": rows,
-            "totals": broadcasts.totals(session, batch=batch) if rows else {},
+            "totals": broadcasts.totals(session, batch=batch) if batch and rows else {},
             "orgs": seen.scope.orgs,
             "error": "",
             "repeat_warning": texts.BROADCAST_REPEAT.strip(),
