@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from openpyxl import load_workbook
 
 from bot.core.errors import ZhibuError
 from storage.guides import GuideDraft, ItemDraft, check_month
@@ -206,6 +205,9 @@ def parse_xlsx(path: Path) -> GuideDraft:
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[object, ...]]:
     """The first sheet's rows; a file too big, too tightly packed or damaged is a ``GuideFormatError``."""
+    # imported here: `zhibu ask` loads this module and must not pay for openpyxl
+    from openpyxl import load_workbook
+
     try:
         data = path.read_bytes()
         check_archive(data, path.name)  # before openpyxl unpacks anything: a small zip may unpack to GBs

@@ -50,3 +50,19 @@ def test_a_long_message_is_answered_by_the_clause_that_asks(engine: Engine, cloc
         "打扰了书记，最近在整理材料，领导让我写一个关于三会一课的说明，我记不清了，支委会到底多久开一次来着",
     )
     assert kind == "answer" and "每月" in text
+
+
+def test_standard_and_ratio_of_dues_are_one_thing_in_any_script(engine: Engine, clock: FakeClock) -> None:
+    for question in ("黨費標準是多少", "党费交费标准是多少"):
+        kind, text = ask(engine, clock, question)
+        assert kind == "answer" and "0.5%" in text and "2%" in text, question
+
+
+def test_phone_and_payment_app_words_stay_whole_and_mean_paying_online(
+    engine: Engine, clock: FakeClock
+) -> None:
+    kb = default_base()
+    assert kb.analyzer.tokens("微信群里签到") == ["微信群", "里", "签到"]
+    for question in ("党费can用支付宝交吗", "党费可以微信支付吗", "组织关系能网上转吗"):
+        kind, text = ask(engine, clock, question)
+        assert kind == "answer" and ("线上" in text or "在线" in text), (question, text)
