@@ -17,11 +17,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, func, insert  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
+from bench.birthdays import BEST, timed  # noqa: E402
 from bot.core.clock import SHANGHAI  # noqa: E402
 from storage import points  # noqa: E402
 from storage.credits import credit_attendance  # noqa: E402
@@ -96,20 +95,6 @@ def populate(engine: Engine, members: int, rng: random.Random) -> int:
         for start in range(0, len(rolls), 50_000):
             session.execute(insert(Attendance), rolls[start : start + 50_000])
         return len(rolls)
-
-
-BEST: dict[str, float] = {}
-
-
-def timed(fn: Callable[[], object], repeat: int, label: str) -> tuple[float, object]:
-    """Median wall time in ms (the best goes to BEST[label]: other processes share this machine)."""
-    samples, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    BEST[label] = min(samples)
-    return statistics.median(samples), result
 
 
 def main() -> None:

@@ -180,8 +180,6 @@ def _visible_communities(ctx: HandlerContext) -> list[int]:
 
 def board(ctx: HandlerContext) -> list[Reply]:
     """心愿: wishes waiting for people; staff may ask for 心愿 逾期 / 心愿 未认领 / 心愿 全部."""
-    if ctx.asker is None:
-        return [Reply(texts.MEMBERS_ONLY)]
     managed = managed_org(ctx)
     staff_ids = subtree(ctx.session, managed) if managed is not None else []
     if managed is not None and ("逾期" in ctx.args or "未认领" in ctx.args or "全部" in ctx.args):
