@@ -199,6 +199,8 @@ class Sender:
             worker=self.worker,
             now=self.clock.now(),
             platform_id=platform_id,
+            text=row.text,
+            markdown=row.markdown,
         )
         self._tally["sent"] += 1
         metrics.DELIVERIES.labels(row.channel, row.kind, "sent").inc()

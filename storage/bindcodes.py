@@ -11,6 +11,7 @@ its checks and counts follow those of other threads and processes instead of ove
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import zlib
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ MEMBER_TTL = timedelta(hours=72)
 CHAT_TTL = timedelta(minutes=30)
 CONSOLE_TTL = timedelta(minutes=10)
 CONSOLE_BYTES = 20  # 160 bits, as 40 hex digits (hex survives ``normalize``)
+# a console login link's code, as it appears in the link ``…/login/CODE`` (handlers/console_login.py)
+_LOGIN_CODE = re.compile(rf"(/login/)[0-9A-F]{{{2 * CONSOLE_BYTES}}}\b")
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 _FAILURES = "bind_failures"
@@ -230,3 +233,8 @@ def _count(session: Session, key: ChatKey, limit: Limit, now: datetime) -> int:
 def _recent(session: Session, key: ChatKey, limit: Limit, now: datetime) -> list[str]:
     data = conversation.get(session, key=key, kind=_FAILURES, now=now) or {}
     return [t for t in data.get("times", []) if datetime.fromisoformat(t) > now - limit.window]
+
+
+def hide_login_codes(text: str) -> str:
+    """A copy kept after a message went out must not let whoever reads it log in as its recipient."""
+    return _LOGIN_CODE.sub(r"\1…", text)

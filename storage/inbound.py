@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from bot.core.messages import Reply
+from storage.bindcodes import hide_login_codes
 from storage.models import Delivery, InboundLog
 
 # Built once: this runs on every webhook, where building the expression costs more than the query.
@@ -146,7 +147,9 @@ def use_signatures(session: Session, uses: list[SignatureUse], *, received_at: d
 def _encode(reply: Reply | None) -> str | None:
     if reply is None:
         return None
-    return json.dumps({"text": reply.text, "markdown": reply.markdown}, ensure_ascii=False)
+    # a retry is answered from this copy: it says a login link was sent, without the link's code
+    text, markdown = hide_login_codes(reply.text), reply.markdown and hide_login_codes(reply.markdown)
+    return json.dumps({"text": text, "markdown": markdown}, ensure_ascii=False)
 
 
 def decode_reply(raw: str | None) -> Reply | None:

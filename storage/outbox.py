@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.core.messages import Reply, Target
+from storage.bindcodes import hide_login_codes
 from storage.db import rows_changed
 from storage.models import Delivery, DeliveryStatus, utcnow
 
@@ -131,14 +132,24 @@ def _settle(session: Session, delivery_id: int, worker: str, *, release: bool = 
 
 
 def mark_sent(
-    session: Session, *, delivery_id: int, worker: str, now: datetime, platform_id: str = ""
+    session: Session,
+    *,
+    delivery_id: int,
+    worker: str,
+    now: datetime,
+    platform_id: str = "",
+    text: str = "",
+    markdown: str | None = None,
 ) -> bool:
+    """Sent; given the row's ``text`` and ``markdown``, the copy kept loses any login link's code."""
     sent: dict[str, Any] = {
         "status": DeliveryStatus.SENT,
         "sent_at": now,
         "platform_id": platform_id[:128],
         "last_error": "",
     }
+    if (hidden := hide_login_codes(text)) != text:
+        sent |= {"text": hidden, "markdown": markdown and hide_login_codes(markdown)}
     return _settle(session, delivery_id, worker, **sent)
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from bot.app import create_app
 from bot.cli import app as cli
-from bot.core.messages import Inbound
+from bot.core.channel import ChannelLimits
+from bot.core.messages import Inbound, Reply, Target
 from bot.redact import AccessLogPaths, Redactor
 from bot.router import Router
 from bot.runtime import build_runtime
@@ -22,10 +24,11 @@ from bot.settings import Settings
 from bot.web import pages
 from bot.web.config import ConsoleConfig
 from handlers import texts
+from storage import outbox
 from storage.db import session_scope
 from storage.demo import GRID, OFFICE, RETIRED
 from storage.members import bind_identity, by_name
-from storage.models import AuditLog, Delivery, DeliveryStatus
+from storage.models import AuditLog, Delivery, DeliveryStatus, InboundLog
 from tests.fakes.clock import FakeClock
 from tests.fakes.serve import serve
 from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site, csrf_of, queue_delivery
@@ -200,6 +203,32 @@ def test_the_chat_command_gives_a_link_in_private_only(site: Site, engine: Engin
     assert link.startswith(f"{site.base}/console/login/") and len(link.rsplit("/", 1)[1]) >= 32  # ≥ 128 bits
     with site.client() as client:
         assert client.post(link).url.path == "/console/"
+
+
+def test_the_kept_copy_of_a_login_reply_has_no_usable_code(
+    site: Site, engine: Engine, clock: FakeClock
+) -> None:
+    with session_scope(engine) as session:
+        member = by_name(session, SECRETARY)[0]
+        bind_identity(session, member=member, channel="wechat", account="default", external_id="o-lin")
+    router = Router(engine, clock, console_url=site.base + "/")
+    asked = Inbound("wechat", "default", "o-lin", "o-lin", "登录后台", clock.now(), message_id="m1")
+    first = asyncio.run(router.respond(asked, ChannelLimits(unit="bytes", max_length=2048)))
+    assert first is not None
+    code = first.text.rsplit("/", 1)[1]
+    retried = asyncio.run(router.respond(asked, ChannelLimits(unit="bytes", max_length=2048)))
+    assert retried is not None and code not in retried.text and "/console/login/…" in retried.text
+    with Session(engine) as session:
+        assert not any(code in (row.reply or "") for row in session.exec(select(InboundLog)))
+    link = Reply(f"登录：{site.base}/console/login/{code}")  # the same reply, sent through the outbox
+    with session_scope(engine) as session:
+        target, now = Target("console", "local", "u-lin"), clock.now()
+        outbox.enqueue(session, target=target, reply=link, dedupe_key="login", not_before=now)
+        [row] = outbox.claim_due(session, now=clock.now(), worker="w", limit=1)
+        assert row.id is not None and code in row.text
+        assert outbox.mark_sent(session, delivery_id=row.id, worker="w", now=clock.now(), text=row.text)
+    with Session(engine) as session:
+        assert session.exec(select(Delivery.text)).one() == f"登录：{site.base}/console/login/…"
 
 
 def test_zhibu_console_link_prints_a_working_link_last(site: Site, cli_env: object) -> None:
