@@ -15,14 +15,14 @@ from bot.core.messages import Reply
 from handlers import texts
 from handlers.context import HandlerContext
 from handlers.guide import render
-from handlers.meetings import KIND_ALIASES
+from handlers.meetings import KIND_ALIASES, KIND_PATTERN
 from handlers.scope import home_org, subtree
 from storage.guides import effective
 from storage.meetings import upcoming
 from storage.models import Member, MemberStatus, Organization
 from storage.rules import anniversary_in
 
-_KIND = re.compile("|".join(sorted(map(re.escape, KIND_ALIASES), key=len, reverse=True)))
+_KIND = re.compile(KIND_PATTERN)
 
 
 def _branch(ctx: HandlerContext) -> Organization | None:
