@@ -40,9 +40,9 @@ from starlette.responses import JSONResponse  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 from wechatpy.crypto import WeChatCrypto  # noqa: E402
 
+from bot.channels.wechat import PLATFORM as WECHAT  # noqa: E402
 from bot.core.clock import SHANGHAI  # noqa: E402
 from bot.core.messages import Reply, Target  # noqa: E402
-from bot.ratelimit import DEFAULT_RATES  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import Delivery, DeliveryStatus, InboundLog  # noqa: E402
 from storage.outbox import enqueue  # noqa: E402
@@ -195,7 +195,7 @@ def main() -> None:
     parser.add_argument("--db", default="")
     parser.add_argument("--show-log", action="store_true", help="print the server's log at the end")
     args = parser.parse_args()
-    account = DEFAULT_RATES["wechat"].account
+    account = WECHAT.rates.account
     assert account is not None
     # The fake allows the sender's own rate; its bucket holds JITTER more tokens, because the sender's
     # bucket and the fake's see the same send a few milliseconds apart.

@@ -1,8 +1,10 @@
-"""The ASGI application: platform webhooks, nothing else (/healthz and /metrics: bot/monitoring.py).
+"""The ASGI application: platform webhooks and the runtime's routes (/healthz, /metrics, /console/ …).
 
-Each route translates HTTP to one channel call and one router call and back.
-A forged or stale callback gets 403 before anything is stored or answered, and
-before its body is read when the query string alone shows it.
+Every platform of bot/channels/registry.py that takes callbacks gets ``/SECTION/{account}``, served
+by its style's gateway: ``callback`` here for those answered in the HTTP response, bot/push_gateway.py
+for those answered through the outbox. Each route translates HTTP to one channel call and one router
+call and back. A forged or stale callback gets 403 before anything is stored or answered, and before
+its body is read when the query string or the headers alone show it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,10 +22,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import metrics
+from bot.channels import registry
 from bot.channels._callback import Callback
 from bot.core.channel import ChannelLimits
 from bot.core.errors import InboundRejected, NotYetStored
 from bot.core.messages import Reply
+from bot.push_gateway import PushGateway
 from bot.request_body import BODY_SECONDS, BodyRefused, read_body
 from bot.router import Router
 from storage import inbound as inbound_log
@@ -32,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 
 class CallbackChannel(Protocol):
-    """What a WeChat-family channel offers the webhook routes."""
+    """What a channel answered in the HTTP response offers its webhook route (signed query string)."""
 
     limits: ChannelLimits
 
@@ -52,10 +56,7 @@ class AppRuntime(Protocol):
     def router(self) -> Router: ...
 
     @property
-    def wechat(self) -> Mapping[str, CallbackChannel]: ...
-
-    @property
-    def wecom(self) -> Mapping[str, CallbackChannel]: ...
+    def channels(self) -> Mapping[str, Mapping[str, Any]]: ...  # by platform, then account
 
     @property
     def routes(self) -> list[BaseRoute]: ...
@@ -72,7 +73,7 @@ async def callback(
     body_seconds: float = BODY_SECONDS,
 ) -> Response:
     """GET: the URL handshake. POST: verify, parse, dedupe and answer one message."""
-    platform = request.url.path.split("/")[1]  # the route's first segment: wechat or wecom
+    platform = request.url.path.split("/")[1]  # the route's first segment: the platform's section
     account = request.path_params["account"]
     channel = channels.get(account)
     if channel is None:
@@ -121,12 +122,6 @@ async def callback(
 def create_app(runtime: AppRuntime, *, body_seconds: float = BODY_SECONDS) -> Starlette:
     """The webhook app; ``body_seconds`` is how long a callback's body may take to arrive."""
 
-    async def wechat(request: Request) -> Response:
-        return await callback(request, runtime.wechat, runtime.router, body_seconds)
-
-    async def wecom(request: Request) -> Response:
-        return await callback(request, runtime.wecom, runtime.router, body_seconds)
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
@@ -135,9 +130,26 @@ def create_app(runtime: AppRuntime, *, body_seconds: float = BODY_SECONDS) -> St
         finally:
             await runtime.stop()
 
-    routes = [
-        Route("/wechat/{account}", wechat, methods=["GET", "POST"]),
-        Route("/wecom/{account}", wecom, methods=["GET", "POST"]),
-        *runtime.routes,
-    ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=[*_platform_routes(runtime, body_seconds), *runtime.routes], lifespan=lifespan)
+
+
+def _platform_routes(runtime: AppRuntime, body_seconds: float = BODY_SECONDS) -> list[BaseRoute]:
+    """``/SECTION/{account}`` for every platform that takes callbacks, served by its style's gateway."""
+    routes: list[BaseRoute] = []
+    for section, platform in registry.PLATFORMS.items():
+        channels = runtime.channels.get(section, {})
+        if platform.callbacks == "push":
+            routes.append(PushGateway(section, channels, runtime.router, body_seconds=body_seconds).route())
+        elif platform.callbacks == "reply":
+            endpoint = _answered_in_response(runtime, channels, body_seconds)
+            routes.append(Route(f"/{section}/{{account}}", endpoint, methods=["GET", "POST"]))
+    return routes
+
+
+def _answered_in_response(
+    runtime: AppRuntime, channels: Mapping[str, CallbackChannel], body_seconds: float
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await callback(request, channels, runtime.router, body_seconds)  # the runtime's router now
+
+    return endpoint

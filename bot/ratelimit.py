@@ -1,11 +1,9 @@
 """Token buckets per channel account and per chat, so the sender stays under each platform's limits.
 
 Pure and clock-free: every call takes ``now`` in seconds, so the sender passes
-its injected clock and tests move time by hand. Rates come from
-docs/platforms.md §0 #4 and are set a little under the published figures,
-because a bucket that starts full allows its burst plus a minute's refill in
-the first minute: WeCom robots drop past 20 messages a minute, Telegram
-answers 429 past ~1/s per chat, 20/min per group and ~30/s per bot.
+its injected clock and tests move time by hand. The sender passes each platform's
+rates from bot/channels/registry.py (docs/platforms.md §0 #4); a channel without
+rates (the console) is not limited.
 
 A bucket that has refilled and is not held is the same as a new one, so such
 buckets are forgotten from time to time: the limiter remembers the chats that
@@ -15,63 +13,8 @@ sent lately, not every chat it ever served.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    """``count`` messages per ``per`` seconds, at most ``burst`` at once (default: all of ``count``)."""
-
-    count: int
-    per: float
-    burst: int | None = None
-
-    @property
-    def capacity(self) -> float:
-        return float(self.burst if self.burst is not None else self.count)
-
-    @property
-    def per_second(self) -> float:
-        return self.count / self.per
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelRates:
-    """The limits of one platform: per account (bot, robot, app), per one-to-one chat, per group chat."""
-
-    account: Rate | None = None
-    chat: Rate | None = None
-    group: Rate | None = None
-
-
-DEFAULT_RATES: Mapping[str, ChannelRates] = {
-    # 20/min per robot: a burst of 2 plus 18/min keeps any 60 s window at 20.
-    "robot": ChannelRates(account=Rate(18, 60.0, burst=2)),
-    # DingTalk: the same 20/min, and a robot that goes past it is blocked for 10 minutes.
-    "dingtalk_robot": ChannelRates(account=Rate(18, 60.0, burst=2)),
-    # App bots: 钉钉 robot API per app, and per group like its robots; 飞书 messages API 5/s per chat.
-    "dingtalk": ChannelRates(
-        account=Rate(20, 1.0, burst=5), chat=Rate(1, 1.0, burst=3), group=Rate(18, 60.0, burst=2)
-    ),
-    "feishu": ChannelRates(
-        account=Rate(40, 1.0, burst=10), chat=Rate(4, 1.0, burst=3), group=Rate(4, 1.0, burst=3)
-    ),
-    # Feishu: 100/min and 5/s per robot: a burst of 3 plus 1.5/s stays under both in any window.
-    "feishu_robot": ChannelRates(account=Rate(90, 60.0, burst=3)),
-    "telegram": ChannelRates(
-        account=Rate(25, 1.0, burst=5),
-        chat=Rate(1, 1.0, burst=3),
-        group=Rate(18, 60.0, burst=2),
-    ),
-    # WeCom app: 30/min per member (excess silently dropped), 200/min per member from appchat.
-    "wecom": ChannelRates(
-        account=Rate(50, 1.0, burst=10), chat=Rate(25, 60.0, burst=5), group=Rate(100, 60.0, burst=10)
-    ),
-    # 公众号 customer-service: the 5-per-48-hours quota follows the user's last message and is
-    # enforced by the platform (45047 → permanent); the bucket only stops bursts.
-    "wechat": ChannelRates(account=Rate(50, 1.0, burst=10), chat=Rate(1, 1.0, burst=3)),
-}
-
+from bot.core.channel import ChannelRates, Rate
 
 _EPSILON = 1e-6  # seconds; float refill must not leave a sender waiting a nanosecond at a time
 _SWEEP_AT_LEAST = 256  # buckets; below this many the limiter never looks for idle ones
@@ -120,8 +63,8 @@ class TokenBucket:
 class RateLimiter:
     """One bucket per (channel, account) and per (channel, account, chat), created on first use."""
 
-    def __init__(self, rates: Mapping[str, ChannelRates] = DEFAULT_RATES) -> None:
-        self.rates = rates
+    def __init__(self, rates: Mapping[str, ChannelRates]) -> None:
+        self.rates = rates  # by channel; a channel without rates is not limited
         self._buckets: dict[tuple[str, ...], TokenBucket] = {}
         self._sweep_at = _SWEEP_AT_LEAST
 
@@ -145,7 +88,7 @@ class RateLimiter:
     def hold(self, channel: str, account: str, chat_id: str, *, is_group: bool, until: float) -> None:
         """The platform asked us to wait (429 retry_after, 45009): stop this chat's sends until ``until``."""
         account_bucket, chat_buckets = self._buckets_for(channel, account, chat_id, is_group, until)
-        for bucket in chat_buckets or account_bucket:  # a robot's only bucket is the robot itself
+        for bucket in chat_buckets or account_bucket:  # an account without chat limits holds itself
             bucket.hold(until)
 
     def _forget_idle(self, now: float) -> None:

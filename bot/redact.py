@@ -25,7 +25,6 @@ from urllib.parse import quote, quote_plus
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
-from bot.channels.robots import robot_tables
 from bot.settings import Settings
 
 MASK = "***"
@@ -116,8 +115,7 @@ class AccessLogPaths(logging.Filter):
 def secrets_of(settings: Settings) -> set[str]:
     """Every secret in the settings: account keys, tokens and secrets, and the database password."""
     found: set[str] = set()
-    accounts = (settings.wechat, settings.wecom, settings.telegram, settings.dingtalk, settings.feishu)
-    for tables in (*accounts, *robot_tables(settings).values()):
+    for tables in settings.channels.values():
         for table in tables.values():
             found.update(_secret_values(table))
     try:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bot import metrics
+from bot.channels import registry
 from bot.channels._split import split_message
 from bot.core.channel import ChannelLimits, OutboundChannel
 from bot.core.clock import Clock
@@ -104,7 +105,7 @@ class Sender:
         self.engine = engine
         self.channels = channels
         self.clock = clock
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or RateLimiter(registry.rates())
         self.sleep = sleep
         self.policy = policy
         self.worker = worker or default_worker_name()

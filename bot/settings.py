@@ -13,14 +13,17 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
+from bot.channels import registry
 from handlers.quiet import QuietHours
 from schedules.settings import ComplianceSettings, ReminderOffset, ScheduleSettings
 from storage.point_rules import PointsRules
@@ -169,23 +172,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"  # older name of [logging] level, still honoured
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
-    # Channel accounts, one table each: [wechat.NAME], [wecom.NAME], [telegram.NAME], and the group
-    # robots of bot/channels/robots.py: [robot.NAME], [dingtalk_robot.NAME], [feishu_robot.NAME].
-    # Kept as raw tables here; the gateway validates each into its channel's typed config.
-    wechat: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    wecom: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    telegram: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    dingtalk_robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    dingtalk: dict[str, dict[str, Any]] = Field(default_factory=dict)  # 钉钉 app robots (callbacks in)
-    feishu: dict[str, dict[str, Any]] = Field(default_factory=dict)  # 飞书 app bots (callbacks in)
-    feishu_robot: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Channel accounts: one [SECTION.NAME] table per account, SECTION a platform of bot/channels/registry.py
+    # (also ZHIBU_SECTION__NAME__KEY). Kept raw here; the runtime validates each into its platform's model.
+    channels: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
 
     # The address people reach this server at, e.g. https://zhibu.example.org; used in calendar feed links.
     public_url: str = ""
 
     # Seconds a webhook waits for its handler before answering "success" and sending the reply later
-    # (WeChat and WeCom give up after 5 s).
+    # (the platforms that take the answer in the response give up after 5 s: docs/platforms.md §0).
     reply_deadline: float = Field(default=4.5, gt=0, le=4.8)
     # How long a claimed delivery stays with its sender: when a process dies mid-send, the rows it
     # had claimed go to another process after this many seconds.
@@ -200,6 +195,18 @@ class Settings(BaseSettings):
     def schedule_settings(self) -> ScheduleSettings:
         """What the jobs run with: [schedules], and the [points] rules the wish and points jobs apply."""
         return replace(self.schedules.to_settings(), points=self.points.to_rules())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_channels(cls, data: Any) -> Any:
+        """The [SECTION.NAME] tables sit at the top level, as in zhibu.toml: gather them into ``channels``."""
+        if not isinstance(data, dict):
+            return data
+        tables = {key: data[key] for key in registry.PLATFORMS if key in data}
+        if not tables:
+            return data
+        rest = {key: value for key, value in data.items() if key not in tables}
+        return rest | {"channels": {**rest.get("channels", {}), **tables}}
 
     @field_validator("timezone")
     @classmethod
@@ -239,16 +246,43 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
-        return init_settings, env_settings, dotenv_settings, toml, file_secret_settings
+        env_tables = [
+            _ChannelVariables(settings_cls, source)
+            for source in (env_settings, dotenv_settings)
+            if isinstance(source, EnvSettingsSource)
+        ]
+        return init_settings, env_settings, dotenv_settings, *env_tables, toml, file_secret_settings
+
+
+class _ChannelVariables(PydanticBaseSettingsSource):
+    """Every platform's ZHIBU_SECTION__NAME__KEY variables (from the environment or .env) as tables.
+
+    The platforms are not fields of Settings, so pydantic-settings' own sources do not look for them.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], variables: EnvSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self.variables = variables
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # not used: __call__ reads every platform's variables at once
+
+    def __call__(self) -> dict[str, Any]:
+        tables = FieldInfo.from_annotation(dict[str, dict[str, Any]])
+        found = {
+            section: self.variables.explode_env_vars(section, tables, self.variables.env_vars)
+            for section in registry.PLATFORMS
+        }
+        return {section: accounts for section, accounts in found.items() if accounts}
 
 
 def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
-CONFIG_TEMPLATE = """\
+_TEMPLATE_HEAD = """\
 # zhibu configuration. Every key can also be set as an environment variable
-# ZHIBU_<KEY> (nested tables with a double underscore: ZHIBU_WECHAT__DEFAULT__TOKEN).
+# ZHIBU_<KEY> (nested tables with a double underscore: ZHIBU_<SECTION>__DEFAULT__TOKEN).
 # Secrets are better kept in the environment or in .env than in this file.
 
 # Where the SQLite database and caches live.
@@ -264,27 +298,9 @@ CONFIG_TEMPLATE = """\
 # [logging]
 # level = "INFO"              # DEBUG, INFO, WARNING, ERROR (ZHIBU_LOG_LEVEL works too)
 # format = "text"             # "json": one JSON object per line (time, level, logger, message)
+"""
 
-# --- Chat accounts (one table per account; see README "Channels") ---
-# [wechat.default]            # 公众号, callback URL /wechat/default
-# app_id = "wx..."
-# token = "..."
-# encoding_aes_key = "..."    # set it and choose 安全模式: in 明文模式 the signature covers the URL
-#                             # but not the message, so a leaked callback URL could carry other messages
-# app_secret = "..."
-
-# [wecom.default]             # 企业微信自建应用, callback URL /wecom/default
-# corp_id = "ww..."
-# agent_id = 1000002
-# secret = "..."
-# token = "..."
-# encoding_aes_key = "..."
-
-# [telegram.default]          # /telegram/default
-# bot_token = "..."
-# webhook_secret = "..."      # leave out to long-poll (no public URL needed); with it, set public_url
-# api_base_url = "https://api.telegram.org"
-
+_TEMPLATE_REST = """\
 # --- Schedules (times are Asia/Shanghai) ---
 # [schedules]
 # guide_day = 1                      # 组织生活清单 goes out on this day...
@@ -311,24 +327,11 @@ CONFIG_TEMPLATE = """\
 # [web]
 # base_url = "https://zhibu.example.org"   # where browsers reach zhibu serve; https: Secure cookies
 # idle_hours = 8                           # sessions unused this long must log in again
-
-# [dingtalk.default]           # 钉钉 企业内部应用机器人 (HTTP 模式); callback URL https://YOUR.HOST/dingtalk/default
-# app_key = "ding..."          # 应用凭证 Client ID (AppKey)
-# app_secret = "..."           # Client Secret (AppSecret): also signs the callbacks
-
-# [feishu.default]             # 飞书 应用机器人; request URL https://YOUR.HOST/feishu/default
-# app_id = "cli_..."           # 凭证与基础信息 → App ID
-# app_secret = "..."
-# verification_token = "..."   # 事件与回调 → 加密策略 → Verification Token
-# encrypt_key = "..."          # … → Encrypt Key (set it: callbacks are then encrypted and signed)
-
-# Group robots (outbound only); after adding one: zhibu robots bind NAME 第一党支部
-# [robot.branch1]             # 企业微信群机器人
-# webhook_key = "..."         # the key= part of the robot's webhook URL
-# [dingtalk_robot.branch2]    # 钉钉自定义机器人 with 加签
-# access_token = "..."        # the access_token= part of the robot's webhook URL
-# secret = "SEC..."           # the 加签 secret
-# [feishu_robot.branch3]      # 飞书自定义机器人 with 签名校验
-# hook_id = "..."             # the last part of the webhook URL (…/bot/v2/hook/HOOK_ID)
-# secret = "..."              # the 签名校验 secret
 """
+
+
+def config_template() -> str:
+    """The commented zhibu.toml `zhibu init` writes: every setting, and a sample table of every platform."""
+    samples = "\n".join(platform.sample for platform in registry.PLATFORMS.values() if platform.sample)
+    chats = '# --- Chat accounts (one table per account; see README "Channels") ---\n' + samples
+    return "\n".join((_TEMPLATE_HEAD, chats, _TEMPLATE_REST))

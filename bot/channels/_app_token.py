@@ -7,7 +7,7 @@ instead of invalidating each other's; its calls are blocking, so they run in a t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot import metrics
@@ -61,6 +61,9 @@ class AppBot:
         self.clock = clock
         self._http = LoopClient(account.timeout)
         self._token = AppToken(f"{self.name}:{account_name}", tokens, self._fetch_token)
+
+    def admit(self, headers: Mapping[str, str]) -> None:
+        """What the headers alone show, checked before the body is read (nothing, unless overridden)."""
 
     def _fetch_token(self) -> tuple[str, int]:
         raise NotImplementedError

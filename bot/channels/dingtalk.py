@@ -17,9 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from bot.channels._platform import Platform
 from bot.channels._split import split_message
 from bot.channels._webhook import WebhookRobot, post_json
-from bot.core.channel import ChannelLimits
+from bot.core.channel import ChannelLimits, ChannelRates, Rate
 from bot.core.errors import PermanentFailure, RetryLater, SendError
 from bot.core.messages import Reply, Target
 
@@ -100,3 +101,20 @@ class DingTalkRobotChannel(WebhookRobot[DingTalkRobotAccount]):
             return RetryLater(f"dingtalk_robot errcode {code}: {message}", retry_after=wait)
         hint = CONFIG_CODES.get(code, "").format(name=self.account_name)
         return PermanentFailure(f"dingtalk_robot errcode {code}: {hint or message}")
+
+
+SAMPLE = """\
+# [dingtalk_robot.branch2]    # 钉钉自定义机器人 with 加签 (posts only)
+# access_token = "..."        # the access_token= part of the robot's webhook URL
+# secret = "SEC..."           # the 加签 secret
+"""
+
+PLATFORM = Platform(
+    CHANNEL,
+    "钉钉自定义机器人",
+    DingTalkRobotAccount,
+    lambda name, account, shared: DingTalkRobotChannel(name, account, shared.clock),
+    # 20/min like WeCom's robots, and a robot that goes past it is blocked for 10 minutes.
+    ChannelRates(account=Rate(18, 60.0, burst=2)),
+    sample=SAMPLE,
+)

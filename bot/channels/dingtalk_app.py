@@ -26,8 +26,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from bot.channels._app_token import AppBot
+from bot.channels._platform import Platform, Shared
 from bot.channels._split import split_message
-from bot.core.channel import ChannelLimits
+from bot.core.channel import ChannelLimits, ChannelRates, Rate
 from bot.core.errors import InboundRejected, PermanentFailure, RetryLater
 from bot.core.messages import Inbound, Reply, Target
 
@@ -66,8 +67,12 @@ class DingTalkAppChannel(AppBot):
 
     # -- inbound --
 
-    def receive(self, headers: Mapping[str, str], body: bytes) -> Inbound | None:
+    def admit(self, headers: Mapping[str, str]) -> None:
+        """The ``sign`` header covers the timestamp, not the body: checked before the body is read."""
         self._check_sign(headers.get("timestamp", ""), headers.get("sign", ""))
+
+    def receive(self, headers: Mapping[str, str], body: bytes) -> Inbound | None:
+        """The text message for the router, None for anything else (called after ``admit``)."""
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
@@ -178,3 +183,25 @@ class DingTalkAppChannel(AppBot):
                 f"check dingtalk.{self.account_name}.app_key and app_secret"
             )
         return str(result["accessToken"]), int(result.get("expireIn", 7200))
+
+
+def _build(name: str, account: DingTalkAppAccount, shared: Shared) -> DingTalkAppChannel:
+    return DingTalkAppChannel(name, account, clock=shared.clock, tokens=shared.token_store())
+
+
+SAMPLE = """\
+# [dingtalk.default]           # 钉钉 企业内部应用机器人 (HTTP 模式); callback URL https://YOUR.HOST/dingtalk/default
+# app_key = "ding..."          # 应用凭证 Client ID (AppKey)
+# app_secret = "..."           # Client Secret (AppSecret): also signs the callbacks
+"""
+
+PLATFORM = Platform(
+    CHANNEL,
+    "钉钉应用机器人",
+    DingTalkAppAccount,
+    _build,
+    # The robot API per app, and per group like the custom robots.
+    ChannelRates(account=Rate(20, 1.0, burst=5), chat=Rate(1, 1.0, burst=3), group=Rate(18, 60.0, burst=2)),
+    callbacks="push",
+    sample=SAMPLE,
+)

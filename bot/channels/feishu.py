@@ -18,9 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from bot.channels._platform import Platform
 from bot.channels._split import split_message
 from bot.channels._webhook import WebhookRobot, post_json
-from bot.core.channel import ChannelLimits
+from bot.core.channel import ChannelLimits, ChannelRates, Rate
 from bot.core.errors import PermanentFailure, RetryLater, SendError
 from bot.core.messages import Reply, Target
 
@@ -107,3 +108,20 @@ class FeishuRobotChannel(WebhookRobot[FeishuRobotAccount]):
             return RetryLater(f"feishu_robot code {code}: {message}", retry_after=RATE_LIMITED_WAIT)
         hint = CONFIG_CODES.get(code, "").format(name=self.account_name)
         return PermanentFailure(f"feishu_robot code {code}: {hint or message}")
+
+
+SAMPLE = """\
+# [feishu_robot.branch3]      # 飞书自定义机器人 with 签名校验 (posts only)
+# hook_id = "..."             # the last part of the webhook URL (…/bot/v2/hook/HOOK_ID)
+# secret = "..."              # the 签名校验 secret
+"""
+
+PLATFORM = Platform(
+    CHANNEL,
+    "飞书自定义机器人",
+    FeishuRobotAccount,
+    lambda name, account, shared: FeishuRobotChannel(name, account, shared.clock),
+    # 100/min and 5/s per robot: a burst of 3 plus 1.5/s stays under both in any window.
+    ChannelRates(account=Rate(90, 60.0, burst=3)),
+    sample=SAMPLE,
+)

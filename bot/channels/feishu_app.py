@@ -27,10 +27,11 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from bot.channels._app_token import AppBot
+from bot.channels._platform import Platform, Shared
 from bot.channels._split import split_message
 from bot.channels._webhook import post_json
 from bot.channels.feishu import rich_text
-from bot.core.channel import ChannelLimits
+from bot.core.channel import ChannelLimits, ChannelRates, Rate
 from bot.core.errors import InboundRejected, PermanentFailure, RetryLater, SendError
 from bot.core.messages import Inbound, Reply, Target
 
@@ -214,3 +215,27 @@ class FeishuAppChannel(AppBot):
         if code in RETRY_CODES:
             return RetryLater(f"feishu code {code}: {message}", retry_after=1.0)
         return PermanentFailure(f"feishu code {code}: {message}")
+
+
+def _build(name: str, account: FeishuAppAccount, shared: Shared) -> FeishuAppChannel:
+    return FeishuAppChannel(name, account, clock=shared.clock, tokens=shared.token_store())
+
+
+SAMPLE = """\
+# [feishu.default]             # 飞书 应用机器人; request URL https://YOUR.HOST/feishu/default
+# app_id = "cli_..."           # 凭证与基础信息 → App ID
+# app_secret = "..."
+# verification_token = "..."   # 事件与回调 → 加密策略 → Verification Token
+# encrypt_key = "..."          # … → Encrypt Key (set it: callbacks are then encrypted and signed)
+"""
+
+PLATFORM = Platform(
+    CHANNEL,
+    "飞书应用机器人",
+    FeishuAppAccount,
+    _build,
+    # The messages API: 5/s per chat.
+    ChannelRates(account=Rate(40, 1.0, burst=10), chat=Rate(4, 1.0, burst=3), group=Rate(4, 1.0, burst=3)),
+    callbacks="push",
+    sample=SAMPLE,
+)

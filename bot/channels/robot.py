@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from bot.channels._platform import Platform
 from bot.channels._split import split_message
 from bot.channels._webhook import WebhookRobot, post_json
-from bot.core.channel import ChannelLimits
+from bot.core.channel import ChannelLimits, ChannelRates, Rate
 from bot.core.errors import PermanentFailure, RetryLater, SendError
 from bot.core.messages import Reply, Target
 
@@ -76,3 +77,19 @@ class RobotChannel(WebhookRobot[RobotAccount]):
             )
         hint = CONFIG_CODES.get(code, "").format(name=self.account_name)
         return PermanentFailure(f"robot errcode {code}: {hint or message}")
+
+
+SAMPLE = """\
+# [robot.branch1]             # 企业微信群机器人 (posts only; then: zhibu robots bind branch1 第一党支部)
+# webhook_key = "..."         # the key= part of the robot's webhook URL
+"""
+
+PLATFORM = Platform(
+    CHANNEL,
+    "企业微信群机器人",
+    RobotAccount,
+    lambda name, account, shared: RobotChannel(name, account),
+    # 20/min per robot: a burst of 2 plus 18/min keeps any 60 s window at 20.
+    ChannelRates(account=Rate(18, 60.0, burst=2)),
+    sample=SAMPLE,
+)

@@ -1,5 +1,9 @@
 """Telegram Bot API: webhook updates in, messages out, long polling where there is no public URL.
 
+Telegram lets a webhook answer carry one Bot API call, but then nobody learns whether it arrived;
+so the webhook (bot/push_gateway.py) answers an empty 200 at once and every reply goes through the
+outbox and the sender (rate limits, retries, records).
+
 Why the Bot API over httpx and not python-telegram-bot's ``telegram.Bot``: we
 use four methods (sendMessage, getUpdates, setWebhook/deleteWebhook) and six
 fields of an update, on a documented and stable JSON wire format. PTB 22 would
@@ -30,8 +34,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bot.channels._http import LoopClient
+from bot.channels._platform import Platform, Service, Shared
 from bot.channels._split import split_message
-from bot.core.channel import ChannelLimits
+from bot.core.channel import ChannelLimits, ChannelRates, Rate
 from bot.core.clock import Clock
 from bot.core.errors import InboundRejected, NotYetStored, PermanentFailure, RetryLater, SendError
 from bot.core.messages import Inbound, Reply, Target
@@ -90,14 +95,16 @@ class TelegramChannel:
 
     # -- inbound --
 
-    def check_secret(self, headers: Mapping[str, str]) -> None:
-        """Refuse a webhook call without our secret header (constant-time comparison)."""
+    def admit(self, headers: Mapping[str, str]) -> None:
+        """Refuse a webhook call without our secret header (constant-time comparison), before its body."""
         expected = self.account.webhook_secret
+        if expected is None:  # a long-polling bot has no webhook
+            raise InboundRejected("unknown account", status=404)
         given = headers.get(SECRET_HEADER, "")
-        if expected is None or not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
             raise InboundRejected("bad or missing secret token", status=403)
 
-    def parse(self, body: bytes) -> Inbound | None:
+    def receive(self, headers: Mapping[str, str], body: bytes) -> Inbound | None:
         try:
             update = json.loads(body)
         except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested a few thousand deep
@@ -333,3 +340,77 @@ class TelegramPoller:
                 await self._task
             self._task = None
         await self.channel.aclose()
+
+
+class WebhookRegistration:
+    """On start-up, point each webhook-mode bot at ``public_url/telegram/NAME`` (setWebhook is idempotent).
+
+    Telegram only calls HTTPS URLs on ports 443, 80, 88 or 8443; a refusal is
+    logged, not fatal, so the rest of ``zhibu serve`` still runs.
+    """
+
+    def __init__(self, channels: Mapping[str, TelegramChannel], public_url: str) -> None:
+        self.channels = channels
+        self.public_url = public_url.rstrip("/")
+
+    async def start(self) -> None:
+        for name, channel in self.channels.items():
+            if channel.account.webhook_secret is None:
+                continue
+            if not self.public_url:
+                logger.warning(
+                    "telegram %s: set public_url (ZHIBU_PUBLIC_URL) so the webhook can be registered", name
+                )
+                continue
+            url = f"{self.public_url}/{CHANNEL}/{name}"
+            try:
+                await channel.set_webhook(url)
+                logger.info("telegram %s: webhook set to %s", name, url)
+            except SendError as exc:
+                logger.error("telegram %s: setWebhook to %s refused: %s", name, url, exc)
+
+    async def stop(self) -> None:
+        return None
+
+
+def _services(channels: Mapping[str, TelegramChannel], shared: Shared) -> list[Service]:
+    """The webhooks' registration, and a poller for each bot without a webhook (no public URL)."""
+    push = shared.push
+    if not channels or push is None:
+        return []
+
+    async def handle(inbound: Inbound) -> None:
+        await push(inbound, LIMITS)
+
+    pollers = [TelegramPoller(c, handle) for c in channels.values() if c.account.webhook_secret is None]
+    return [WebhookRegistration(channels, shared.public_url), *pollers]
+
+
+def _build(name: str, account: TelegramAccount, shared: Shared) -> TelegramChannel:
+    move = shared.move_chat
+
+    async def moved(old_id: str, new_id: str) -> None:
+        if move is not None:
+            await move(CHANNEL, name, old_id, new_id)
+
+    return TelegramChannel(name, account, clock=shared.clock, on_migrated=moved)
+
+
+SAMPLE = """\
+# [telegram.default]          # /telegram/default
+# bot_token = "..."
+# webhook_secret = "..."      # leave out to long-poll (no public URL needed); with it, set public_url
+# api_base_url = "https://api.telegram.org"
+"""
+
+PLATFORM = Platform(
+    CHANNEL,
+    "Telegram",
+    TelegramAccount,
+    _build,
+    # 429 past ~1/s per chat, 20/min per group and ~30/s per bot.
+    ChannelRates(account=Rate(25, 1.0, burst=5), chat=Rate(1, 1.0, burst=3), group=Rate(18, 60.0, burst=2)),
+    callbacks="push",
+    sample=SAMPLE,
+    services=_services,
+)

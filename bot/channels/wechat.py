@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -32,12 +33,15 @@ from bot.channels._callback import (
     signature_param,
     to_inbound,
 )
+from bot.channels._platform import Platform, Shared
 from bot.channels._split import split_message
 from bot.channels._tokens import OfficialAccountClient
-from bot.core.channel import ChannelLimits, TokenStore
+from bot.core.channel import ChannelLimits, ChannelRates, Rate, TokenStore
 from bot.core.clock import Clock
 from bot.core.errors import InboundRejected, PermanentFailure
 from bot.core.messages import Reply, Target
+
+logger = logging.getLogger(__name__)
 
 CHANNEL = "wechat"
 LIMITS = ChannelLimits(unit="utf8", max_length=2048)
@@ -162,6 +166,9 @@ class WeChatChannel:
             return self._envelope.seal_xml(plain, callback.nonce, now), "application/xml"
         return json.dumps(self._envelope.seal_json(plain, callback.nonce, now)), "application/json"
 
+    async def aclose(self) -> None:
+        """Nothing to close: wechatpy's blocking session goes with the process."""
+
     async def send(self, target: Target, reply: Reply) -> str:
         """Customer-service text to one follower (template message outside the 48 h window if configured)."""
         return await asyncio.to_thread(self._send, target, reply)
@@ -189,3 +196,35 @@ class WeChatChannel:
                 raise
         data = {self.account.reminder_template_key: {"value": text}}
         return client.message.send_template(openid, template, data)
+
+
+def _build(name: str, account: WeChatAccount, shared: Shared) -> WeChatChannel:
+    if account.encoding_aes_key is None:
+        logger.warning(
+            "wechat %s: plaintext mode (明文模式) signs callbacks without their body; "
+            "switch the 公众号 to safe mode (安全模式) and set encoding_aes_key",
+            name,
+        )
+    return WeChatChannel(name, account, clock=shared.clock, tokens=shared.tokens)
+
+
+SAMPLE = """\
+# [wechat.default]            # 公众号, callback URL /wechat/default
+# app_id = "wx..."
+# token = "..."
+# encoding_aes_key = "..."    # set it and choose 安全模式: in 明文模式 the signature covers the URL
+#                             # but not the message, so a leaked callback URL could carry other messages
+# app_secret = "..."
+"""
+
+PLATFORM = Platform(
+    CHANNEL,
+    "微信公众号",
+    WeChatAccount,
+    _build,
+    # Customer-service messages: the 5-per-48-hours quota follows the user's last message and is
+    # enforced by the platform (45047 → permanent); the bucket only stops bursts.
+    ChannelRates(account=Rate(50, 1.0, burst=10), chat=Rate(1, 1.0, burst=3)),
+    callbacks="reply",
+    sample=SAMPLE,
+)

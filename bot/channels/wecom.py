@@ -27,9 +27,10 @@ from bot.channels._callback import (
     signature_param,
     to_inbound,
 )
+from bot.channels._platform import Platform
 from bot.channels._split import split_message
 from bot.channels._tokens import WeComClient
-from bot.core.channel import ChannelLimits, TokenStore
+from bot.core.channel import ChannelLimits, ChannelRates, Rate, TokenStore
 from bot.core.clock import Clock
 from bot.core.errors import InboundRejected, PermanentFailure
 from bot.core.messages import Reply, Target
@@ -123,6 +124,9 @@ class WeComChannel:
         ).render()
         return self._envelope.seal_xml(xml, callback.nonce, str(now)), "application/xml"
 
+    async def aclose(self) -> None:
+        """Nothing to close: wechatpy's blocking session goes with the process."""
+
     async def send(self, target: Target, reply: Reply) -> str:
         """An app message to a member, or to an app-created group chat when the target is a group."""
         return await asyncio.to_thread(self._send, target, reply)
@@ -145,3 +149,26 @@ class WeComChannel:
         if target.chat_id in invalid.split("|"):
             raise PermanentFailure(f"WeCom refused user {target.chat_id}: not in the app's visible scope")
         return result
+
+
+SAMPLE = """\
+# [wecom.default]             # 企业微信自建应用, callback URL /wecom/default
+# corp_id = "ww..."
+# agent_id = 1000002
+# secret = "..."
+# token = "..."
+# encoding_aes_key = "..."
+"""
+
+PLATFORM = Platform(
+    CHANNEL,
+    "企业微信自建应用",
+    WeComAccount,
+    lambda name, account, shared: WeComChannel(name, account, clock=shared.clock, tokens=shared.tokens),
+    # 30/min per member (excess silently dropped), 200/min per member from appchat.
+    ChannelRates(
+        account=Rate(50, 1.0, burst=10), chat=Rate(25, 60.0, burst=5), group=Rate(100, 60.0, burst=10)
+    ),
+    callbacks="reply",
+    sample=SAMPLE,
+)

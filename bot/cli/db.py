@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from bot.cli._common import console, engine, settings
-from bot.settings import CONFIG_TEMPLATE, config_path
+from bot.settings import config_path, config_template
 from storage.db import display_url, pending_migrations, upgrade
 
 app = typer.Typer(help="数据库 / database schema.", no_args_is_help=True)
@@ -39,7 +39,7 @@ def init() -> None:
     if path.exists():
         console.print(f"已有配置文件 / keeping existing config: {path}")
     else:
-        write_private(path, CONFIG_TEMPLATE)
+        write_private(path, config_template())
         console.print(f"已写入配置文件 / wrote config: {path}")
     eng = engine(current=False)
     upgrade(eng)

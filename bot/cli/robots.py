@@ -8,7 +8,9 @@ import typer
 from rich.text import Text
 from sqlmodel import Session
 
-from bot.channels.robots import KINDS, Robot, find_robot, robot_tables
+from bot.channels import registry
+from bot.channels._platform import Channel
+from bot.channels.robots import find_robot, robot_tables
 from bot.cli._common import console, engine, error_boundary, fail, settings
 from bot.core.clock import SystemClock
 from bot.core.errors import Misconfigured, SendError
@@ -20,19 +22,19 @@ from storage.robots import bind_robot, robot_bindings
 
 app = typer.Typer(help="群机器人（企业微信、钉钉、飞书）/ group robots.", no_args_is_help=True)
 
-NAME_HELP = "机器人名：[robot.NAME]、[dingtalk_robot.NAME] 或 [feishu_robot.NAME] 的 NAME / the robot's table"
-TABLES = "[robot.NAME]、[dingtalk_robot.NAME] 或 [feishu_robot.NAME]"
+TABLES = " 或 ".join(f"[{platform.section}.NAME]" for platform in registry.robots())
+NAME_HELP = f"机器人名：{TABLES} 的 NAME / the robot's table"
 
 
 def _label(section: str, name: str) -> str:
-    return f"{section}.{name}（{KINDS[section].label}）"
+    return f"{section}.{name}（{registry.PLATFORMS[section].label}）"
 
 
-def _robot(spec: str) -> tuple[str, str, Robot]:
+def _robot(spec: str) -> tuple[str, str, Channel]:
     try:
-        return find_robot(settings(), spec, SystemClock())
+        return find_robot(settings().channels, spec, SystemClock())
     except Misconfigured as exc:
-        kinds = "、".join(f"[{kind.section}.NAME] {kind.example}" for kind in KINDS.values())
+        kinds = "、".join(f"[{p.section}.NAME]（{p.label}）" for p in registry.robots())
         raise fail(f"找不到机器人 / {exc}\n在 zhibu.toml 里这样配置 / configure one of: {kinds}") from exc
 
 
@@ -53,8 +55,8 @@ def bind(
 def list_robots() -> None:
     """Show which organization each robot posts for (机器人列表)."""
     with Session(engine()) as session:
-        rows = robot_bindings(session, KINDS)
-    tables = robot_tables(settings())
+        rows = robot_bindings(session, [platform.section for platform in registry.robots()])
+    tables = robot_tables(settings().channels)
     configured = {(section, name) for section, named in tables.items() for name in named}
     if not rows and not configured:
         console.print(f"还没有群机器人 / no robots: add a table to zhibu.toml: {TABLES}")

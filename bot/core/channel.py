@@ -18,6 +18,36 @@ class ChannelLimits:
     markdown: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``count`` messages per ``per`` seconds, at most ``burst`` at once (default: all of ``count``)."""
+
+    count: int
+    per: float
+    burst: int | None = None
+
+    @property
+    def capacity(self) -> float:
+        return float(self.burst if self.burst is not None else self.count)
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.per
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRates:
+    """The limits of one platform: per account (bot, robot, app), per one-to-one chat, per group chat.
+
+    Set a little under the published figures (docs/platforms.md §0 #4), because a bucket that starts
+    full allows its burst plus a minute's refill in the first minute.
+    """
+
+    account: Rate | None = None
+    chat: Rate | None = None
+    group: Rate | None = None
+
+
 class OutboundChannel(Protocol):
     """Something that can deliver a reply to a target; raises bot.core.errors on failure."""
 

@@ -16,7 +16,7 @@ SUBSCRIBE_COMMAND = "/subscribe"  # the text a channel hands the router when som
 class Inbound:
     """One text a person typed, as any platform delivered it."""
 
-    channel: str  # "wechat" | "wecom" | "telegram" | "console"
+    channel: str  # a platform's section in bot/channels/registry.py, or "console"
     account: str  # the configured account name, e.g. "default"
     chat_id: str  # group id, or the sender's id in a one-to-one chat
     sender_id: str  # platform user id (openid, userid, telegram id)

@@ -72,11 +72,14 @@ def test_accounts_come_from_the_environment_too(monkeypatch: pytest.MonkeyPatch,
     )
     monkeypatch.setenv("ZHIBU_WECHAT__DEFAULT__TOKEN", "fromEnv42")
     monkeypatch.setenv("ZHIBU_WECOM__BRANCH__AGENT_ID", "1000002")
+    dotenv = "ZHIBU_ROBOT__BRANCH2__WEBHOOK_KEY=fromDotEnv\nZHIBU_WECOM__BRANCH__SECRET=s1\n"
+    (tmp_path / ".env").write_text(dotenv)
     settings = Settings()
-    assert settings.wechat["default"] == {"app_id": "wx1234567890abcdef", "token": "fromEnv42"}
-    account = load_accounts("wechat", settings.wechat, WeChatAccount)["default"]
+    assert settings.channels["wechat"]["default"] == {"app_id": "wx1234567890abcdef", "token": "fromEnv42"}
+    account = load_accounts("wechat", settings.channels["wechat"], WeChatAccount)["default"]
     assert account.token.get_secret_value() == "fromEnv42"
-    assert settings.wecom["branch"] == {"agent_id": "1000002"}
+    assert settings.channels["wecom"]["branch"] == {"agent_id": "1000002", "secret": "s1"}
+    assert settings.channels["robot"]["branch2"] == {"webhook_key": "fromDotEnv"}
 
 
 def test_start_up_warns_about_each_plaintext_account_and_recommends_safe_mode(

@@ -99,7 +99,7 @@ async def test_a_scrape_after_callbacks_and_sends_shows_what_happened(
         try:
             assert await sender.run_once() == 3
         finally:
-            await runtime.robots[("robot", "gone")].aclose()
+            await runtime.channels["robot"]["gone"].aclose()
         response = await http.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     after = samples(response.text)

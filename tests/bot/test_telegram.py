@@ -58,15 +58,15 @@ def run(channel: TelegramChannel, work: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def test_the_secret_header_is_required(channel: TelegramChannel) -> None:
-    channel.check_secret({"x-telegram-bot-api-secret-token": SECRET})
+    channel.admit({"x-telegram-bot-api-secret-token": SECRET})
     for headers in ({}, {"x-telegram-bot-api-secret-token": SECRET + "x"}):
         with pytest.raises(InboundRejected) as refused:
-            channel.check_secret(headers)
+            channel.admit(headers)
         assert refused.value.status == 403
 
 
 def test_private_and_group_messages_become_inbound(channel: TelegramChannel) -> None:
-    private = channel.parse(json.dumps(update(7, "/start")).encode())
+    private = channel.receive({}, json.dumps(update(7, "/start")).encode())
     assert private is not None and private.text == "/start" and not private.is_group
     assert (private.chat_id, private.sender_id, private.sender_name) == ("42", "42", "小 王")
     group = channel.inbound(update(8, "/bind@zhibu_bot 123456", chat=-1001234, chat_type="supergroup"))
@@ -76,7 +76,7 @@ def test_private_and_group_messages_become_inbound(channel: TelegramChannel) -> 
     assert group.message_id == "8:1795000008"  # the date guards against update ids restarting
     assert channel.inbound({"update_id": 9, "edited_message": update(9, "x")["message"]}) is None
     with pytest.raises(InboundRejected):
-        channel.parse(b"not json")
+        channel.receive({}, b"not json")
 
 
 def test_send_plain_and_markdown_as_html(channel: TelegramChannel, api: TelegramApi) -> None:

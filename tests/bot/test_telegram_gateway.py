@@ -13,14 +13,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.channels.telegram import TelegramPoller
+from bot.channels.telegram import TelegramPoller, WebhookRegistration
 from bot.core.errors import Misconfigured
 from bot.core.messages import Reply, Target
 from bot.housekeeping import Housekeeping
 from bot.runtime import Runtime, build_runtime
 from bot.sender import Sender
 from bot.settings import Settings
-from bot.telegram_webhook import WebhookRegistration
 from storage import conversation
 from storage.db import session_scope
 from storage.models import ChatBinding, Conversation, Delivery, InboundLog, OrgKind
