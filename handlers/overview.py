@@ -4,13 +4,19 @@ Required frequencies are the ledger's (handlers/ledger.py: 支委会, 党小组�
 主题党日 monthly; 支部党员大会 and 党课 quarterly), counted as the compliance nudges count them: a meeting
 not cancelled whose start has passed was held. Quarterly kinds count from the quarter's first day to the
 end of the chosen month ("so far"). Every fact is read for all branches at once (storage/overview.py).
+
+The chart shows the same share of required kinds done (落实) for every month of the year up to the chosen
+one, each month counted as the table counts it, and the whole scope's rate per month as a trend. A
+district of hundreds of branches is shown one row per 党委 (the branches' parent) until one is opened.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from io import BytesIO
+from typing import NamedTuple
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -20,15 +26,16 @@ from bot.core.clock import SHANGHAI
 from handlers import texts
 from handlers.console import Scope
 from handlers.ledger import MONTHLY, QUARTERLY, inert
-from handlers.nudges import NUDGE_KIND, quarter_of
+from handlers.nudges import NUDGE_KIND
 from storage import overview as facts
 from storage.guides import check_month
 from storage.models import AttendanceStatus, MeetingKind, Member, Organization, OrgKind
-from storage.overview import GuideSend, HeadCount, HeldMeeting
+from storage.overview import GuideSend, HeadCount
 from storage.rules import add_months, probation_end
 
 PROBATION_SOON = timedelta(days=30)
 PAGE_SIZE = 50
+GROUPED, FLAT = "committee", "branch"  # the ``by`` choices; neither: grouped once the rows fill a page
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,35 @@ class KindCount:
     kind: MeetingKind
     held: int
     quarterly: bool
+
+
+class Cell(NamedTuple):
+    """One month of the chart: how many of the required kinds were done; ``required`` 0 before it began.
+
+    A tuple: a district's year is thousands of them."""
+
+    month: str
+    done: int
+    required: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.done / self.required if self.required else None
+
+    @property
+    def level(self) -> str:
+        """The cell's shade: none (not begun), 0, low (under half), high, full."""
+        rate = self.rate
+        if rate is None:
+            return "none"
+        return "full" if rate >= 1 else "high" if rate >= 0.5 else "low" if rate > 0 else "0"
+
+
+def _sum_cells(rows: list[list[Cell]], months: list[str]) -> list[Cell]:
+    return [
+        Cell(month, sum(r[i].done for r in rows), sum(r[i].required for r in rows))
+        for i, month in enumerate(months)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +84,19 @@ class BranchRow:
     attendance: float | None
     probation_soon: list[Member]
     nudges: int
+    year: list[Cell]  # January to the chosen month
+
+    @property
+    def name(self) -> str:
+        return self.branch.name
 
     @property
     def done(self) -> int:
         return sum(1 for k in self.kinds if k.held)
+
+    @property
+    def required(self) -> int:
+        return len(self.kinds)
 
     @property
     def guide_sent(self) -> int:
@@ -67,12 +112,67 @@ class BranchRow:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupRow:
+    """A 党委's totals over its branches (those left after filtering)."""
+
+    org_id: int
+    name: str
+    branches: list[BranchRow]
+    year: list[Cell]
+
+    @property
+    def parent(self) -> str:
+        return ""
+
+    @property
+    def done(self) -> int:
+        return sum(r.done for r in self.branches)
+
+    @property
+    def required(self) -> int:
+        return sum(r.required for r in self.branches)
+
+    @property
+    def behind(self) -> int:
+        return sum(1 for r in self.branches if r.behind)
+
+    @property
+    def guide_sent(self) -> int:
+        """Branches whose every chat got the 清单."""
+        return sum(1 for r in self.branches if r.guide and r.guide_sent == len(r.guide))
+
+    @property
+    def guide_failed(self) -> int:
+        return sum(1 for r in self.branches if r.guide_failed)
+
+    @property
+    def attendance(self) -> float | None:
+        rates = [r.attendance for r in self.branches if r.attendance is not None]
+        return sum(rates) / len(rates) if rates else None
+
+    @property
+    def probation_soon(self) -> int:
+        return sum(len(r.probation_soon) for r in self.branches)
+
+    @property
+    def nudges(self) -> int:
+        return sum(r.nudges for r in self.branches)
+
+
+@dataclass(frozen=True, slots=True)
 class Overview:
     month: str
-    rows: list[BranchRow]  # this page's
-    total: int  # rows after filtering, on every page
+    rows: list[BranchRow]  # this page's (of the opened 党委 when grouped)
+    total: int  # branches after filtering, on every page
     page: int
     pages: int
+    trend: list[Cell]  # every branch after filtering, per month
+    groups: list[GroupRow]  # empty: not grouped
+    opened: int | None = None  # the 党委 whose branches ``rows`` are, when grouped
+
+    @property
+    def months(self) -> list[str]:
+        return [c.month for c in self.trend]
 
 
 def _at(day: date) -> datetime:
@@ -93,111 +193,163 @@ def build(
     behind_only: bool = False,
     sort: str = "name",
     page: int | None = 1,
+    by: str = "",
+    opened: int | None = None,
 ) -> Overview:
     """The overview of ``month`` for the branches ``scope`` manages: one page, or every row for ``page=None``.
 
-    Raises BadMonth for a month that is no month."""
+    Grouped by 党委 when ``by`` asks for it, or (``by`` empty, no search) when the rows fill more than a
+    page and have more than one parent; then ``rows`` are the ``opened`` 党委's. Raises BadMonth for a
+    month that is no month."""
     month = check_month(month)
     first = date(int(month[:4]), int(month[5:]), 1)
-    quarter_start, _ = quarter_of(first)
-    month_start, month_end = _at(first), _at(add_months(first, 1))
-    until = min(month_end, now)
+    months = [first.replace(month=m) for m in range(1, first.month + 1)]
     branches = [b for b in scope.branches if search.strip() in b.name]
-    rows = _rows(session, scope, branches, month, month_start, _at(quarter_start), until)
+    rows = _rows(session, scope, branches, months, now)
     if behind_only:
         rows = [r for r in rows if r.behind]
-    rows = sorted(rows, key=_SORT_KEYS.get(sort, _SORT_KEYS["name"]))
+    key = _SORT_KEYS.get(sort, _SORT_KEYS["name"])
+    rows = sorted(rows, key=key)
+    trend = _sum_cells([r.year for r in rows], [f"{m:%Y-%m}" for m in months])
+    groups: list[GroupRow] = []
+    parents = {r.branch.parent_id for r in rows}
+    grouped = by == GROUPED or (not by and not search.strip() and len(rows) > PAGE_SIZE)
+    if page is not None and grouped and len(parents) > 1:
+        groups = sorted(_groups(scope, rows, trend), key=key)
+        opened = opened if opened in parents else None
+        rows = [r for r in rows if r.branch.parent_id == opened] if opened is not None else []
+    else:
+        opened = None
     if page is None:
-        return Overview(month, rows, len(rows), 1, 1)
+        return Overview(month, rows, len(rows), 1, 1, trend, groups)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    return Overview(month, rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(rows), page, pages)
+    total = sum(len(g.branches) for g in groups) if groups else len(rows)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return Overview(month, shown, total, page, pages, trend, groups, opened)
 
 
 _SORT_KEYS = {
-    "name": lambda r: (r.parent, r.branch.name),
-    "done": lambda r: (r.done / max(len(r.kinds), 1), r.branch.name),
-    "attendance": lambda r: (-1 if r.attendance is None else r.attendance, r.branch.name),
-    "guide": lambda r: (r.guide_sent, r.branch.name),
+    "name": lambda r: (r.parent, r.name),
+    "done": lambda r: (r.done / max(r.required, 1), r.name),
+    "attendance": lambda r: (-1 if r.attendance is None else r.attendance, r.name),
+    "guide": lambda r: (r.guide_sent, r.name),
 }
 
 
+def _groups(scope: Scope, rows: list[BranchRow], trend: list[Cell]) -> list[GroupRow]:
+    by_parent: dict[int, list[BranchRow]] = defaultdict(list)
+    for row in rows:
+        by_parent[row.branch.parent_id or 0].append(row)
+    months = [c.month for c in trend]
+    return [
+        GroupRow(
+            parent_id,
+            scope.orgs[parent_id].name if parent_id in scope.orgs else "",
+            members,
+            _sum_cells([r.year for r in members], months),
+        )
+        for parent_id, members in by_parent.items()
+    ]
+
+
 def _rows(
-    session: Session,
-    scope: Scope,
-    branches: list[Organization],
-    month: str,
-    month_start: datetime,
-    quarter_start: datetime,
-    until: datetime,
+    session: Session, scope: Scope, branches: list[Organization], months: list[date], now: datetime
 ) -> list[BranchRow]:
+    """One row per branch for the last of ``months`` (January to the chosen month), with the year's cells."""
     ids = [b.id for b in branches if b.id is not None]
     wanted = set(ids)
     units = [i for i in scope.org_ids if i in wanted or scope.orgs[i].parent_id in wanted]
-    meetings = facts.meetings_between(session, org_ids=units, start=quarter_start, end=until)
-    by_branch: dict[int, list[HeldMeeting]] = {i: [] for i in ids}
-    for meeting in meetings:
-        branch = scope.branch_of(meeting.org_id)
-        if branch is not None and branch.id in by_branch:
-            by_branch[branch.id].append(meeting)
-    in_month = [m for m in meetings if m.starts_at >= month_start]
-    counts = facts.attendance_counts(session, [m.id for m in in_month])
+    bounds = [min(_at(m), now) for m in [*months, add_months(months[-1], 1)]]
+    month_start, until = bounds[-2], bounds[-1]
+    held = facts.held_counts(session, org_ids=units, bounds=bounds)
     heads = facts.head_counts(session, ids)
-    sends = facts.guide_sends(session, month=month, branch_ids=ids)
+    last = len(months) - 1
+    branch_for = {o: b.id for o in units if (b := scope.branch_of(o)) is not None and b.id is not None}
+    per_branch: dict[int, dict[str, list[int]]] = {i: {} for i in ids}  # kind → meetings per month
+    expected: dict[int, int] = defaultdict(int)  # attendance expected at the chosen month's meetings
+    for (org_id, kind, index), count in held.items():
+        branch_id = branch_for.get(org_id)
+        if branch_id is None:
+            continue
+        per_branch[branch_id].setdefault(kind, [0] * len(months))[index] += count
+        if index == last:
+            expected[branch_id] += count * _expected(kind, org_id, heads[branch_id])
+    recorded: dict[int, dict[str, int]] = defaultdict(dict)
+    for org_id, statuses in facts.attendance_by_org(
+        session, org_ids=units, start=month_start, end=until
+    ).items():
+        for status, count in statuses.items():
+            into = recorded[branch_for[org_id]]
+            into[status] = into.get(status, 0) + count
+    sends = facts.guide_sends(session, month=f"{months[-1]:%Y-%m}", branch_ids=ids)
     probationers = facts.probationers(session, ids)
-    nudges = facts.deliveries_since(session, kind=NUDGE_KIND, org_ids=ids, since=month_start)
+    nudges = facts.deliveries_since(session, kind=NUDGE_KIND, org_ids=ids, since=_at(months[-1]))
     has_groups = {o.parent_id for o in scope.orgs.values() if OrgKind(o.kind).is_group}
     soon = until.astimezone(SHANGHAI).date() + PROBATION_SOON
+    names = [f"{m:%Y-%m}" for m in months]
+    begun = [bounds[i] < bounds[i + 1] for i in range(len(months))]
     rows = []
     for branch in branches:
         assert branch.id is not None
-        held = by_branch[branch.id]
-        kinds = [
-            KindCount(
-                kind,
-                sum(1 for m in held if m.kind == kind and (quarterly or m.starts_at >= month_start)),
-                quarterly,
-            )
-            for kinds, quarterly in ((MONTHLY, False), (QUARTERLY, True))
-            for kind in kinds
-            if kind != MeetingKind.GROUP or branch.id in has_groups
-        ]
-        month_held = [m for m in held if m.starts_at >= month_start]
+        tallies = _tallies(per_branch[branch.id], len(months), branch.id in has_groups)
         rows.append(
             BranchRow(
                 branch=branch,
                 parent=scope.parent_name(branch),
                 guide=sends.get(branch.id, []),
-                kinds=kinds,
-                attendance=_attendance(month_held, counts, heads[branch.id]),
+                kinds=[KindCount(kind, counts[last], quarterly) for kind, quarterly, counts in tallies],
+                attendance=_attendance(expected[branch.id], recorded[branch.id]),
                 probation_soon=[
                     m
                     for m in probationers.get(branch.id, [])
-                    if probation_end(m.joined_on) <= soon and probation_end(m.joined_on) >= month_start.date()
+                    if month_start.date() <= probation_end(m.joined_on) <= soon
                 ],
                 nudges=nudges.get(branch.id, 0),
+                year=[
+                    Cell(name, sum(map(bool, column)), len(tallies) if started else 0)
+                    for name, started, column in zip(
+                        names, begun, zip(*(c for *_, c in tallies), strict=True), strict=True
+                    )
+                ],
             )
         )
     return rows
 
 
-def _expected(meeting: HeldMeeting, heads: HeadCount) -> int:
+def _tallies(
+    held: dict[str, list[int]], months: int, has_groups: bool
+) -> list[tuple[MeetingKind, bool, list[int]]]:
+    """Each required kind, whether quarterly, and how many count as held in each month since January.
+
+    A quarterly kind counts what its quarter held so far, so its figure runs on through the quarter."""
+    found = []
+    for kinds, quarterly in ((MONTHLY, False), (QUARTERLY, True)):
+        for kind in kinds:
+            if kind == MeetingKind.GROUP and not has_groups:
+                continue
+            counts = list(held.get(kind) or [0] * months)
+            if quarterly:
+                for i in range(months):
+                    counts[i] += counts[i - 1] if i % 3 else 0
+            found.append((kind, quarterly, counts))
+    return found
+
+
+def _expected(kind: str, org_id: int, heads: HeadCount) -> int:
     """How many should attend, as storage/attendance.py ``expected`` decides it, from head counts."""
-    if meeting.kind == MeetingKind.COMMITTEE:
+    if kind == MeetingKind.COMMITTEE:
         return heads.committee
-    if meeting.kind == MeetingKind.GROUP and heads.groups and meeting.org_id in heads.groups:
-        return heads.groups[meeting.org_id]
+    if kind == MeetingKind.GROUP and heads.groups and org_id in heads.groups:
+        return heads.groups[org_id]
     return heads.members
 
 
-def _attendance(
-    meetings: list[HeldMeeting], counts: dict[int, dict[str, int]], heads: HeadCount
-) -> float | None:
-    expected = sum(_expected(m, heads) for m in meetings)
-    if not expected or not any(counts.get(m.id) for m in meetings):  # held, but nobody recorded anything
+def _attendance(expected: int, recorded: dict[str, int]) -> float | None:
+    """Present / expected over a branch's meetings held in the chosen month."""
+    if not expected or not recorded:  # held, but nobody recorded anything
         return None
-    present = sum(counts.get(m.id, {}).get(AttendanceStatus.PRESENT, 0) for m in meetings)
-    return min(present / expected, 1.0)
+    return min(recorded.get(AttendanceStatus.PRESENT, 0) / expected, 1.0)
 
 
 def workbook(view: Overview) -> bytes:

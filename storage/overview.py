@@ -10,8 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
+from sqlalchemy import case
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
@@ -63,42 +63,57 @@ def guide_sends(session: Session, *, month: str, branch_ids: Sequence[int]) -> d
     return found
 
 
-class HeldMeeting(NamedTuple):
-    """What the overview needs of a meeting; plain rows, as thousands are read at once."""
+def held_counts(
+    session: Session, *, org_ids: Sequence[int], bounds: Sequence[datetime]
+) -> dict[tuple[int, str, int], int]:
+    """(organization id, kind, period) → how many meetings not cancelled started in that period.
 
-    id: int
-    org_id: int
-    kind: str
-    starts_at: datetime
-
-
-def meetings_between(
-    session: Session, *, org_ids: Sequence[int], start: datetime, end: datetime
-) -> list[HeldMeeting]:
-    """Meetings of ``org_ids`` in [start, end) that were not cancelled."""
-    found: list[HeldMeeting] = []
+    Period ``i`` is [bounds[i], bounds[i + 1]); the counting is done by the database, so a year of a
+    district's meetings comes back as one row per organization, kind and month, not one per meeting.
+    """
+    found: dict[tuple[int, str, int], int] = {}
+    if len(bounds) < 2:
+        return found
+    starts = col(Meeting.starts_at)
+    period = case(*((starts < end, i) for i, end in enumerate(bounds[1:])), else_=-1).label("period")
     for chunk in _chunks(org_ids):
-        query = select(Meeting.id, Meeting.org_id, Meeting.kind, Meeting.starts_at).where(
-            col(Meeting.org_id).in_(chunk),
-            Meeting.status != MeetingStatus.CANCELLED,
-            Meeting.starts_at >= start,
-            Meeting.starts_at < end,
+        rows = (
+            sa_select(col(Meeting.org_id), col(Meeting.kind), period)
+            .where(
+                col(Meeting.org_id).in_(chunk),
+                Meeting.status != MeetingStatus.CANCELLED,
+                starts >= bounds[0],
+                starts < bounds[-1],
+            )
+            .subquery()
+        )  # grouped outside: PostgreSQL cannot match a GROUP BY expression holding bound parameters
+        query = sa_select(rows.c.org_id, rows.c.kind, rows.c.period, func.count()).group_by(
+            rows.c.org_id, rows.c.kind, rows.c.period
         )
-        found += (HeldMeeting(*row) for row in session.exec(query))
+        for org_id, kind, index, count in session.execute(query):
+            found[(int(org_id), str(kind), int(index))] = int(count)
     return found
 
 
-def attendance_counts(session: Session, meeting_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """meeting id → attendance status → how many records."""
+def attendance_by_org(
+    session: Session, *, org_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, dict[str, int]]:
+    """organization id → attendance status → records, over its meetings in [start, end) not cancelled."""
     found: dict[int, dict[str, int]] = defaultdict(dict)
-    for chunk in _chunks(meeting_ids):
+    for chunk in _chunks(org_ids):
         query = (
-            select(Attendance.meeting_id, Attendance.status, func.count())
-            .where(col(Attendance.meeting_id).in_(chunk))
-            .group_by(col(Attendance.meeting_id), col(Attendance.status))
+            select(Meeting.org_id, Attendance.status, func.count())
+            .join(Meeting, col(Meeting.id) == col(Attendance.meeting_id))
+            .where(
+                col(Meeting.org_id).in_(chunk),
+                Meeting.status != MeetingStatus.CANCELLED,
+                Meeting.starts_at >= start,
+                Meeting.starts_at < end,
+            )
+            .group_by(col(Meeting.org_id), col(Attendance.status))
         )
-        for meeting_id, status, count in session.exec(query):
-            found[int(meeting_id)][str(status)] = int(count)
+        for org_id, status, count in session.exec(query):
+            found[int(org_id)][str(status)] = int(count)
     return found
 
 

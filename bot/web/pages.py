@@ -69,6 +69,8 @@ class Pages(Base):
             behind_only=bool(q.get("behind")),
             sort=q.get("sort", "name"),
             page=page,
+            by=q.get("by", ""),
+            opened=int(q["group"]) if q.get("group", "").isdigit() else None,
         )
         return view, error
 
@@ -88,6 +90,7 @@ class Pages(Base):
                 "q": q.get("q", ""),
                 "behind": bool(q.get("behind")),
                 "sort": q.get("sort", "name"),
+                "by": q.get("by", ""),
                 "error": error,
             },
         )

@@ -26,7 +26,7 @@ from bot.sender import Sender
 from handlers import texts
 from schedules import guides, reminders
 from storage.db import session_scope
-from storage.demo import GRID, OFFICE, RETIRED
+from storage.demo import COMMUNITY, GRID, OFFICE, RETIRED
 from storage.models import ChatBinding, Delivery, DeliveryStatus, Member
 from storage.orgs import by_name as org_named
 from tests.bot.outbox_world import sleeper
@@ -44,6 +44,7 @@ from tests.web.conftest import (
     signed_in,
 )
 from tests.web.test_members import roster_with_a_bad_row
+from tests.web.test_overview import add_branches
 
 CHROMIUM = os.environ.get("ZHIBU_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -182,12 +183,38 @@ def test_correct_an_attendance_row(browser: Browser, site: Site, engine: Engine)
 def test_the_overview_at_375_px_has_no_horizontal_scroll(browser: Browser, site: Site) -> None:
     page = _login(browser, site, DISTRICT, PHONE)
     assert page.locator("#overview tbody tr").count() == 3
+    heat = page.get_by_role("region", name="每月落实热力图")
+    assert heat.is_visible() and heat.locator("tbody tr").count() == 4  # 全部 and each branch
+    cell = heat.locator("tbody tr", has_text=OFFICE).locator("td").last
+    assert heat.evaluate("e => e.scrollWidth > e.clientWidth")  # eleven months scroll inside the chart's box
+    assert OFFICE in (cell.get_attribute("title") or "") and "落实" in (cell.get_attribute("title") or "")
+    assert page.get_by_role("img", name="每月落实率").is_visible()
     assert not _scrolls_sideways(page)
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_a_big_district_opens_one_committee_at_a_time(
+    browser: Browser, site: Site, engine: Engine, width: int
+) -> None:
+    with session_scope(engine) as session:
+        add_branches(session, 60, first=0, parent=COMMUNITY)
+    page = _login(browser, site, DISTRICT, width)
+    committees = page.locator("#overview tr.group")
+    assert committees.count() == 2 and page.locator("#overview tbody tr").count() == 2
+    _shot(page, "overview-grouped")
+    page.get_by_role("link", name=COMMUNITY).click()
+    page.wait_for_url("**group=*")
+    table = page.locator("#overview")
+    assert "测试第0党支部" in table.inner_text() and GRID in table.inner_text()
+    assert table.locator("tr.inner").count() == 50  # the first page of its 61 branches
+    assert OFFICE not in table.inner_text()  # the other committee stays closed
+    assert not _scrolls_sideways(page)
+    _shot(page, "overview-opened")
 
 
 def test_filtering_swaps_the_table_in_place(browser: Browser, site: Site) -> None:
     page = _login(browser, site, DISTRICT)
-    page.get_by_label("支部").fill("离退休")
+    page.get_by_role("searchbox", name="支部").fill("离退休")
     page.get_by_role("button", name="查看").click()
     page.wait_for_url("**q=*")
     assert page.locator("#overview").inner_text().count("党支部") == 1

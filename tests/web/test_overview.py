@@ -22,7 +22,6 @@ from storage.meetings import create_meeting
 from storage.members import by_name
 from storage.models import AttendanceStatus, Member, MemberStatus, Organization, OrgKind, Role
 from storage.orgs import by_name as org_named
-from tests.fakes.clock import FakeClock
 from tests.web.conftest import DISTRICT, SECRETARY, Site
 
 MONTH = "2027-02"  # well after the demo's own meetings (around 2026-11-23)
@@ -98,8 +97,8 @@ def test_the_district_sees_every_branch_and_can_filter_and_sort(engine: Engine) 
         assert _build(session, DISTRICT, sort="done").rows[-1].branch.name == RETIRED
 
 
-def _add_branches(session: Session, count: int, *, first: int) -> None:
-    top = org_named(session, "幸福街道党工委")[0]
+def add_branches(session: Session, count: int, *, first: int, parent: str = "幸福街道党工委") -> None:
+    top = org_named(session, parent)[0]
     for n in range(first, first + count):
         branch = Organization(name=f"测试第{n}党支部", kind=OrgKind.BRANCH, parent_id=top.id)
         session.add(branch)
@@ -119,22 +118,23 @@ def _add_branches(session: Session, count: int, *, first: int) -> None:
             member.sync_join_md()
             session.add(member)
         session.flush()
-        meeting = create_meeting(
-            session,
-            org_id=group.id or 0,
-            kind="党小组会",
-            starts_at=datetime(2027, 2, 5, 15, tzinfo=SHANGHAI),
-        )
-        mark(
-            session,
-            meeting_id=meeting.id or 0,
-            member_id=member.id or 0,
-            status=AttendanceStatus.PRESENT,
-            at=NOW,
-        )
+        for month in (1, 2):
+            meeting = create_meeting(
+                session,
+                org_id=group.id or 0,
+                kind="党小组会",
+                starts_at=datetime(2027, month, 5, 15, tzinfo=SHANGHAI),
+            )
+            mark(
+                session,
+                meeting_id=meeting.id or 0,
+                member_id=member.id or 0,
+                status=AttendanceStatus.PRESENT,
+                at=NOW,
+            )
 
 
-def _queries(engine: Engine) -> int:
+def _queries(engine: Engine, **options: object) -> int:
     seen: list[str] = []
 
     def count(*args: object) -> None:
@@ -143,21 +143,59 @@ def _queries(engine: Engine) -> int:
     event.listen(engine, "before_cursor_execute", count)
     try:
         with session_scope(engine) as session:
-            view = _build(session, DISTRICT)
-            assert view.rows and all(r.kinds for r in view.rows)
+            view = _build(session, DISTRICT, **options)
+            assert view.rows and all(r.kinds and r.year for r in view.rows)
     finally:
         event.remove(engine, "before_cursor_execute", count)
     return len(seen)
 
 
 @pytest.mark.usefixtures("demo")
-def test_the_overview_costs_the_same_queries_for_23_or_83_branches(engine: Engine, clock: FakeClock) -> None:
+def test_the_overview_and_its_chart_cost_the_same_queries_for_3_or_30_branches(engine: Engine) -> None:
     with session_scope(engine) as session:
-        _add_branches(session, 20, first=0)
-    few = _queries(engine)
+        top = _org(session, "幸福街道党工委").id
+    options = [{"by": overview.FLAT}, {"by": overview.GROUPED, "opened": top}]
+    few = [_queries(engine, **o) for o in options]
     with session_scope(engine) as session:
-        _add_branches(session, 60, first=20)
-    assert _queries(engine) == few
+        add_branches(session, 27, first=0)
+    assert [_queries(engine, **o) for o in options] == few
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_chart_shows_each_month_of_the_year_as_the_table_counts_it(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        office = _org(session, OFFICE)
+        for month, kind in ((1, "支委会"), (1, "主题党日"), (2, "支委会"), (2, "党课")):
+            create_meeting(
+                session, org_id=office.id or 0, kind=kind, starts_at=datetime(2027, month, 8, tzinfo=SHANGHAI)
+            )
+        view = _build(session, SECRETARY)
+        january = _build(session, SECRETARY, month="2027-01")
+    (row,) = view.rows
+    assert [c.month for c in row.year] == ["2027-01", "2027-02"] == view.months
+    # 支委会, 党小组会, 主题党日 monthly; 支部党员大会, 党课 so far this quarter
+    assert [(c.done, c.required) for c in row.year] == [(2, 5), (2, 5)]
+    assert row.year[-1].done == row.done and january.rows[0].done == row.year[0].done
+    assert [(c.done, c.required) for c in view.trend] == [(2, 5), (2, 5)]
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_big_district_sees_one_row_per_committee_and_opens_one(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        add_branches(session, 60, first=0, parent="和平社区党委")
+        community = _org(session, "和平社区党委").id
+        view = _build(session, DISTRICT)
+        opened = _build(session, DISTRICT, opened=community, sort="done")
+        found = _build(session, DISTRICT, search="测试第7")
+        whole = _build(session, DISTRICT, page=None)
+    assert {g.name: len(g.branches) for g in view.groups} == {"幸福街道党工委": 2, "和平社区党委": 61}
+    assert view.rows == [] and view.total == 63
+    community_row = next(g for g in view.groups if g.org_id == community)
+    assert community_row.year[-1].done == 60 and community_row.year[-1].required == 61 * 5
+    assert opened.opened == community and len(opened.rows) == overview.PAGE_SIZE and opened.pages == 2
+    assert {r.parent for r in opened.rows} == {"和平社区党委"}
+    assert not found.groups and {r.name for r in found.rows} == {"测试第7党支部"}  # a search lists branches
+    assert len(whole.rows) == 63  # the download has every branch
 
 
 @pytest.mark.usefixtures("demo")
