@@ -535,6 +535,13 @@ CONSOLE_KB_DECISIONS = {
 }
 CONSOLE_ROSTER_INVALID = "名册有 {count} 处错误，没有导入任何数据。请改正下面列出的行和列后重新导入。"
 CONSOLE_ROSTER_FILE = "请选择名册文件（.xlsx 或 .csv）。"
+TRANSFER_PHONE_TAKEN = "这个手机号码已属于名册里的{name}（入党日期{joined}），请核对后再办理转入。"
+TRANSFER_STILL_THERE = "名册显示{name}仍在{org}，请原支部先办理转出，再办理转入。"
+CONSOLE_TRANSFER_SELF = "不能给自己办理转出，请由支部其他支委或上级党组织办理。"
+CONSOLE_TRANSFER_MISSING = "请填写姓名和入党日期。"
+CONSOLE_TRANSFERRED_OUT = "已办理转出：不再给这位党员发提醒和通知，以往的会议、积分等记录都保留。"
+CONSOLE_TRANSFER_WITHDRAWN = "还没发出的{count}条私聊消息已撤回。"
+CONSOLE_TRANSFERRED_IN = "已办理转入。还没绑定的，可以在名册里生成绑定码，绑定后就能收到本支部的提醒。"
 CONSOLE_GUIDE_REPLACED = "本月原来的清单已替换（已收到的支部不再重发）。"
 CONSOLE_GUIDE_EVERY = "下属全部支部"
 CONSOLE_LEDGER_FILE = "{org}三会一课台账-{year}.xlsx"
@@ -571,6 +578,8 @@ CONSOLE_ACTION_NAMES = {
     "unbind_chat": "解绑群",
     "invite": "生成绑定码",
     "roster_import": "导入名册",
+    "transfer_out": "转出党员",
+    "transfer_in": "转入党员",
     "kb_save": "保存知识库条目",
     "kb_delete": "删除知识库条目",
     "chat_code": "生成群绑定码",

@@ -98,6 +98,9 @@ def _notice(request: Request) -> str:
         "kb_deleted": texts.CONSOLE_KB_DELETED,
         "broadcast_queued": texts.CONSOLE_BROADCAST_QUEUED.format(count=count),
         "guide_replaced": texts.CONSOLE_GUIDE_REPLACED + texts.CONSOLE_GUIDE_PUBLISHED,
+        "transferred_out": texts.CONSOLE_TRANSFERRED_OUT
+        + (texts.CONSOLE_TRANSFER_WITHDRAWN.format(count=count) if count else ""),
+        "transferred_in": texts.CONSOLE_TRANSFERRED_IN,
     }
     return notices.get(key, "")
 
