@@ -315,6 +315,7 @@ LEDGER_COLUMNS = (
 )
 LEDGER_STATUS = {"planned": "计划", "held": "已召开", "cancelled": "已取消"}
 LEDGER_NOT_SIGNED = "未签到"
+LEDGER_KIND_COLUMN = "会议类型"
 LEDGER_SUMMARY_SHEET = "完成情况"
 LEDGER_SUMMARY_TITLE = "{org}{year}年三会一课完成情况（统计至{today}）"
 LEDGER_MONTHLY_HEAD = ("月份", "支委会", "党小组会", "主题党日", "情况")
@@ -544,6 +545,7 @@ CONSOLE_TRANSFER_WITHDRAWN = "还没发出的{count}条私聊消息已撤回。"
 CONSOLE_TRANSFERRED_IN = "已办理转入。还没绑定的，可以在名册里生成绑定码，绑定后就能收到本支部的提醒。"
 CONSOLE_GUIDE_REPLACED = "本月原来的清单已替换（已收到的支部不再重发）。"
 CONSOLE_GUIDE_EVERY = "下属全部支部"
+CONSOLE_EVERY_BRANCH = "{org}全部支部"
 CONSOLE_LEDGER_FILE = "{org}三会一课台账-{year}.xlsx"
 CONSOLE_KIND_NAMES = {
     "guide": "组织生活清单",
