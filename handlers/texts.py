@@ -544,6 +544,12 @@ CONSOLE_TRANSFERRED_OUT = "已办理转出：不再给这位党员发提醒和�
 CONSOLE_TRANSFER_WITHDRAWN = "还没发出的{count}条私聊消息已撤回。"
 CONSOLE_TRANSFERRED_IN = "已办理转入。还没绑定的，可以在名册里生成绑定码，绑定后就能收到本支部的提醒。"
 CONSOLE_GUIDE_REPLACED = "本月原来的清单已替换（已收到的支部不再重发）。"
+CONSOLE_GUIDE_SCHEDULED = "已定时。到时清单自动发到所选支部已绑定的群，之前不会发送，党员也看不到。"
+CONSOLE_GUIDE_WITHDRAWN = "已取消定时发布，这份清单不会发出。"
+CONSOLE_GUIDE_GONE = "这份清单已经到了发布时间，不能再改时间或取消。"
+CONSOLE_GUIDE_AT_AHEAD = "定时发布的时间要晚于现在，请重新选择日期和时间。"
+CONSOLE_GUIDE_AT_EARLY = "{month}月的清单要到{month}月1日才开始发送，定时请选{month}月里的时间。"
+CONSOLE_GUIDE_AT_PUBLISHED = "本月清单已经发布过，不能再定时；直接发布会替换内容（已收到的支部不再重发）。"
 CONSOLE_GUIDE_EVERY = "下属全部支部"
 CONSOLE_EVERY_BRANCH = "{org}全部支部"
 CONSOLE_LEDGER_FILE = "{org}三会一课台账-{year}.xlsx"
@@ -587,6 +593,8 @@ CONSOLE_ACTION_NAMES = {
     "chat_code": "生成群绑定码",
     "broadcast": "发布通知",
     "guide_publish": "发布清单",
+    "guide_schedule": "修改清单发布时间",
+    "guide_withdraw": "取消定时清单",
     "meeting_create": "安排会议",
     "meeting_move": "会议改期",
     "meeting_cancel": "取消会议",

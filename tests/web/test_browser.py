@@ -39,6 +39,7 @@ from tests.web.conftest import (
     MEMBER,
     SECRETARY,
     Site,
+    drop_the_demo_s_december_guide,
     held_lecture,
     queue_delivery,
     signed_in,
@@ -372,3 +373,27 @@ def test_transfer_a_member_out_and_into_another_branch(
     row = page.locator("#members tr", has_text=MEMBER).inner_text()
     assert RETIRED in row and "正式党员" in row
     _shot(page, "transfer-done")
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_schedule_a_guide_and_see_it_listed_as_timed(
+    browser: Browser, site: Site, engine: Engine, width: int
+) -> None:
+    drop_the_demo_s_december_guide(engine)
+    page = _login(browser, site, DISTRICT, width)
+    page.goto(f"{site.base}/console/guides?month=2026-12")
+    page.locator("textarea[name=text]").fill(GUIDE.replace("11月", "12月"))
+    page.get_by_label(RETIRED).uncheck()
+    page.get_by_label("定时发布").fill("2026-11-28T09:00")  # before December
+    page.get_by_role("button", name="发布").click()
+    page.wait_for_selector(f".problem:has-text('{texts.CONSOLE_GUIDE_AT_EARLY.format(month=12)}')")
+    page.get_by_label("定时发布").fill("2026-12-03T09:00")
+    page.get_by_role("button", name="发布").click()
+    page.wait_for_selector("#scheduled")
+    listed = page.locator("#scheduled").inner_text()
+    assert "定时" in listed and "2026-12-03 09:00" in listed and RETIRED not in listed
+    assert not _scrolls_sideways(page)
+    _shot(page, "guides-scheduled")
+    page.get_by_role("button", name="取消发布").click()
+    page.wait_for_selector(f".notice:has-text('{texts.CONSOLE_GUIDE_WITHDRAWN}')")
+    assert page.locator("#scheduled").count() == 0
