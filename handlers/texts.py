@@ -249,6 +249,12 @@ CORRECT_LEAVE_SIGNED_IN = "{name}已签到{kind}，不能改成请假；确实�
 NAME_REASON = "{name}（{reason}）"
 
 # --- zhibu demo (roster) ---
+DEMO_CONSOLE_LINKS = (
+    "网页后台：运行上面那行和 zhibu serve 后，10分钟内打开 / web console, once zhibu serve runs:"
+)
+DEMO_SERVING = (
+    "网页后台已在本机启动（Ctrl-C 停止），10分钟内打开 / the web console is being served, open within 10 min:"
+)
 DEMO_INTRO = (
     "演示数据：{top}，人物均为虚构。你现在是{branch}{role}{name}。\n"
     "可以试试：{tries}（输入“帮助”看全部用法）\n"
