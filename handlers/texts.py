@@ -540,6 +540,30 @@ CONSOLE_KB_DECISIONS = {
     "suggestions": "列出几个相近的问题让党员选",
     "fallback": "答不上，请党员换个问法",
 }
+KB_WHY = {  # handlers/ask.why_chosen's reasons, for a secretary fixing an answer
+    "no entry matches a party-building term with a high enough score": (
+        "问题里的党务用语没有哪个条目对得上，或者对上了但得分太低。"
+    ),
+    "a single term, and one entry is about just that term": (
+        "问题只说了一个党务用语，正好有一个条目专门讲它。"
+    ),
+    "a single term that several entries (or none) are about": (
+        "问题只说了一个党务用语，专门讲它的条目不止一个（或者一个也没有），判断不了问的是哪个。"
+    ),
+    "the question says one of its phrasings, no other entry's nearly as fully": (
+        "问题几乎就是这个条目的一种问法，别的条目都没有这么贴近。"
+    ),
+    "the best entry covers too little of the question": "得分最高的条目只对上了问题里很少的词，没有把握。",
+    "the only entry on topic": "只有这一个条目和问题里的党务用语对得上。",
+    "it covers much more of the question than the runner-up": "它对上的问题里的词比第二名多得多。",
+    "neither fits the question well nor leads the runner-up clearly": (
+        "前两个条目都不太贴近问题，得分也拉不开差距。"
+    ),
+    "a near tie: the runner-up scores, fits and covers nearly as much": (
+        "前两个条目的得分、覆盖和贴合都差不多，分不出该答哪一个。"
+    ),
+    "it fits the question and is clearly ahead": "它和问题贴近，得分明显领先第二名。",
+}
 CONSOLE_ROSTER_INVALID = "名册有 {count} 处错误，没有导入任何数据。请改正下面列出的行和列后重新导入。"
 CONSOLE_ROSTER_FILE = "请选择名册文件（.xlsx 或 .csv）。"
 TRANSFER_PHONE_TAKEN = "这个手机号码已属于名册里的{name}（入党日期{joined}），请核对后再办理转入。"
