@@ -88,7 +88,12 @@ class Explained:
     result: SearchResult
     decision: str  # "answer" | "suggestions" | "fallback"
     chosen: Found | None
-    why: str
+    why: str  # the reason as ``why_chosen`` words it; texts.KB_WHY says it in Chinese
+    matched: tuple[tuple[str, ...], ...] = ()  # per hit, the question's words the entry contains
+
+    @property
+    def why_cn(self) -> str:
+        return texts.KB_WHY.get(self.why, self.why)
 
 
 def explain(
@@ -100,8 +105,16 @@ def explain(
         result = kb.search(reading.text, session=session, org_ids=org_ids, k=k)
         hits, terms = list(result.hits), len(set(result.tokens))
         chosen, why = why_chosen(hits, DEFAULT_POLICY, terms=terms)
-        out.append(Explained(reading, result, decide(hits, DEFAULT_POLICY, terms=terms), chosen, why))
+        decision = decide(hits, DEFAULT_POLICY, terms=terms)
+        matched = tuple(_matched(kb, h, result.tokens) for h in hits)
+        out.append(Explained(reading, result, decision, chosen, why, matched))
     return out
+
+
+def _matched(kb: KnowledgeBase, hit: Found, tokens: Sequence[str]) -> tuple[str, ...]:
+    """The question's words the entry has (a phrasing, a keyword or the answer), in the question's order."""
+    words = {t for field in kb.fields_of(hit.entry).values() for t in field}
+    return tuple(dict.fromkeys(t for t in tokens if t in words))
 
 
 def readings(kb: KnowledgeBase, question: str) -> Iterator[Reading]:

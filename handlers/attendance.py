@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ from handlers.meetings import KIND_ALIASES
 from handlers.permissions import quorum_met, votes
 from handlers.scope import audit, subtree
 from storage import attendance
-from storage.models import AttendanceStatus, Meeting, MeetingKind, Member, Organization
+from storage.models import Attendance, AttendanceStatus, Meeting, MeetingKind, Member, Organization, OrgKind
 from storage.orgs import branch_of
 
 LOOK_BACK = timedelta(days=30)
@@ -133,8 +134,40 @@ class Roll:
 
 def roll(session: Session, meeting: Meeting) -> Roll:
     assert meeting.id is not None
-    expected = attendance.expected(session, meeting)
-    seen = attendance.records(session, meeting.id)
+    return _roll(meeting, attendance.expected(session, meeting), attendance.records(session, meeting.id))
+
+
+def rolls(session: Session, meetings: Sequence[Meeting], orgs: Mapping[int, Organization]) -> dict[int, Roll]:
+    """``roll`` of many meetings (by id) in a few queries; ``orgs`` holds every meeting's org and branch."""
+    branch_of_meeting = {m.id: branch_id_of(orgs, m.org_id) for m in meetings}
+    members = attendance.active_by_branch(session, sorted(set(branch_of_meeting.values())))
+    records = attendance.records_of(session, [m.id for m in meetings if m.id is not None])
+    return {
+        m.id: _roll(
+            m,
+            attendance.expected_among(m, orgs[m.org_id], members[branch_of_meeting[m.id]]),
+            records[m.id],
+        )
+        for m in meetings
+        if m.id is not None
+    }
+
+
+def with_groups(
+    branches: Sequence[Organization], orgs: Mapping[int, Organization]
+) -> dict[int, Organization]:
+    """The branches and their 党小组, by id, out of organizations already loaded."""
+    ids = {b.id for b in branches}
+    return {i: o for i, o in orgs.items() if i in ids or o.parent_id in ids}
+
+
+def branch_id_of(orgs: Mapping[int, Organization], org_id: int) -> int:
+    """The branch of ``org_id`` (its parent for a 党小组), from organizations already loaded."""
+    org = orgs[org_id]
+    return org.parent_id if OrgKind(org.kind).is_group and org.parent_id is not None else org_id
+
+
+def _roll(meeting: Meeting, expected: list[Member], seen: Mapping[int, Attendance]) -> Roll:
     by_status: dict[str, list[tuple[Member, str]]] = {s.value: [] for s in AttendanceStatus}
     missing: list[Member] = []
     for member in expected:

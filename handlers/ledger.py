@@ -6,20 +6,23 @@ Required frequencies (docs/domain-rules.md §A1, §A9): 支委会, 党小组会 
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from bot.core.clock import SHANGHAI
 from bot.core.errors import ZhibuError
 from handlers import texts
-from handlers.attendance import Roll, roll
-from handlers.scope import subtree
+from handlers.attendance import Roll, branch_id_of, rolls, with_groups
 from storage.attendance import meetings_of
 from storage.models import Meeting, MeetingKind, MeetingStatus, Organization, OrgKind
 from storage.orgs import branches_under, descendants
@@ -52,25 +55,85 @@ def build(session: Session, *, org: Organization, year: int, now: datetime) -> b
     if not OrgKind(org.kind).is_branch:
         names = "、".join(b.name for b in branches_under(session, org.id)) if org.id else ""
         raise NotABranch(f"台账按党支部导出，请选一个支部 / the ledger is per branch, pick one: {names}")
-    start = datetime(year, 1, 1, tzinfo=SHANGHAI)
-    meetings = meetings_of(
-        session,
-        org_ids=subtree(session, org),
-        start=start,
-        end=start.replace(year=year + 1),
-        include_cancelled=True,
-    )
+    assert org.id is not None
+    orgs = {o.id: o for o in [org, *descendants(session, org.id)] if o.id is not None}
+    meetings, held = _year(session, orgs, year, now)
     book = Workbook()
     summary = book.active
     assert summary is not None
     summary.title = texts.LEDGER_SUMMARY_SHEET
-    has_groups = any(OrgKind(o.kind).is_group for o in descendants(session, org.id)) if org.id else False
-    _summary(summary, org, year, meetings, now, has_groups)
+    _summary(summary, org, year, meetings, now, _has_groups(orgs, org))
     kinds = list(ALWAYS_SHEETS) + [
         k for k in MeetingKind if k not in ALWAYS_SHEETS and any(m.kind == k for m in meetings)
     ]
     for kind in kinds:
-        _kind_sheet(book.create_sheet(kind.value), session, [m for m in meetings if m.kind == kind], now)
+        sheet = book.create_sheet(kind.value)
+        _meeting_table(sheet, [m for m in meetings if m.kind == kind], held, now, with_kind=False)
+        sheet.freeze_panes = "A2"
+    return _saved(book)
+
+
+def build_all(
+    session: Session,
+    *,
+    branches: Sequence[Organization],
+    orgs: Mapping[int, Organization],
+    year: int,
+    now: datetime,
+) -> bytes:
+    """Every branch's ledger in one workbook, a sheet per branch: its completion summary, then its meetings.
+
+    ``orgs`` holds the branches and their 党小组; the whole year is read in a few queries, not per branch.
+    """
+    wanted = with_groups(branches, orgs)
+    meetings, held = _year(session, wanted, year, now)
+    by_branch: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        by_branch[branch_id_of(wanted, meeting.org_id)].append(meeting)
+    book = Workbook()
+    book.remove(book.worksheets[0])
+    taken: set[str] = set()
+    for branch in branches:
+        sheet = book.create_sheet(sheet_title(branch.name, taken))
+        mine = by_branch.get(branch.id or 0, [])
+        _summary(sheet, branch, year, mine, now, _has_groups(wanted, branch))
+        sheet.append([])
+        _meeting_table(sheet, mine, held, now, with_kind=True)
+    return _saved(book)
+
+
+FORBIDDEN_IN_TITLES = re.compile(r"[\\/*?:\[\]']")
+MAX_TITLE = 31  # Excel's limit on a sheet's name
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """A sheet name Excel accepts (31 characters, none of []:*?/\\), unlike every one in ``taken``."""
+    base = FORBIDDEN_IN_TITLES.sub("_", name)[:MAX_TITLE] or "_"
+    title, n = base, 1
+    while title.casefold() in taken:
+        n += 1
+        suffix = f"({n})"
+        title = base[: MAX_TITLE - len(suffix)] + suffix
+    taken.add(title.casefold())
+    return title
+
+
+def _year(
+    session: Session, orgs: Mapping[int, Organization], year: int, now: datetime
+) -> tuple[list[Meeting], dict[int, Roll]]:
+    """The year's meetings of these organizations, and the rolls of those held."""
+    start = datetime(year, 1, 1, tzinfo=SHANGHAI)
+    meetings = meetings_of(
+        session, org_ids=sorted(orgs), start=start, end=start.replace(year=year + 1), include_cancelled=True
+    )
+    return meetings, rolls(session, [m for m in meetings if _held(m, now)], orgs)
+
+
+def _has_groups(orgs: Mapping[int, Organization], branch: Organization) -> bool:
+    return any(o.parent_id == branch.id and OrgKind(o.kind).is_group for o in orgs.values())
+
+
+def _saved(book: Workbook) -> bytes:
     inert(book)
     out = BytesIO()
     book.save(out)
@@ -132,19 +195,25 @@ def _row(meeting: Meeting, r: Roll | None, now: datetime) -> list[object]:
     ]
 
 
-def _kind_sheet(sheet: Worksheet, session: Session, meetings: list[Meeting], now: datetime) -> None:
-    sheet.append(list(texts.LEDGER_COLUMNS))
+def _meeting_table(
+    sheet: Worksheet, meetings: list[Meeting], held: Mapping[int, Roll], now: datetime, *, with_kind: bool
+) -> None:
+    """The meetings one per row under a header, appended to ``sheet`` (``with_kind``: 会议类型 first)."""
+    lead: list[object] = [texts.LEDGER_KIND_COLUMN] if with_kind else []
+    sheet.append([*lead, *texts.LEDGER_COLUMNS])
+    top = sheet.max_row
     for meeting in meetings:
-        sheet.append(_row(meeting, roll(session, meeting) if _held(meeting, now) else None, now))
-    for cell in sheet[1]:
+        kind: list[object] = [meeting.kind] if with_kind else []
+        sheet.append([*kind, *_row(meeting, held.get(meeting.id or 0), now)])
+    for cell in sheet[top]:
         cell.font = Font(bold=True)
-    for row in sheet.iter_rows(min_row=2):
-        row[0].number_format = "yyyy-mm-dd"
-        for cell in row[7:]:
+    for row in sheet.iter_rows(min_row=top + 1):
+        row[len(lead)].number_format = "yyyy-mm-dd"
+        for cell in row[len(lead) + 7 :]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for column, width in zip("ABCDEFGHIJK", (12, 7, 30, 18, 8, 6, 6, 30, 30, 30, 30), strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A2"
+    widths = ((14,) if with_kind else ()) + (12, 7, 30, 18, 8, 6, 6, 30, 30, 30, 30)
+    for number, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
 
 
 def periods(year: int) -> tuple[list[Period], list[Period]]:

@@ -69,7 +69,7 @@ def month_guide(ctx: HandlerContext) -> list[Reply]:
     if org is None:
         return [Reply(texts.LIVE_NO_BRANCH)]
     month = ctx.today.strftime("%Y-%m")
-    found = effective(ctx.session, branch=org, month=month)
+    found = effective(ctx.session, branch=org, month=month, now=ctx.now)
     if not found:
         return [Reply(texts.LIVE_GUIDE_NONE.format(month=ctx.today.month))]
     return [render(month, org, found)]

@@ -249,6 +249,12 @@ CORRECT_LEAVE_SIGNED_IN = "{name}已签到{kind}，不能改成请假；确实�
 NAME_REASON = "{name}（{reason}）"
 
 # --- zhibu demo (roster) ---
+DEMO_CONSOLE_LINKS = (
+    "网页后台：运行上面那行和 zhibu serve 后，10分钟内打开 / web console, once zhibu serve runs:"
+)
+DEMO_SERVING = (
+    "网页后台已在本机启动（Ctrl-C 停止），10分钟内打开 / the web console is being served, open within 10 min:"
+)
 DEMO_INTRO = (
     "演示数据：{top}，人物均为虚构。你现在是{branch}{role}{name}。\n"
     "可以试试：{tries}（输入“帮助”看全部用法）\n"
@@ -315,6 +321,7 @@ LEDGER_COLUMNS = (
 )
 LEDGER_STATUS = {"planned": "计划", "held": "已召开", "cancelled": "已取消"}
 LEDGER_NOT_SIGNED = "未签到"
+LEDGER_KIND_COLUMN = "会议类型"
 LEDGER_SUMMARY_SHEET = "完成情况"
 LEDGER_SUMMARY_TITLE = "{org}{year}年三会一课完成情况（统计至{today}）"
 LEDGER_MONTHLY_HEAD = ("月份", "支委会", "党小组会", "主题党日", "情况")
@@ -533,10 +540,48 @@ CONSOLE_KB_DECISIONS = {
     "suggestions": "列出几个相近的问题让党员选",
     "fallback": "答不上，请党员换个问法",
 }
+KB_WHY = {  # handlers/ask.why_chosen's reasons, for a secretary fixing an answer
+    "no entry matches a party-building term with a high enough score": (
+        "问题里的党务用语没有哪个条目对得上，或者对上了但得分太低。"
+    ),
+    "a single term, and one entry is about just that term": (
+        "问题只说了一个党务用语，正好有一个条目专门讲它。"
+    ),
+    "a single term that several entries (or none) are about": (
+        "问题只说了一个党务用语，专门讲它的条目不止一个（或者一个也没有），判断不了问的是哪个。"
+    ),
+    "the question says one of its phrasings, no other entry's nearly as fully": (
+        "问题几乎就是这个条目的一种问法，别的条目都没有这么贴近。"
+    ),
+    "the best entry covers too little of the question": "得分最高的条目只对上了问题里很少的词，没有把握。",
+    "the only entry on topic": "只有这一个条目和问题里的党务用语对得上。",
+    "it covers much more of the question than the runner-up": "它对上的问题里的词比第二名多得多。",
+    "neither fits the question well nor leads the runner-up clearly": (
+        "前两个条目都不太贴近问题，得分也拉不开差距。"
+    ),
+    "a near tie: the runner-up scores, fits and covers nearly as much": (
+        "前两个条目的得分、覆盖和贴合都差不多，分不出该答哪一个。"
+    ),
+    "it fits the question and is clearly ahead": "它和问题贴近，得分明显领先第二名。",
+}
 CONSOLE_ROSTER_INVALID = "名册有 {count} 处错误，没有导入任何数据。请改正下面列出的行和列后重新导入。"
 CONSOLE_ROSTER_FILE = "请选择名册文件（.xlsx 或 .csv）。"
+TRANSFER_PHONE_TAKEN = "这个手机号码已属于名册里的{name}（入党日期{joined}），请核对后再办理转入。"
+TRANSFER_STILL_THERE = "名册显示{name}仍在{org}，请原支部先办理转出，再办理转入。"
+CONSOLE_TRANSFER_SELF = "不能给自己办理转出，请由支部其他支委或上级党组织办理。"
+CONSOLE_TRANSFER_MISSING = "请填写姓名和入党日期。"
+CONSOLE_TRANSFERRED_OUT = "已办理转出：不再给这位党员发提醒和通知，以往的会议、积分等记录都保留。"
+CONSOLE_TRANSFER_WITHDRAWN = "还没发出的{count}条私聊消息已撤回。"
+CONSOLE_TRANSFERRED_IN = "已办理转入。还没绑定的，可以在名册里生成绑定码，绑定后就能收到本支部的提醒。"
 CONSOLE_GUIDE_REPLACED = "本月原来的清单已替换（已收到的支部不再重发）。"
+CONSOLE_GUIDE_SCHEDULED = "已定时。到时清单自动发到所选支部已绑定的群，之前不会发送，党员也看不到。"
+CONSOLE_GUIDE_WITHDRAWN = "已取消定时发布，这份清单不会发出。"
+CONSOLE_GUIDE_GONE = "这份清单已经到了发布时间，不能再改时间或取消。"
+CONSOLE_GUIDE_AT_AHEAD = "定时发布的时间要晚于现在，请重新选择日期和时间。"
+CONSOLE_GUIDE_AT_EARLY = "{month}月的清单要到{month}月1日才开始发送，定时请选{month}月里的时间。"
+CONSOLE_GUIDE_AT_PUBLISHED = "本月清单已经发布过，不能再定时；直接发布会替换内容（已收到的支部不再重发）。"
 CONSOLE_GUIDE_EVERY = "下属全部支部"
+CONSOLE_EVERY_BRANCH = "{org}全部支部"
 CONSOLE_LEDGER_FILE = "{org}三会一课台账-{year}.xlsx"
 CONSOLE_KIND_NAMES = {
     "guide": "组织生活清单",
@@ -571,11 +616,15 @@ CONSOLE_ACTION_NAMES = {
     "unbind_chat": "解绑群",
     "invite": "生成绑定码",
     "roster_import": "导入名册",
+    "transfer_out": "转出党员",
+    "transfer_in": "转入党员",
     "kb_save": "保存知识库条目",
     "kb_delete": "删除知识库条目",
     "chat_code": "生成群绑定码",
     "broadcast": "发布通知",
     "guide_publish": "发布清单",
+    "guide_schedule": "修改清单发布时间",
+    "guide_withdraw": "取消定时清单",
     "meeting_create": "安排会议",
     "meeting_move": "会议改期",
     "meeting_cancel": "取消会议",

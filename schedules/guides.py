@@ -1,5 +1,6 @@
 """Deliver the month's guides: from the configured day and time (default the 1st, 09:00), or at once when a
-guide is published later, every bound chat of every branch below an issuer gets it once per month.
+guide is published later, every bound chat of every branch below an issuer gets it once per month. A guide
+scheduled for a later moment (``Guide.published_at`` ahead) waits until the first run after it.
 
 A guide published after a branch already received the month's message (e.g. the branch's own items)
 follows as a short supplement. Each delivery's ``batch`` records the guide ids it carried.
@@ -48,9 +49,9 @@ def _delivered(session: Session, month: str) -> dict[tuple[int, str], set[int]]:
     return have
 
 
-def _branches(session: Session, month: str) -> dict[int, Organization]:
+def _branches(session: Session, month: str, now: datetime) -> dict[int, Organization]:
     found: dict[int, Organization] = {}
-    for guide in guides_for_month(session, month):
+    for guide in guides_for_month(session, month, now=now):
         found.update(
             (b.id, b)
             for b in branches_under(session, guide.org_id)
@@ -65,7 +66,7 @@ def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = 
     if now < release_time(month, cfg):
         return 0
     have = _delivered(session, month)
-    branches = _branches(session, month)
+    branches = _branches(session, month, now)
     chats_by_branch: dict[int, list[Target]] = defaultdict(list)
     for b in audience.chat_bindings(session, sorted(branches)):  # one query, not one per branch every run
         chats_by_branch[b.org_id].append(Target(b.channel, b.account, b.chat_id, b.is_group))
@@ -74,7 +75,7 @@ def run(now: datetime, *, session: Session, settings: ScheduleSettings | None = 
         issued: list[IssuedGuide] | None = None
         for chat in chats_by_branch[branch_id]:
             got = have.get((branch_id, audience.target_key(chat)), set())
-            issued = issued if issued is not None else effective(session, branch=branch, month=month)
+            issued = issued if issued is not None else effective(session, branch=branch, month=month, now=now)
             missing = [g for g in issued if g.guide.id not in got]
             if missing:
                 queued += _send(session, chat, branch, month, missing, supplement=bool(got), now=now, cfg=cfg)

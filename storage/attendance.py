@@ -17,11 +17,13 @@ from storage.models import (
     MeetingKind,
     MeetingStatus,
     Member,
+    MemberStatus,
     Organization,
     OrgKind,
 )
 from storage.orgs import branch_of
 
+CHUNK = 500  # ids per IN (...), under every database's parameter limit
 BEFORE_START = timedelta(minutes=30)
 WITHOUT_END = timedelta(hours=2)
 
@@ -37,14 +39,43 @@ def expected(session: Session, meeting: Meeting) -> list[Member]:
     org = session.get(Organization, meeting.org_id)
     if org is None:
         return []
+    branch = branch_of(session, org)
+    return expected_among(meeting, org, audience.active_members(session, org_id=branch.id))
+
+
+def expected_among(meeting: Meeting, org: Organization, members: Sequence[Member]) -> list[Member]:
+    """``expected`` with the branch's active members already at hand (``org`` is the meeting's)."""
     if meeting.kind == MeetingKind.GROUP and OrgKind(org.kind).is_group:
-        members = audience.active_members(session, group_id=org.id)
+        chosen = [m for m in members if m.group_id == org.id]
+    elif meeting.kind == MeetingKind.COMMITTEE:
+        chosen = [m for m in members if m.role in audience.COMMITTEE_ROLES]
     else:
-        branch = branch_of(session, org)
-        roles = audience.COMMITTEE_ROLES if meeting.kind == MeetingKind.COMMITTEE else ()
-        members = audience.active_members(session, org_id=branch.id, roles=roles)
+        chosen = list(members)
     day = meeting.starts_at.astimezone(SHANGHAI).date()
-    return [m for m in members if m.joined_on <= day]
+    return [m for m in chosen if m.joined_on <= day]
+
+
+def active_by_branch(session: Session, branch_ids: Sequence[int]) -> dict[int, list[Member]]:
+    """The active members of many branches (by id) at once, for the rolls of many meetings."""
+    found: dict[int, list[Member]] = {b: [] for b in branch_ids}
+    for start in range(0, len(branch_ids), CHUNK):
+        query = select(Member).where(
+            col(Member.org_id).in_(list(branch_ids[start : start + CHUNK])),
+            col(Member.status) != MemberStatus.TRANSFERRED_OUT,
+        )
+        for member in session.exec(query.order_by(col(Member.id))):
+            found[member.org_id].append(member)
+    return found
+
+
+def records_of(session: Session, meeting_ids: Sequence[int]) -> dict[int, dict[int, Attendance]]:
+    """``records`` of many meetings at once: meeting id → member id → record."""
+    found: dict[int, dict[int, Attendance]] = {m: {} for m in meeting_ids}
+    for start in range(0, len(meeting_ids), CHUNK):
+        chunk = list(meeting_ids[start : start + CHUNK])
+        for row in session.exec(select(Attendance).where(col(Attendance.meeting_id).in_(chunk))):
+            found[row.meeting_id][row.member_id] = row
+    return found
 
 
 def records(session: Session, meeting_id: int) -> dict[int, Attendance]:

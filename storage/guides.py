@@ -58,18 +58,29 @@ class IssuedGuide:
 
 
 def store_guide(
-    session: Session, *, org_id: int, month: str, draft: GuideDraft, now: datetime, only: Sequence[int] = ()
+    session: Session,
+    *,
+    org_id: int,
+    month: str,
+    draft: GuideDraft,
+    now: datetime,
+    only: Sequence[int] = (),
+    at: datetime | None = None,
 ) -> tuple[Guide, bool]:
     """Create, or replace the content of, ``org_id``'s guide for ``month``; True when it replaced one.
 
-    ``only``: the branches below ``org_id`` it is for (none named: every one). A replacement keeps its
-    first publication time: branches that already received the month's guide are not sent it again.
+    ``only``: the branches below ``org_id`` it is for (none named: every one). ``at``: when it is
+    published, a moment ahead for a scheduled one (default ``now``); nobody receives or sees it before.
+    A replacement of a guide already published keeps its first publication time: branches that already
+    received the month's guide are not sent it again.
     """
-    guide = session.exec(select(Guide).where(Guide.org_id == org_id, Guide.month == month)).first()
+    guide = month_guide(session, org_id, month)
     replaced = guide is not None
     if guide is None:
-        guide = Guide(org_id=org_id, month=month, title=draft.title, published_at=now)
+        guide = Guide(org_id=org_id, month=month, title=draft.title, published_at=at or now)
     else:
+        if guide.published_at > now:  # still scheduled: the new time, or at once
+            guide.published_at = at or now
         session.execute(delete(GuideItem).where(col(GuideItem.guide_id) == guide.id))
     guide.title, guide.requirements = draft.title, draft.requirements
     guide.only_branches = ",".join(str(i) for i in sorted(only))
@@ -96,8 +107,29 @@ def reaches(guide: Guide, branch_id: int | None) -> bool:
     return not guide.only_branches or str(branch_id) in guide.only_branches.split(",")
 
 
-def guides_for_month(session: Session, month: str) -> list[Guide]:
-    return list(session.exec(select(Guide).where(Guide.month == month).order_by(col(Guide.id))))
+def month_guide(session: Session, org_id: int, month: str) -> Guide | None:
+    return session.exec(select(Guide).where(Guide.org_id == org_id, Guide.month == month)).first()
+
+
+def guides_for_month(session: Session, month: str, *, now: datetime | None = None) -> list[Guide]:
+    """The month's guides; with ``now``, only those published by then (not those scheduled later)."""
+    query = select(Guide).where(Guide.month == month)
+    if now is not None:
+        query = query.where(Guide.published_at <= now)
+    return list(session.exec(query.order_by(col(Guide.id))))
+
+
+def scheduled(session: Session, org_id: int, *, now: datetime) -> list[Guide]:
+    """``org_id``'s guides waiting for their publication time, the soonest first."""
+    query = select(Guide).where(Guide.org_id == org_id, Guide.published_at > now)
+    return list(session.exec(query.order_by(col(Guide.published_at), col(Guide.id))))
+
+
+def withdraw(session: Session, guide: Guide) -> None:
+    """Drop a guide nobody has received yet (a scheduled one) with its items."""
+    session.execute(delete(GuideItem).where(col(GuideItem.guide_id) == guide.id))
+    session.delete(guide)
+    session.flush()
 
 
 def items_of(session: Session, guide_id: int) -> tuple[GuideItem, ...]:
@@ -109,11 +141,18 @@ def items_of(session: Session, guide_id: int) -> tuple[GuideItem, ...]:
     return tuple(session.exec(query))
 
 
-def effective(session: Session, *, branch: Organization, month: str) -> list[IssuedGuide]:
-    """The guides that reach ``branch`` for ``month``, the highest issuer first and the branch's own last."""
+def effective(
+    session: Session, *, branch: Organization, month: str, now: datetime | None = None
+) -> list[IssuedGuide]:
+    """The guides that reach ``branch`` for ``month``, the highest issuer first and the branch's own last.
+
+    With ``now``, only those published by then (not those scheduled later).
+    """
     chain = [*reversed(ancestors(session, branch)), branch]
     ids = [o.id for o in chain if o.id is not None]
     query = select(Guide).where(Guide.month == month, col(Guide.org_id).in_(ids))
+    if now is not None:
+        query = query.where(Guide.published_at <= now)
     found = {g.org_id: g for g in session.exec(query) if reaches(g, branch.id)}
     return [
         IssuedGuide(found[o.id], o, items_of(session, found[o.id].id or 0)) for o in chain if o.id in found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import ColumnElement, exists
 from sqlmodel import Session, col, func, select
@@ -13,6 +14,15 @@ from storage.orgs import descendants
 
 def by_name(session: Session, name: str) -> list[Member]:
     return list(session.exec(select(Member).where(Member.name == name).order_by(col(Member.id))))
+
+
+def by_phone(session: Session, phone: str) -> Member | None:
+    return session.exec(select(Member).where(Member.phone == phone)).first()
+
+
+def status_for(full_on: date | None) -> str:
+    """正式党员 once the roster knows the 转正日期, 预备党员 until then."""
+    return MemberStatus.FULL if full_on else MemberStatus.PROBATIONARY
 
 
 def in_org(session: Session, org_id: int | None, *, include_transferred: bool = False) -> list[Member]:

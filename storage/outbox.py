@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, not_, or_, update
+from sqlalchemy import and_, false, func, not_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -185,12 +185,26 @@ def cancel(
     ids: Sequence[int] | None = None,
     batch: str | None = None,
     meeting_id: int | None = None,
+    private_to: Sequence[Target] | None = None,
     reason: str = "cancelled",
 ) -> int:
-    """Withdraw messages not yet handed to a sender; returns how many. Rows being sent are left alone."""
-    if ids is None and batch is None and meeting_id is None:
+    """Withdraw messages not yet handed to a sender; returns how many. Rows being sent are left alone.
+
+    ``private_to``: the messages to these private chats (a member who left), none when it is empty.
+    """
+    if ids is None and batch is None and meeting_id is None and private_to is None:
         raise ValueError("say which deliveries to cancel")
     conditions = [col(Delivery.status) == DeliveryStatus.PENDING]
+    if private_to is not None:
+        chats = [
+            and_(
+                col(Delivery.channel) == t.channel,
+                col(Delivery.account) == t.account,
+                col(Delivery.chat_id) == t.chat_id,
+            )
+            for t in private_to
+        ]
+        conditions += [col(Delivery.is_group).is_(False), or_(false(), *chats)]
     if ids is not None:
         conditions.append(col(Delivery.id).in_(list(ids)))
     if batch is not None:

@@ -2,7 +2,8 @@
 
 Each branch of the demo world has a console group chat, and the demo runs the scheduler and the
 sender between prompts (bot/cli/foreground.py), so the bot's own messages show up in the chat;
-``/快进`` or ``--at`` moves the demo's clock on to see a morning's messages at once.
+``/快进`` or ``--at`` moves the demo's clock on to see a morning's messages at once. ``--serve`` runs
+the server of `zhibu serve` on the demo database instead, on 127.0.0.1, so the web console opens at once.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import typer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import logs
 from bot.channels.console import ACCOUNT, CHANNEL
-from bot.cli._common import DEMO_FILE, console, fail, settings, use_database_line
+from bot.cli._common import DEMO_FILE, console, error_boundary, fail, settings, use_database_line
 from bot.cli.console_chat import FAST_FORWARD_MAX, ConsoleChat, console_member, note
 from bot.cli.foreground import Foreground
+from bot.cli.serve import run
 from bot.core.clock import ShiftedClock
 from bot.router import Router
+from bot.runtime import build_runtime
+from bot.settings import Settings
 from handlers import texts
 from handlers.console_login import issue_link
 from handlers.permissions import can_manage_anything
@@ -49,6 +54,10 @@ def demo(
         metavar="'YYYY-MM-DD HH:MM'",
         help="先快进到这个时间，显示这段时间支部助手发的消息 / fast-forward to this time first",
     ),
+    serve: bool = typer.Option(
+        False, "--serve", help="建好后启动网页后台（127.0.0.1，Ctrl-C 停止）/ then serve the web console"
+    ),
+    port: int = typer.Option(8000, "--port", help="--serve 的端口 / the port --serve listens on"),
 ) -> None:
     """Build a demo database of fictional members and chat with it (演示)."""
     cfg = settings()
@@ -60,6 +69,9 @@ def demo(
         world = build_demo(session, today=clock.now().date(), chats=(CHANNEL, ACCOUNT))
     console.print(f"演示数据库已建好 / demo database ready: {path}（{_counts(world)}）")
     use_later(path)
+    if serve:
+        serve_console(cfg, eng, clock, port)
+        return
     base = cfg.console_url or LOCAL_CONSOLE
     console_links(eng, base, clock.now())
     if no_chat and until is None:
@@ -89,9 +101,18 @@ def _manages(eng: Engine, member: Member) -> bool:
         return can_manage_anything(actor_of(session, member))
 
 
-def console_links(eng: Engine, base: str, now: datetime) -> None:
+def serve_console(cfg: Settings, eng: Engine, clock: ShiftedClock, port: int) -> None:
+    """`zhibu serve` on the demo database at 127.0.0.1:``port``, after printing the login links for it."""
+    logs.setup_serve(cfg, verbose=False)
+    with error_boundary():
+        runtime = build_runtime(cfg, clock=clock, engine=eng)
+    console_links(eng, f"http://127.0.0.1:{port}", clock.now(), heading=texts.DEMO_SERVING)
+    run(runtime, host="127.0.0.1", port=port)
+
+
+def console_links(eng: Engine, base: str, now: datetime, heading: str = texts.DEMO_CONSOLE_LINKS) -> None:
     """One-time web-console links for the branch secretary and the district organizer."""
-    note("网页后台：运行上面那行和 zhibu serve 后，10分钟内打开 / web console, once zhibu serve runs:")
+    note(heading)
     with session_scope(eng) as session:
         for name in (ACTING_AS, DISTRICT_ORGANIZER):
             member = by_name(session, name)[0]

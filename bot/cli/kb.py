@@ -168,4 +168,4 @@ def _print_ranking(shown: Explained, *, explain: bool) -> None:
     console.print(f"判定 / decision: {shown.decision}")
     if explain:
         chosen = shown.chosen
-        console.print(f"理由 / why: {chosen.entry.key + ' — ' if chosen else ''}{shown.why}")
+        console.print(f"理由 / why: {chosen.entry.key + ' — ' if chosen else ''}{shown.why_cn} / {shown.why}")

@@ -11,7 +11,7 @@ from bot import logs
 from bot.app import create_app
 from bot.cli._common import error_boundary, require_database, settings
 from bot.http_server import uvicorn_options
-from bot.runtime import build_runtime
+from bot.runtime import Runtime, build_runtime
 from storage.db import display_url
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,11 @@ def serve(
     with error_boundary():
         runtime = build_runtime(config)
     logger.info("database %s", display_url(config.db_url))
+    run(runtime, host=host, port=port)
+
+
+def run(runtime: Runtime, *, host: str, port: int) -> None:
+    """Serve until Ctrl-C (or SIGTERM), then stop the background services and return."""
     # log_config=None: uvicorn's loggers go through the root handler of bot/logs.py (format, masking)
     # uvicorn_options: deadlines and size limits for request heads and idle connections
     uvicorn.run(create_app(runtime), host=host, port=port, log_config=None, **uvicorn_options())

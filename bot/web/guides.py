@@ -2,12 +2,15 @@
 every branch below or to the chosen ones, and follow where it went (per branch and chat), retrying failures.
 
 Publishing is the chat's 发布清单 (handlers/guide.py, storage/guides.py); the guide job sends it
-(schedules/guides.py) from the month's release time, or at once when the month has begun.
+(schedules/guides.py) from the month's release time, or at once when the month has begun. A publish time
+chosen ahead is stored as the guide's publication time: the same job sends it from then on, and until then
+it is listed as 定时 with a change of time and a cancel.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -25,8 +28,8 @@ from handlers.console_guides import draft_of, failed_ids, preview, report
 from handlers.guide import when_sent
 from storage import outbox
 from storage.guide_import import GuideFormatError
-from storage.guides import BadMonth, check_month, store_guide
-from storage.models import Organization
+from storage.guides import BadMonth, check_month, month_guide, scheduled, store_guide, withdraw
+from storage.models import Guide, Organization
 
 
 def _chosen(seen: Viewer, form: Any) -> list[Organization]:
@@ -37,6 +40,14 @@ def _chosen(seen: Viewer, form: Any) -> list[Organization]:
     if not ids <= seen.scope.branch_ids:
         raise Forbidden
     return [b for b in seen.scope.branches if b.id in ids]
+
+
+def _at(value: object) -> datetime | None:
+    """A datetime-local field (2026-12-01T09:00) as a Shanghai moment; None when empty or not understood."""
+    try:
+        return datetime.fromisoformat(str(value)).replace(tzinfo=SHANGHAI) if value else None
+    except ValueError:
+        return None
 
 
 class GuidePages(Base):
@@ -58,6 +69,9 @@ class GuidePages(Base):
             "text": "",
             "error": "",
             "shown": None,
+            "at": "",
+            "scheduled": scheduled(session, seen.scope.home.id or 0, now=self.clock.now()),
+            "names": {b.id: b.name for b in seen.scope.branches},
             **extra,
         }
         return self.render(request, seen, "guides.html", context)
@@ -83,21 +97,85 @@ class GuidePages(Base):
             problem = texts.GUIDE_BAD_FILE.format(reason=exc)
             return self._page(session, seen, request, month, error=problem, text=text, chosen=chosen)
         home = seen.scope.home
+        typed_at = str(form.get("at", ""))
+        at, problem = self._publish_time(session, seen, month, typed_at)
+        if problem:
+            return self._page(
+                session, seen, request, month, error=problem, text=text, chosen=chosen, at=typed_at
+            )
         if form.get("action") != "publish":
             shown = preview(draft, issuer=home, branch=chosen[0], month=month)
             return self._page(
-                session, seen, request, month, text=text, chosen=chosen, shown=shown, parts=parts(shown)
+                session,
+                seen,
+                request,
+                month,
+                text=text,
+                chosen=chosen,
+                shown=shown,
+                parts=parts(shown),
+                at=typed_at,
             )
         assert home.id is not None
         every = len(chosen) == len(seen.scope.branches)
         only = [] if every else [b.id for b in chosen if b.id is not None]
         _, replaced = store_guide(
-            session, org_id=home.id, month=month, draft=draft, now=self.clock.now(), only=only
+            session, org_id=home.id, month=month, draft=draft, now=self.clock.now(), only=only, at=at
         )
         names = texts.CONSOLE_GUIDE_EVERY if every else "、".join(b.name for b in chosen)
-        self.audit(session, seen, "guide_publish", home.id, f"{month} {draft.title} -> {names}")
-        notice = "guide_replaced" if replaced else "guide_published"
+        when = f" at={at.isoformat()}" if at else ""
+        self.audit(session, seen, "guide_publish", home.id, f"{month} {draft.title} -> {names}{when}")
+        notice = "guide_scheduled" if at else "guide_replaced" if replaced else "guide_published"
         return see_other(f"{PREFIX}/guides?month={month}&notice={notice}")
+
+    def _publish_time(
+        self, session: Session, seen: Viewer, month: str, typed: str
+    ) -> tuple[datetime | None, str]:
+        """The publish time chosen (None: at once), or why it cannot be: not ahead, before the month, or
+        the month's guide already went out (a replacement then keeps its time)."""
+        if not typed:
+            return None, ""
+        at, now = _at(typed), self.clock.now()
+        if at is None or at <= now:
+            return None, texts.CONSOLE_GUIDE_AT_AHEAD
+        if at.strftime("%Y-%m") < month:  # the month's guides go out from its first day (schedules/guides.py)
+            return None, texts.CONSOLE_GUIDE_AT_EARLY.format(month=int(month[5:]))
+        existing = month_guide(session, seen.scope.home.id or 0, month)
+        if existing is not None and existing.published_at <= now:
+            return None, texts.CONSOLE_GUIDE_AT_PUBLISHED
+        return at, ""
+
+    def _scheduled_guide(self, session: Session, seen: Viewer, request: Request) -> Guide:
+        """One of the viewer's organization's guides still waiting for its time."""
+        require_manager(seen)
+        guide = session.get(Guide, request.path_params["guide_id"])
+        if guide is None or guide.org_id != seen.scope.home.id:
+            raise Forbidden
+        return guide
+
+    def _reschedule(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        guide = self._scheduled_guide(session, seen, request)
+        now, at = self.clock.now(), _at(form.get("at"))
+        if guide.published_at <= now:
+            return see_other(f"{PREFIX}/guides?month={guide.month}&notice=guide_gone")
+        if at is None or at <= now:
+            return self._page(session, seen, request, guide.month, error=texts.CONSOLE_GUIDE_AT_AHEAD)
+        guide.published_at = at
+        session.add(guide)
+        self.audit(session, seen, "guide_schedule", guide.org_id, f"{guide.month} at={at.isoformat()}")
+        return see_other(f"{PREFIX}/guides?month={guide.month}&notice=guide_scheduled")
+
+    def _withdraw(
+        self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]
+    ) -> Response:
+        guide = self._scheduled_guide(session, seen, request)
+        if guide.published_at <= self.clock.now():
+            return see_other(f"{PREFIX}/guides?month={guide.month}&notice=guide_gone")
+        withdraw(session, guide)
+        self.audit(session, seen, "guide_withdraw", guide.org_id, f"{guide.month} {guide.title}")
+        return see_other(f"{PREFIX}/guides?month={guide.month}&notice=guide_withdrawn")
 
     def _retry(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
         require_manager(seen)
@@ -112,4 +190,6 @@ class GuidePages(Base):
             Route("/guides", self.page(self._show), methods=["GET"]),
             Route("/guides", self.page(self._post), methods=["POST"]),
             Route("/guides/retry", self.page(self._retry), methods=["POST"]),
+            Route("/guides/{guide_id:int}/schedule", self.page(self._reschedule), methods=["POST"]),
+            Route("/guides/{guide_id:int}/withdraw", self.page(self._withdraw), methods=["POST"]),
         ]

@@ -38,6 +38,11 @@ from storage.meetings import MeetingClosed
 from storage.models import AttendanceStatus, Meeting, MeetingKind, MeetingStatus, Member, Organization
 
 ICS = "text/calendar; charset=utf-8"
+ALL = "all"  # ?branch=all: every branch the viewer manages
+
+
+def _every(seen: Viewer) -> str:
+    return texts.CONSOLE_EVERY_BRANCH.format(org=seen.scope.home.name)
 
 
 def _moment(day: str, clock: str) -> datetime | None:
@@ -242,14 +247,30 @@ class MeetingPages(Base):
         )
 
     def _ledger(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
-        branch = self._branch(seen, request.query_params.get("branch"))
-        now = self.clock.now()
-        year = number(request.query_params.get("year"), now.astimezone(SHANGHAI).year)
+        """One branch's 台账, or (``branch=all``) every managed branch's in one workbook, a sheet each."""
+        q, now = request.query_params, self.clock.now()
+        year = number(q.get("year"), now.astimezone(SHANGHAI).year)
+        if q.get("branch") == ALL:
+            require_manager(seen)
+            scope = seen.scope
+            body = ledger.build_all(session, branches=scope.branches, orgs=scope.orgs, year=year, now=now)
+            self.audit(
+                session, seen, "export_ledger", scope.home.id, f"year={year} branches={len(scope.branches)}"
+            )
+            return download(body, XLSX, texts.CONSOLE_LEDGER_FILE.format(org=_every(seen), year=year))
+        branch = self._branch(seen, q.get("branch"))
         body = ledger.build(session, org=branch, year=year, now=now)
         self.audit(session, seen, "export_ledger", branch.id, f"year={year}")
         return download(body, XLSX, texts.CONSOLE_LEDGER_FILE.format(org=branch.name, year=year))
 
     def _ics(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
+        if request.query_params.get("branch") == ALL:
+            require_manager(seen)
+            scope, name = seen.scope, _every(seen)
+            body = calendar_feed.build_all(
+                session, branches=scope.branches, orgs=scope.orgs, name=name, now=self.clock.now()
+            )
+            return download(body, ICS, f"{name}.ics")
         branch = self._branch(seen, request.query_params.get("branch"))
         body = calendar_feed.build(session, org=branch, now=self.clock.now())
         return download(body, ICS, f"{branch.name}.ics")

@@ -1,6 +1,7 @@
 """The console's 党员名册: search and filters (status, 党小组, 政治生日 this month, not yet bound),
 importing a roster file all or nothing with its problems listed by row and column (storage/roster/, as
-the CLI), and a one-time binding code for a member (the chat's 邀请, handlers/binding.py).
+the CLI), a one-time binding code for a member (the chat's 邀请, handlers/binding.py), and 转出 / 转入
+(handlers/transfers.py), each after a confirmation page.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from starlette.routing import BaseRoute, Route
 from bot.core.clock import SHANGHAI
 from bot.core.errors import ZhibuError
 from bot.web.auth import Viewer
-from bot.web.views import PAGE_SIZE, Base, Forbidden, number, require_manager
+from bot.web.views import PAGE_SIZE, PREFIX, Base, Forbidden, number, require_manager, see_other, with_params
 from handlers import texts
 from handlers.binding import member_code
+from handlers.transfers import Arrival, plan_arrival, transfer_in, transfer_out
 from storage.members import bound_ids, mask_phone, roster_page
-from storage.models import Member, MemberStatus, OrgKind
+from storage.models import Member, MemberStatus, Organization, OrgKind
 from storage.orgs import ancestors
+from storage.roster.cells import parse_date, parse_gender, parse_name, parse_phone
 from storage.roster.importer import RosterInvalid, import_roster
 
 ROSTER_FILES = (".xlsx", ".csv")
@@ -74,6 +77,7 @@ class MemberPages(Base):
             "problems": None,
             "summary": None,
             "code": "",
+            "arrival": {},
             **extra,
         }
         return self.render(request, seen, "members.html", context)
@@ -108,17 +112,87 @@ class MemberPages(Base):
         return self._list(session, seen, request, summary=summary)
 
     def _invite(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
+        member = self._in_scope(session, seen, request)
+        code = member_code(session, member=member, by=seen.member.id, now=self.clock.now())
+        self.audit(session, seen, "invite", member.org_id, f"member={member.id}")
+        return self._list(session, seen, request, code=code)
+
+    def _in_scope(self, session: Session, seen: Viewer, request: Request) -> Member:
         require_manager(seen)
         member = session.get(Member, request.path_params["member_id"])
         if member is None or seen.scope.branch_of(member.org_id) is None:
             raise Forbidden
-        code = member_code(session, member=member, by=seen.member.id, now=self.clock.now())
-        self.audit(session, seen, "invite", member.org_id, f"member={member.id}")
-        return self._list(session, seen, request, code=code)
+        return member
+
+    def _leaving(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
+        """The confirmation page: who leaves and what becomes of their data."""
+        member = self._in_scope(session, seen, request)
+        context = {"member": member, "branch": seen.scope.branch_of(member.org_id), "error": ""}
+        if member.id == seen.member.id:
+            context["error"] = texts.CONSOLE_TRANSFER_SELF
+        return self.render(request, seen, "transfer.html", context)
+
+    def _leave(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
+        member = self._in_scope(session, seen, request)
+        if member.id == seen.member.id or member.status == MemberStatus.TRANSFERRED_OUT:
+            return see_other(f"{PREFIX}/members/{member.id}/transfer-out")
+        withdrawn = transfer_out(session, member, now=self.clock.now())
+        to = str(form.get("to", "")).strip()[:100]
+        self.audit(
+            session, seen, "transfer_out", member.org_id, f"member={member.id} to={to} withdrawn={withdrawn}"
+        )
+        return see_other(f"{PREFIX}/members?notice=transferred_out&count={withdrawn}")
+
+    def _arrive(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:
+        """转入: the form is checked and shown for confirmation first; ``confirm`` writes it."""
+        require_manager(seen)
+        typed = {k: str(form.get(k, "")).strip() for k in ("name", "joined_on", "full_on", "gender", "phone")}
+        branch = _branch(seen, form.get("branch"))
+        try:
+            arrival = _arrival(typed)
+        except ValueError as exc:
+            return self._list(session, seen, request, arrival=typed, transfer_error=str(exc))
+        plan = plan_arrival(session, arrival, branch)
+        if plan.refusal or form.get("action") != "confirm":
+            context = {"plan": plan, "typed": typed, "error": plan.refusal}
+            return self.render(request, seen, "transfer.html", context)
+        member = transfer_in(session, plan, now=self.clock.now())
+        back = "returning" if plan.returning else "new"
+        self.audit(
+            session, seen, "transfer_in", branch.id, f"member={member.id} {back} from={plan.came_from}"
+        )
+        return see_other(with_params(f"{PREFIX}/members", notice="transferred_in", q=member.name))
 
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/members", self.page(self._members), methods=["GET"]),
             Route("/members/import", self.page(self._import), methods=["POST"]),
             Route("/members/{member_id:int}/invite", self.page(self._invite), methods=["POST"]),
+            Route("/members/{member_id:int}/transfer-out", self.page(self._leaving), methods=["GET"]),
+            Route("/members/{member_id:int}/transfer-out", self.page(self._leave), methods=["POST"]),
+            Route("/members/transfer-in", self.page(self._arrive), methods=["POST"]),
         ]
+
+
+def _branch(seen: Viewer, value: object) -> Organization:
+    """The receiving branch the form names, one the viewer manages (their only one when not named)."""
+    if value is None and len(seen.scope.branches) == 1:
+        return seen.scope.branches[0]
+    found = [b for b in seen.scope.branches if str(b.id) == str(value)]
+    if not found:
+        raise Forbidden
+    return found[0]
+
+
+def _arrival(typed: Mapping[str, str]) -> Arrival:
+    """The arrival as typed, read by the roster importer's own cell rules; ValueError says what is wrong."""
+    name, joined_on = parse_name(typed["name"]), parse_date(typed["joined_on"])
+    if not name or joined_on is None:
+        raise ValueError(texts.CONSOLE_TRANSFER_MISSING)
+    return Arrival(
+        name=name,
+        joined_on=joined_on,
+        full_on=parse_date(typed["full_on"]),
+        gender=parse_gender(typed["gender"]),
+        phone=parse_phone(typed["phone"]),
+    )

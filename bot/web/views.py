@@ -94,10 +94,16 @@ def _notice(request: Request) -> str:
         "meeting_cancelled": texts.CONSOLE_MEETING_CANCELLED + notified(count),
         "attendance_saved": texts.CONSOLE_ATTENDANCE_SAVED,
         "guide_published": texts.CONSOLE_GUIDE_PUBLISHED,
+        "guide_scheduled": texts.CONSOLE_GUIDE_SCHEDULED,
+        "guide_withdrawn": texts.CONSOLE_GUIDE_WITHDRAWN,
+        "guide_gone": texts.CONSOLE_GUIDE_GONE,
         "kb_saved": texts.CONSOLE_KB_SAVED,
         "kb_deleted": texts.CONSOLE_KB_DELETED,
         "broadcast_queued": texts.CONSOLE_BROADCAST_QUEUED.format(count=count),
         "guide_replaced": texts.CONSOLE_GUIDE_REPLACED + texts.CONSOLE_GUIDE_PUBLISHED,
+        "transferred_out": texts.CONSOLE_TRANSFERRED_OUT
+        + (texts.CONSOLE_TRANSFER_WITHDRAWN.format(count=count) if count else ""),
+        "transferred_in": texts.CONSOLE_TRANSFERRED_IN,
     }
     return notices.get(key, "")
 

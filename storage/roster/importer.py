@@ -17,6 +17,7 @@ from sqlalchemy import Row, insert, update
 from sqlmodel import Session, select
 
 from bot.core.errors import ZhibuError
+from storage.members import status_for
 from storage.models import Member, MemberStatus, Role
 from storage.roster.cells import CellError
 from storage.roster.columns import Columns, map_columns
@@ -167,7 +168,7 @@ def _new_member(row: RosterRow, org_id: int, group_id: int | None, now: datetime
         "role": row.role or Role.MEMBER,
         "joined_on": row.joined_on,
         "full_on": row.full_on,
-        "status": MemberStatus.FULL if row.full_on else MemberStatus.PROBATIONARY,
+        "status": status_for(row.full_on),
         "phone": row.phone,
         "join_month": row.joined_on.month,
         "join_day": row.joined_on.day,
@@ -186,9 +187,8 @@ def _changes(
             wanted[key] = getattr(row, key)
     if group_id is not None or org_id != member.org_id:
         wanted["group_id"] = group_id
-    full_on = wanted.get("full_on", member.full_on)
     if member.status != MemberStatus.TRANSFERRED_OUT:
-        wanted["status"] = MemberStatus.FULL if full_on else MemberStatus.PROBATIONARY
+        wanted["status"] = status_for(row.full_on or member.full_on)
     changes = {key: value for key, value in wanted.items() if getattr(member, key) != value}
     if not changes:
         return {}

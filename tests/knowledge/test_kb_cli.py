@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from bot.cli import app
+from handlers import texts
 from storage.db import session_scope
 from storage.orgs import get_or_create
 
@@ -111,3 +112,7 @@ def test_search_explain_shows_each_reading_and_why(cli_env: Path, engine: Engine
     assert result.exit_code == 0, result.output
     assert "(as typed): 三会一棵是什么" in result.output and "(corrected): 三会一课是什么" in result.output
     assert "判定 / decision: answer" in result.output and "理由 / why: sanhui-yike" in result.output
+    reasons = [line for line in result.output.splitlines() if line.startswith("理由 / why:")]
+    assert reasons and all(
+        any(cn in r for cn in texts.KB_WHY.values()) for r in reasons
+    )  # said in Chinese too

@@ -102,7 +102,11 @@ def test_this_months_guide_from_the_upper_committee(engine: Engine, clock: FakeC
     ids = _world(engine)
     with session_scope(engine) as session:
         guide = Guide(
-            org_id=ids["top"], month="2026-11", title="11月组织生活安排", requirements="月底前报送台账。"
+            org_id=ids["top"],
+            month="2026-11",
+            title="11月组织生活安排",
+            requirements="月底前报送台账。",
+            published_at=clock.now(),
         )
         session.add(guide)
         session.flush()

@@ -21,7 +21,8 @@ from handlers.console_login import issue_link
 from storage import outbox
 from storage.attendance import mark
 from storage.db import session_scope
-from storage.demo import OFFICE, Demo, build_demo
+from storage.demo import OFFICE, TOP, Demo, build_demo
+from storage.guides import month_guide, withdraw
 from storage.members import by_name
 from storage.models import AttendanceStatus, DeliveryStatus, Meeting, MeetingStatus
 from storage.orgs import by_name as org_named
@@ -72,6 +73,14 @@ def site(engine: Engine, clock: FakeClock, demo: Demo) -> Iterator[Site]:
     app = Starlette(routes=pages.routes(engine, clock, ConsoleConfig()))
     with serve(app) as base:
         yield Site(base, engine, clock)
+
+
+def drop_the_demo_s_december_guide(engine: Engine) -> None:
+    """The demo's street committee published December's guide already; a test writes its own instead."""
+    with session_scope(engine) as session:
+        found = month_guide(session, org_named(session, TOP)[0].id or 0, "2026-12")
+        assert found is not None
+        withdraw(session, found)
 
 
 def csrf_of(html: str) -> str:

@@ -39,6 +39,7 @@ from tests.web.conftest import (
     MEMBER,
     SECRETARY,
     Site,
+    drop_the_demo_s_december_guide,
     held_lecture,
     queue_delivery,
     signed_in,
@@ -365,3 +366,61 @@ def test_import_a_roster_with_one_bad_row_and_see_the_row_with_nothing_imported(
     _shot(page, "members-import-refused")
     with session_scope(engine) as session:
         assert len(session.exec(select(Member)).all()) == before
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_transfer_a_member_out_and_into_another_branch(
+    browser: Browser, site: Site, engine: Engine, width: int
+) -> None:
+    page = _login(browser, site, SECRETARY, width)
+    page.goto(f"{site.base}/console/members?q={MEMBER}")
+    page.locator("#members tr", has_text=MEMBER).get_by_role("link", name="转出…").click()
+    page.wait_for_selector("#transfer")
+    assert not _scrolls_sideways(page)
+    _shot(page, "transfer-out")
+    page.get_by_label("转往").fill("城南街道某社区党支部")
+    page.get_by_role("button", name="确认转出").click()
+    page.wait_for_selector(f".notice:has-text('{texts.CONSOLE_TRANSFERRED_OUT}')")
+    assert MEMBER not in page.locator("#members").inner_text()
+    with session_scope(engine) as session:
+        joined = next(m for m in session.exec(select(Member).where(Member.name == MEMBER))).joined_on
+    page = _login(browser, site, DISTRICT, width)
+    page.goto(f"{site.base}/console/members")
+    form = page.locator("#transfer-in")
+    form.get_by_label("姓名").fill(MEMBER)
+    form.get_by_label("入党日期").fill(joined.isoformat())
+    form.get_by_label("转入支部").select_option(label=RETIRED)
+    form.get_by_role("button", name="下一步").click()
+    page.wait_for_selector("#transfer")
+    assert f"{OFFICE}已为其办理转出" in page.locator("#transfer").inner_text()
+    assert not _scrolls_sideways(page)
+    _shot(page, "transfer-in")
+    page.get_by_role("button", name="确认转入").click()
+    page.wait_for_selector(f".notice:has-text('{texts.CONSOLE_TRANSFERRED_IN}')")
+    row = page.locator("#members tr", has_text=MEMBER).inner_text()
+    assert RETIRED in row and "正式党员" in row
+    _shot(page, "transfer-done")
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_schedule_a_guide_and_see_it_listed_as_timed(
+    browser: Browser, site: Site, engine: Engine, width: int
+) -> None:
+    drop_the_demo_s_december_guide(engine)
+    page = _login(browser, site, DISTRICT, width)
+    page.goto(f"{site.base}/console/guides?month=2026-12")
+    page.locator("textarea[name=text]").fill(GUIDE.replace("11月", "12月"))
+    page.get_by_label(RETIRED).uncheck()
+    page.get_by_label("定时发布").fill("2026-11-28T09:00")  # before December
+    page.get_by_role("button", name="发布").click()
+    page.wait_for_selector(f".problem:has-text('{texts.CONSOLE_GUIDE_AT_EARLY.format(month=12)}')")
+    page.get_by_label("定时发布").fill("2026-12-03T09:00")
+    page.get_by_role("button", name="发布").click()
+    page.wait_for_selector("#scheduled")
+    listed = page.locator("#scheduled").inner_text()
+    assert "定时" in listed and "2026-12-03 09:00" in listed and RETIRED not in listed
+    assert not _scrolls_sideways(page)
+    _shot(page, "guides-scheduled")
+    page.get_by_role("button", name="取消发布").click()
+    page.wait_for_selector(f".notice:has-text('{texts.CONSOLE_GUIDE_WITHDRAWN}')")
+    assert page.locator("#scheduled").count() == 0

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from io import BytesIO
 
 from openpyxl import Workbook
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot.core.clock import SHANGHAI
 from handlers import texts
 from schedules import guides
+from schedules.fastforward import fast_forward
+from schedules.settings import ScheduleSettings
 from storage.db import session_scope
-from storage.demo import GRID, OFFICE, RETIRED
-from storage.models import AuditLog, Delivery
+from storage.demo import GRID, OFFICE, RETIRED, TOP
+from storage.guides import effective, month_guide
+from storage.models import AuditLog, Delivery, Guide
 from storage.orgs import by_name as org_named
-from tests.web.conftest import DISTRICT, GUIDE, SECRETARY, Site, csrf_of
+from tests.web.conftest import DISTRICT, GUIDE, SECRETARY, Site, csrf_of, drop_the_demo_s_december_guide
 
 
 def _ids(engine: Engine, *names: str) -> list[str]:
@@ -88,3 +93,81 @@ def test_the_preview_shows_how_a_long_guide_is_split_per_platform(site: Site) ->
     wecom = parts[parts.index("企业微信应用") :].split("</li>")[0]
     telegram = parts[parts.index("Telegram") :].split("</li>")[0]
     assert "分 " in wecom and "1 条" in telegram  # 2048 bytes of UTF-8 against 4096 UTF-16 units
+
+
+DECEMBER = GUIDE.replace("11月", "12月")
+
+
+def _december_guide_of_the_district(engine: Engine) -> Guide | None:
+    with session_scope(engine) as session:
+        return month_guide(session, org_named(session, TOP)[0].id or 0, "2026-12")
+
+
+def _guide_deliveries(engine: Engine) -> set[int | None]:
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Delivery).where(Delivery.kind == "guide", col(Delivery.batch).contains(":2026-12:"))
+        )
+        return {d.org_id for d in rows}
+
+
+def test_a_guide_scheduled_in_the_console_goes_out_at_that_time_to_the_chosen_branches(
+    site: Site, engine: Engine
+) -> None:
+    drop_the_demo_s_december_guide(engine)
+    start = site.clock.set(datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI))
+    office, grid = _ids(engine, OFFICE, GRID)
+    with site.login(DISTRICT) as client:
+        token = csrf_of(client.get("/console/guides?month=2026-12").text)
+        form = {"csrf": token, "month": "2026-12", "text": DECEMBER, "branch": [office, grid]}
+        past = client.post("/console/guides", data={**form, "at": "2026-12-01T07:00", "action": "publish"})
+        assert texts.CONSOLE_GUIDE_AT_AHEAD in past.text and _december_guide_of_the_district(engine) is None
+        done = client.post("/console/guides", data={**form, "at": "2026-12-01T10:00", "action": "publish"})
+        assert texts.CONSOLE_GUIDE_SCHEDULED in done.text
+        listed = done.text[done.text.index('id="scheduled"') :].split("</section>")[0]
+        assert "2026-12-01 10:00" in listed and OFFICE in listed and GRID in listed and RETIRED not in listed
+    settings = ScheduleSettings()
+    before = datetime(2026, 12, 1, 9, 59, tzinfo=SHANGHAI)
+    for _ in fast_forward(engine, settings, site.clock, after=start, until=before):
+        pass
+    assert _guide_deliveries(engine) == set()  # not at the month's release time (09:00), not before 10:00
+    for _ in fast_forward(engine, settings, site.clock, after=before, until=before + timedelta(minutes=30)):
+        pass
+    assert _guide_deliveries(engine) == {int(office), int(grid)}  # and not 离退休干部党支部
+
+
+def test_a_scheduled_guide_s_time_is_changed_or_the_guide_withdrawn(site: Site, engine: Engine) -> None:
+    drop_the_demo_s_december_guide(engine)
+    with site.login(DISTRICT) as client:
+        token = csrf_of(client.get("/console/guides?month=2026-12").text)
+        form = {"csrf": token, "month": "2026-12", "text": DECEMBER, "action": "publish"}
+        client.post("/console/guides", data={**form, "at": "2026-12-03T09:00"})
+        guide = _december_guide_of_the_district(engine)
+        assert guide is not None
+        moved = client.post(
+            f"/console/guides/{guide.id}/schedule", data={"csrf": token, "at": "2026-12-05T08:30"}
+        )
+        assert texts.CONSOLE_GUIDE_SCHEDULED in moved.text and "2026-12-05 08:30" in moved.text
+        with session_scope(engine) as session:  # members asking for 清单 do not see it before its time
+            assert not effective(
+                session,
+                branch=org_named(session, OFFICE)[0],
+                month="2026-12",
+                now=datetime(2026, 12, 5, 8, tzinfo=SHANGHAI),
+            )
+        with site.login(SECRETARY) as other:  # a branch secretary cannot touch the district's
+            assert (
+                other.post(
+                    f"/console/guides/{guide.id}/withdraw",
+                    data={"csrf": csrf_of(other.get("/console/guides").text)},
+                ).status_code
+                == 403
+            )
+        gone = client.post(f"/console/guides/{guide.id}/withdraw", data={"csrf": token})
+        assert texts.CONSOLE_GUIDE_WITHDRAWN in gone.text and 'id="scheduled"' not in gone.text
+    assert _december_guide_of_the_district(engine) is None
+    with session_scope(engine) as session:
+        actions = [
+            a.action for a in session.exec(select(AuditLog).where(col(AuditLog.action).startswith("guide_")))
+        ]
+    assert actions == ["guide_publish", "guide_schedule", "guide_withdraw"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -23,7 +25,10 @@ def test_add_ask_edit_and_delete_a_local_entry(site: Site, engine: Engine) -> No
         first = shown[shown.index("<tbody>") :].split("</tr>")[0]
         assert "党员活动室在哪里" in first and "得分" in first and "覆盖 1.00" in first  # the top candidate
         # and why it is not answered outright: it matched only everyday words, no party-building term
-        assert "只匹配日常用语" in first and "理由：no entry matches a party-building term" in shown
+        why = texts.KB_WHY["no entry matches a party-building term with a high enough score"]
+        assert "只匹配日常用语" in first and f"理由：{why}" in shown
+        assert "对上的词：活动、室、几、楼" in first  # the words that matched, for fixing the entry
+        assert "理由：" in shown and not re.search(r"理由：[^<]*[A-Za-z]", shown)  # no internal labels
         editing = client.get("/console/kb", params={"edit": "activity_room", "org": _org(engine)}).text
         assert 'value="党员活动室在哪里"' in editing and "readonly" in editing
         client.post("/console/kb", data={"csrf": token, **ROOM, "answer": "已搬到二楼201室。"})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from io import BytesIO
+from urllib.parse import unquote
 
 import httpx
+from icalendar import Calendar
 from openpyxl import load_workbook
 from sqlalchemy import Engine, event
 from sqlmodel import select
@@ -15,8 +17,8 @@ from bot.core.clock import SHANGHAI
 from handlers import texts
 from schedules import reminders
 from storage.db import session_scope
-from storage.demo import GRID, OFFICE, TOP
-from storage.models import AuditLog, Delivery, Meeting, MeetingStatus, OrgKind
+from storage.demo import GRID, OFFICE, RETIRED, TOP
+from storage.models import Attendance, AuditLog, Delivery, Meeting, MeetingStatus, Member, OrgKind
 from storage.orgs import by_name as org_named
 from storage.orgs import get_or_create
 from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site, csrf_of, signed_in
@@ -152,26 +154,72 @@ def test_permissions_are_the_chat_s(site: Site, engine: Engine) -> None:
         assert client.get(f"/console/meetings/{office_meeting.id}").status_code == 200
 
 
-def test_the_month_page_asks_no_more_queries_with_more_branches(site: Site, engine: Engine) -> None:
-    office, counts = _branch_id(engine, OFFICE), {"on": 0, "n": 0}
+def _queries(site: Site, engine: Engine, path: str) -> int:
+    """How many SQL statements the district organizer's GET of ``path`` runs (its login not counted)."""
+    counts = {"on": 0, "n": 0}
 
     def count(*_: object) -> None:
         counts["n"] += counts["on"]
 
-    def queries() -> int:
-        with site.login(DISTRICT) as client:
-            counts.update(on=1, n=0)
-            assert client.get(f"/console/meetings?branch={office}&month=2026-11").status_code == 200
-            counts["on"] = 0
-        return counts["n"]
-
     event.listen(engine, "before_cursor_execute", count)
     try:
-        before = queries()
-        with session_scope(engine) as session:
-            top = org_named(session, TOP)[0]
-            for n in range(5):
-                get_or_create(session, name=f"新建第{n}党支部", kind=OrgKind.BRANCH.value, parent_id=top.id)
-        assert queries() == before
+        with site.login(DISTRICT) as client:
+            counts["on"] = 1
+            assert client.get(path).status_code == 200
+            counts["on"] = 0
     finally:
         event.remove(engine, "before_cursor_execute", count)
+    return counts["n"]
+
+
+def test_the_month_page_asks_no_more_queries_with_more_branches(site: Site, engine: Engine) -> None:
+    path = f"/console/meetings?branch={_branch_id(engine, OFFICE)}&month=2026-11"
+    before = _queries(site, engine, path)
+    with session_scope(engine) as session:
+        top = org_named(session, TOP)[0]
+        for n in range(5):
+            get_or_create(session, name=f"新建第{n}党支部", kind=OrgKind.BRANCH.value, parent_id=top.id)
+    assert _queries(site, engine, path) == before
+
+
+def test_every_branch_s_ledger_in_one_workbook_and_one_calendar(site: Site, engine: Engine) -> None:
+    with session_scope(engine) as session:  # the grid's 主题党日 next month, beside the office's meetings
+        starts = datetime(2026, 12, 10, 9, tzinfo=SHANGHAI)
+        session.add(Meeting(org_id=_branch_id(engine, GRID), kind="主题党日", starts_at=starts))
+    with site.login(SECRETARY) as client:
+        alone = load_workbook(BytesIO(client.get("/console/meetings/ledger.xlsx?year=2026").content))
+        assert "branch=all" not in client.get("/console/meetings").text  # one branch: nothing to gather
+    with site.login(DISTRICT) as client:
+        assert "全部支部2026年台账" in client.get("/console/meetings?month=2026-11").text
+        book = client.get("/console/meetings/ledger.xlsx?branch=all&year=2026")
+        ics = client.get("/console/meetings/calendar.ics?branch=all").content.decode()
+    assert "幸福街道党工委全部支部三会一课台账-2026.xlsx" in unquote(book.headers["content-disposition"])
+    sheets = load_workbook(BytesIO(book.content))
+    assert sheets.sheetnames == [GRID, RETIRED, OFFICE]  # as the console lists them
+    office = [[c for c in row] for row in sheets[OFFICE].iter_rows(values_only=True)]
+    assert office[0][0] == alone["完成情况"]["A1"].value  # the branch's own summary first
+    header = office.index(["会议类型", *texts.LEDGER_COLUMNS])
+    lectures = [row[1:] for row in office[header + 1 :] if row[0] == "党课"]
+    assert lectures == [list(row) for row in alone["党课"].iter_rows(min_row=2, values_only=True)]
+    summaries = [str(e["summary"]) for e in Calendar.from_ical(ics).walk("VEVENT")]
+    assert any(s.startswith(f"{OFFICE} · ") for s in summaries)
+    assert f"{GRID} · 主题党日" in summaries
+
+
+def test_every_branch_s_ledger_asks_no_more_queries_with_more_branches(site: Site, engine: Engine) -> None:
+    path = "/console/meetings/ledger.xlsx?branch=all&year=2026"
+    before = _queries(site, engine, path)
+    with session_scope(engine) as session:
+        top = org_named(session, TOP)[0]
+        for n in range(5):
+            branch, _ = get_or_create(
+                session, name=f"新建第{n}党支部", kind=OrgKind.BRANCH.value, parent_id=top.id
+            )
+            member = Member(name=f"新党员{n}", org_id=branch.id or 0, joined_on=date(2010, 7, 1))
+            held = Meeting(
+                org_id=branch.id or 0, kind="党课", starts_at=datetime(2026, 3, 5, 15, tzinfo=SHANGHAI)
+            )
+            session.add_all([member, held])
+            session.flush()
+            session.add(Attendance(meeting_id=held.id or 0, member_id=member.id or 0, status="present"))
+    assert _queries(site, engine, path) == before
