@@ -81,7 +81,7 @@ def held_counts(
             sa_select(col(Meeting.org_id), col(Meeting.kind), period)
             .where(
                 col(Meeting.org_id).in_(chunk),
-                Meeting.status != MeetingStatus.CANCELLED,
+                col(Meeting.status) != MeetingStatus.CANCELLED,
                 starts >= bounds[0],
                 starts < bounds[-1],
             )
