@@ -9,7 +9,7 @@ the same, and with the production field weights, where they differ on purpose).
 Last, it measures the cold start of a new process to its first answer
 (``zhibu ask`` in a fresh directory, and the bare library path).
 
-Targets (issue 4): 10k p50 < 1 ms, p99 < 5 ms, >= 10x rank_bm25; 100k p50 < 10 ms,
+Targets: 10k p50 < 1 ms, p99 < 5 ms, >= 10x rank_bm25; 100k p50 < 10 ms,
 >= 15x, memory < 150 MB; overlap >= 90 %; cold start < 1.5 s.
 
     .venv/bin/python bench/query.py [--sizes 1000,10000,100000] [--queries 300]

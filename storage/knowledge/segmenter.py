@@ -13,8 +13,10 @@ the questions are cut by the same tokenizer, so they still meet on the same toke
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -47,11 +49,24 @@ def default_cache_dir() -> Path:
         return fallback
 
 
+def _jieba() -> Any:
+    """jieba, imported with pkg_resources hidden so that it opens its data files directly.
+
+    pkg_resources is deprecated and takes 70 ms or more to import; jieba falls back to plain
+    ``open`` when the import fails, which is all it needs the module for.
+    """
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        return importlib.import_module("jieba")
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        return importlib.import_module("jieba")
+    finally:
+        del sys.modules["pkg_resources"]
+
+
 def _main_dictionary(cache_dir: Path, size: int | None) -> Path:
     """jieba's own dictionary, or its ``size`` most frequent words written once into the cache."""
-    import jieba
-
-    full = Path(jieba.__file__).parent / "dict.txt"
+    full = Path(_jieba().__file__).parent / "dict.txt"
     if size is None:
         return full
     target = cache_dir / f"jieba-main-{size}.txt"
@@ -81,10 +96,8 @@ class Segmenter:
         self._lock = threading.Lock()
 
     def _build(self) -> Any:
-        import jieba
-
         self._cache_dir.mkdir(parents=True, exist_ok=True)
-        tokenizer = jieba.Tokenizer(dictionary=str(_main_dictionary(self._cache_dir, self._main_words)))
+        tokenizer = _jieba().Tokenizer(dictionary=str(_main_dictionary(self._cache_dir, self._main_words)))
         tokenizer.tmp_dir = str(self._cache_dir)
         tokenizer.cache_file = f"jieba-{self._dictionary_hash()}.cache"
         quiet = logging.getLogger("jieba")

@@ -12,6 +12,9 @@ from __future__ import annotations
 import ast
 import hmac
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -205,3 +208,20 @@ def test_the_parts_that_serve_every_platform_name_none(module: str) -> None:
     code = names_in_code(ROOT / module)
     named = {section for section in registry.PLATFORMS for name in code if section in name}
     assert not named, f"{module} names {sorted(named)}: read bot/channels/registry.py instead"
+
+
+def test_every_listed_module_holds_the_platform_of_its_section() -> None:
+    for section, platform in registry.PLATFORMS.items():
+        assert platform.section == section and platform.label
+
+
+def test_reading_the_settings_loads_no_platform_module(tmp_path: Path) -> None:
+    """`zhibu ask` reads the settings; it must not pay for every platform's SDK and HTTP client."""
+    probe = (
+        "import sys; from bot.settings import load_settings; load_settings(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('bot.channels.', 'wechatpy', 'httpx'))))"
+    )
+    env = {**os.environ, "ZHIBU_CONFIG": str(tmp_path / "none.toml"), "ZHIBU_WECHAT__MAIN__TOKEN": "t"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['bot.channels._platform', 'bot.channels.registry']"

@@ -5,12 +5,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from storage.db import (
+    HEAD,
     SchemaOutdated,
+    alembic_config,
     make_engine,
     pending_migrations,
     require_current,
@@ -49,6 +52,20 @@ def test_a_fresh_database_reports_pending_migrations(tmp_path) -> None:  # type:
     upgrade(eng)
     assert pending_migrations(eng) == []
     require_current(eng)
+
+
+def test_head_names_the_newest_migration() -> None:
+    newest = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert newest == HEAD, f"a migration was added: set storage.db.HEAD to {newest!r}"
+
+
+def test_a_database_stamped_with_another_revision_is_not_taken_for_current(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(eng)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'f00d'")
+    with pytest.raises(SchemaOutdated, match="zhibu db upgrade"):
+        require_current(eng)
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
