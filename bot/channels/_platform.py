@@ -79,6 +79,7 @@ class Platform:
     account: type[BaseModel]  # one ``[SECTION.NAME]`` table
     build: Callable[[str, Any, Shared], Channel]  # (account name, validated table, shared) → channel
     rates: ChannelRates  # what the sender keeps each account and chat under
+    limits: ChannelLimits  # how its send measures, caps and cuts one message (the console previews it)
     callbacks: CallbackStyle = None
     sample: str = ""  # its commented table in the zhibu.toml that `zhibu init` writes
     services: Callable[[Mapping[str, Any], Shared], list[Service]] = no_services  # by account name

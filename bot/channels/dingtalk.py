@@ -116,5 +116,6 @@ PLATFORM = Platform(
     lambda name, account, shared: DingTalkRobotChannel(name, account, shared.clock),
     # 20/min like WeCom's robots, and a robot that goes past it is blocked for 10 minutes.
     ChannelRates(account=Rate(18, 60.0, burst=2)),
+    limits=LIMITS,
     sample=SAMPLE,
 )

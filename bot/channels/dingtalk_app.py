@@ -202,6 +202,7 @@ PLATFORM = Platform(
     _build,
     # The robot API per app, and per group like the custom robots.
     ChannelRates(account=Rate(20, 1.0, burst=5), chat=Rate(1, 1.0, burst=3), group=Rate(18, 60.0, burst=2)),
+    limits=LIMITS,
     callbacks="push",
     sample=SAMPLE,
 )

@@ -123,5 +123,6 @@ PLATFORM = Platform(
     lambda name, account, shared: FeishuRobotChannel(name, account, shared.clock),
     # 100/min and 5/s per robot: a burst of 3 plus 1.5/s stays under both in any window.
     ChannelRates(account=Rate(90, 60.0, burst=3)),
+    limits=LIMITS,
     sample=SAMPLE,
 )

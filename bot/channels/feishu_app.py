@@ -236,6 +236,7 @@ PLATFORM = Platform(
     _build,
     # The messages API: 5/s per chat.
     ChannelRates(account=Rate(40, 1.0, burst=10), chat=Rate(4, 1.0, burst=3), group=Rate(4, 1.0, burst=3)),
+    limits=LIMITS,
     callbacks="push",
     sample=SAMPLE,
 )

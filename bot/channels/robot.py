@@ -24,7 +24,7 @@ CHANNEL = "robot"
 TEXT_LIMIT = 2048
 MARKDOWN_LIMIT = 4096
 # The sender cuts to the smaller limit, so a part fits whichever form the reply takes.
-LIMITS = ChannelLimits(unit="utf8", max_length=TEXT_LIMIT, markdown=True)
+LIMITS = ChannelLimits(unit="utf8", max_length=TEXT_LIMIT, markdown=True, markdown_length=MARKDOWN_LIMIT)
 RATE_LIMITED_WAIT = 60.0  # 45009: the robot's minute is used up
 
 RETRY_CODES = frozenset({-1, 45009})
@@ -91,5 +91,6 @@ PLATFORM = Platform(
     lambda name, account, shared: RobotChannel(name, account),
     # 20/min per robot: a burst of 2 plus 18/min keeps any 60 s window at 20.
     ChannelRates(account=Rate(18, 60.0, burst=2)),
+    limits=LIMITS,
     sample=SAMPLE,
 )

@@ -410,6 +410,7 @@ PLATFORM = Platform(
     _build,
     # 429 past ~1/s per chat, 20/min per group and ~30/s per bot.
     ChannelRates(account=Rate(25, 1.0, burst=5), chat=Rate(1, 1.0, burst=3), group=Rate(18, 60.0, burst=2)),
+    limits=LIMITS,
     callbacks="push",
     sample=SAMPLE,
     services=_services,

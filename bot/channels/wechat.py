@@ -225,6 +225,7 @@ PLATFORM = Platform(
     # Customer-service messages: the 5-per-48-hours quota follows the user's last message and is
     # enforced by the platform (45047 → permanent); the bucket only stops bursts.
     ChannelRates(account=Rate(50, 1.0, burst=10), chat=Rate(1, 1.0, burst=3)),
+    limits=LIMITS,
     callbacks="reply",
     sample=SAMPLE,
 )

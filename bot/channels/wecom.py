@@ -169,6 +169,7 @@ PLATFORM = Platform(
     ChannelRates(
         account=Rate(50, 1.0, burst=10), chat=Rate(25, 60.0, burst=5), group=Rate(100, 60.0, burst=10)
     ),
+    limits=LIMITS,
     callbacks="reply",
     sample=SAMPLE,
 )

@@ -16,6 +16,11 @@ class ChannelLimits:
     unit: Literal["utf8", "chars", "utf16"]  # utf16: Telegram counts UTF-16 code units
     max_length: int
     markdown: bool = False
+    markdown_length: int | None = None  # markdown's own cap, where it differs from the text's
+
+    @property
+    def markdown_max(self) -> int:
+        return self.markdown_length or self.max_length
 
 
 @dataclass(frozen=True, slots=True)

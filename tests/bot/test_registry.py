@@ -93,7 +93,13 @@ class PagerChannel:
 
 
 PAGER = Platform(
-    "pager", "寻呼机", PagerAccount, PagerChannel, ChannelRates(account=Rate(1, 60.0)), callbacks="push"
+    "pager",
+    "寻呼机",
+    PagerAccount,
+    PagerChannel,
+    ChannelRates(account=Rate(1, 60.0)),
+    limits=PagerChannel.limits,
+    callbacks="push",
 )
 
 

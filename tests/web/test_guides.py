@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.channels import registry
 from bot.core.clock import SHANGHAI
 from handlers import texts
 from schedules import guides
@@ -90,9 +91,10 @@ def test_the_preview_shows_how_a_long_guide_is_split_per_platform(site: Site) ->
             data={"csrf": token, "month": "2026-11", "text": items, "action": "preview"},
         )
     parts = shown.text[shown.text.index('id="parts"') :]
-    wecom = parts[parts.index("企业微信应用") :].split("</li>")[0]
+    wecom = parts[parts.index("企业微信自建应用") :].split("</li>")[0]
     telegram = parts[parts.index("Telegram") :].split("</li>")[0]
     assert "分 " in wecom and "1 条" in telegram  # 2048 bytes of UTF-8 against 4096 UTF-16 units
+    assert all(platform.label in parts for platform in registry.PLATFORMS.values())  # the app bots too
 
 
 DECEMBER = GUIDE.replace("11月", "12月")
