@@ -12,6 +12,7 @@ district of hundreds of branches is shown one row per 党委 (the branches' pare
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,11 +28,12 @@ from handlers import texts
 from handlers.console import Scope
 from handlers.ledger import MONTHLY, QUARTERLY, inert
 from handlers.nudges import NUDGE_KIND
+from handlers.when import cn_number
 from storage import overview as facts
 from storage.guides import check_month
 from storage.models import AttendanceStatus, MeetingKind, Member, Organization, OrgKind
 from storage.overview import GuideSend, HeadCount
-from storage.rules import add_months, probation_end
+from storage.rules import PROBATION_YEARS, add_months, probation_end
 
 PROBATION_SOON = timedelta(days=30)
 PAGE_SIZE = 50
@@ -229,11 +231,28 @@ def build(
     return Overview(month, shown, total, page, pages, trend, groups, opened)
 
 
+_NUMBER = re.compile(r"[0-9０-９]+|[零〇一二两三四五六七八九十]+")
+
+
+def natural_key(name: str) -> list[tuple[int, int, str]]:
+    """Sorts 第2党支部 before 第10党支部 and 第三网格 before 第十网格, as people number them."""
+    key: list[tuple[int, int, str]] = []
+    at = 0
+    for match in _NUMBER.finditer(name):
+        try:
+            number = cn_number(match.group())
+        except ValueError:  # 三四十: not one number, compared as written
+            continue
+        key += [(1, 0, name[at : match.start()]), (0, number, "")]
+        at = match.end()
+    return [*key, (1, 0, name[at:])]
+
+
 _SORT_KEYS = {
-    "name": lambda r: (r.parent, r.name),
-    "done": lambda r: (r.done / max(r.required, 1), r.name),
-    "attendance": lambda r: (-1 if r.attendance is None else r.attendance, r.name),
-    "guide": lambda r: (r.guide_sent, r.name),
+    "name": lambda r: (natural_key(r.parent), natural_key(r.name)),
+    "done": lambda r: (r.done / max(r.required, 1), natural_key(r.name)),
+    "attendance": lambda r: (-1 if r.attendance is None else r.attendance, natural_key(r.name)),
+    "guide": lambda r: (r.guide_sent, natural_key(r.name)),
 }
 
 
@@ -268,13 +287,14 @@ def _rows(
     branch_for = {o: b.id for o in units if (b := scope.branch_of(o)) is not None and b.id is not None}
     per_branch: dict[int, dict[str, list[int]]] = {i: {} for i in ids}  # kind → meetings per month
     expected: dict[int, int] = defaultdict(int)  # attendance expected at the chosen month's meetings
-    for (org_id, kind, index), count in held.items():
+    for (org_id, kind), counts in held.items():
         branch_id = branch_for.get(org_id)
         if branch_id is None:
             continue
-        per_branch[branch_id].setdefault(kind, [0] * len(months))[index] += count
-        if index == last:
-            expected[branch_id] += count * _expected(kind, org_id, heads[branch_id])
+        month_counts = per_branch[branch_id].setdefault(kind, [0] * len(months))
+        for index, count in enumerate(counts):
+            month_counts[index] += count
+        expected[branch_id] += counts[last] * _expected(kind, org_id, heads[branch_id])
     recorded: dict[int, dict[str, int]] = defaultdict(dict)
     for org_id, statuses in facts.attendance_by_org(
         session, org_ids=units, start=month_start, end=until
@@ -283,10 +303,16 @@ def _rows(
             into = recorded[branch_for[org_id]]
             into[status] = into.get(status, 0) + count
     sends = facts.guide_sends(session, month=f"{months[-1]:%Y-%m}", branch_ids=ids)
-    probationers = facts.probationers(session, ids)
     nudges = facts.deliveries_since(session, kind=NUDGE_KIND, org_ids=ids, since=_at(months[-1]))
     has_groups = {o.parent_id for o in scope.orgs.values() if OrgKind(o.kind).is_group}
     soon = until.astimezone(SHANGHAI).date() + PROBATION_SOON
+    # whose year of 预备期 ends between the month's start and ``soon`` (a day's slack for 29 February)
+    probationers = facts.probationers(
+        session,
+        ids,
+        joined_from=add_months(month_start.date(), -12 * PROBATION_YEARS) - timedelta(days=1),
+        joined_until=add_months(soon, -12 * PROBATION_YEARS) + timedelta(days=1),
+    )
     names = [f"{m:%Y-%m}" for m in months]
     begun = [bounds[i] < bounds[i + 1] for i in range(len(months))]
     rows = []

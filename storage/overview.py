@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from itertools import pairwise
 
-from sqlalchemy import case
+from sqlalchemy import and_, case
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
@@ -65,33 +66,33 @@ def guide_sends(session: Session, *, month: str, branch_ids: Sequence[int]) -> d
 
 def held_counts(
     session: Session, *, org_ids: Sequence[int], bounds: Sequence[datetime]
-) -> dict[tuple[int, str, int], int]:
-    """(organization id, kind, period) → how many meetings not cancelled started in that period.
+) -> dict[tuple[int, str], list[int]]:
+    """(organization id, kind) → how many meetings not cancelled started in each period.
 
-    Period ``i`` is [bounds[i], bounds[i + 1]); the counting is done by the database, so a year of a
-    district's meetings comes back as one row per organization, kind and month, not one per meeting.
+    Period ``i`` is [bounds[i], bounds[i + 1]). The database counts, one column per period, so a year of
+    a district's meetings comes back as one row per organization and kind, not one per meeting or month
+    (fetching rows, not counting them, is what costs).
     """
-    found: dict[tuple[int, str, int], int] = {}
+    found: dict[tuple[int, str], list[int]] = {}
     if len(bounds) < 2:
         return found
     starts = col(Meeting.starts_at)
-    period = case(*((starts < end, i) for i, end in enumerate(bounds[1:])), else_=-1).label("period")
+    periods = [
+        func.sum(case((and_(starts >= start, starts < end), 1), else_=0)) for start, end in pairwise(bounds)
+    ]
     for chunk in _chunks(org_ids):
-        rows = (
-            sa_select(col(Meeting.org_id), col(Meeting.kind), period)
+        query = (
+            sa_select(col(Meeting.org_id), col(Meeting.kind), *periods)
             .where(
                 col(Meeting.org_id).in_(chunk),
                 col(Meeting.status) != MeetingStatus.CANCELLED,
                 starts >= bounds[0],
                 starts < bounds[-1],
             )
-            .subquery()
-        )  # grouped outside: PostgreSQL cannot match a GROUP BY expression holding bound parameters
-        query = sa_select(rows.c.org_id, rows.c.kind, rows.c.period, func.count()).group_by(
-            rows.c.org_id, rows.c.kind, rows.c.period
+            .group_by(col(Meeting.org_id), col(Meeting.kind))
         )
-        for org_id, kind, index, count in session.execute(query):
-            found[(int(org_id), str(kind), int(index))] = int(count)
+        for org_id, kind, *counts in session.execute(query):
+            found[(int(org_id), str(kind))] = [int(c) for c in counts]
     return found
 
 
@@ -145,11 +146,16 @@ def head_counts(session: Session, branch_ids: Sequence[int]) -> dict[int, HeadCo
     return {b: HeadCount(members[b], committee[b], groups.get(b, {})) for b in branch_ids}
 
 
-def probationers(session: Session, branch_ids: Sequence[int]) -> dict[int, list[Member]]:
+def probationers(
+    session: Session, branch_ids: Sequence[int], *, joined_from: date, joined_until: date
+) -> dict[int, list[Member]]:
+    """预备党员 of these branches admitted between the two days (inclusive)."""
     found: dict[int, list[Member]] = defaultdict(list)
     for chunk in _chunks(branch_ids):
         query = select(Member).where(
-            Member.status == MemberStatus.PROBATIONARY, col(Member.org_id).in_(chunk)
+            Member.status == MemberStatus.PROBATIONARY,
+            col(Member.org_id).in_(chunk),
+            col(Member.joined_on).between(joined_from, joined_until),
         )
         for member in session.exec(query.order_by(col(Member.id))):
             found[member.org_id].append(member)

@@ -134,6 +134,24 @@ def add_branches(session: Session, count: int, *, first: int, parent: str = "幸
             )
 
 
+GRIDS = ("第十网格党支部", "第三网格党支部", "第二十一网格党支部")
+
+
+@pytest.mark.usefixtures("demo")
+def test_numbered_branches_are_listed_in_their_numbers_order(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        add_branches(session, 11, first=1)  # 测试第1党支部 … 测试第11党支部
+        top = _org(session, "幸福街道党工委")
+        for name in GRIDS:
+            session.add(Organization(name=name, kind=OrgKind.BRANCH, parent_id=top.id))
+        session.flush()
+        names = [r.branch.name for r in _build(session, DISTRICT, by=overview.FLAT).rows]
+    numbered = [n for n in names if n.startswith("测试第")]
+    assert numbered == [f"测试第{n}党支部" for n in range(1, 12)]
+    grids = [n for n in names if n in GRIDS]
+    assert grids == ["第三网格党支部", "第十网格党支部", "第二十一网格党支部"]
+
+
 def _queries(engine: Engine, **options: object) -> int:
     seen: list[str] = []
 
