@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
 
 # The newest revision in storage/migrations/versions (tests/storage/test_db.py checks it): a database
-# stamped with it is confirmed current by one query, without importing alembic, which would cost a
+# stamped with it is confirmed current by two small queries, without importing alembic, which would cost a
 # short command such as `zhibu ask` a tenth of a second or more.
 HEAD = "0001"
 
