@@ -25,7 +25,7 @@ from handlers import texts
 from handlers.attendance import Roll, branch_id_of, rolls, with_groups
 from storage.attendance import meetings_of
 from storage.models import Meeting, MeetingKind, MeetingStatus, Organization, OrgKind
-from storage.orgs import branches_under, descendants
+from storage.orgs import descendants
 from storage.roster.cells import FORMULA_STARTS
 
 MONTHLY = (MeetingKind.COMMITTEE, MeetingKind.GROUP, MeetingKind.THEME_DAY)
@@ -51,11 +51,15 @@ class NotABranch(ZhibuError):
 
 
 def build(session: Session, *, org: Organization, year: int, now: datetime) -> bytes:
-    """The whole workbook as bytes; the caller writes or serves it."""
-    if not OrgKind(org.kind).is_branch:
-        names = "、".join(b.name for b in branches_under(session, org.id)) if org.id else ""
-        raise NotABranch(f"台账按党支部导出，请选一个支部 / the ledger is per branch, pick one: {names}")
+    """The whole workbook as bytes: a branch's sheets by kind, or for a 党委 a sheet per branch below it."""
     assert org.id is not None
+    if not OrgKind(org.kind).is_branch:
+        below = descendants(session, org.id)
+        branches = [o for o in below if OrgKind(o.kind).is_branch]
+        if not branches:
+            raise NotABranch(f"{org.name}下面没有党支部 / there is no branch under {org.name}")
+        orgs = {o.id: o for o in below if o.id is not None}
+        return build_all(session, branches=branches, orgs=orgs, year=year, now=now)
     orgs = {o.id: o for o in [org, *descendants(session, org.id)] if o.id is not None}
     meetings, held = _year(session, orgs, year, now)
     book = Workbook()

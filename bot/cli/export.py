@@ -30,13 +30,15 @@ def _write(path: Path, data: bytes) -> None:
 
 @app.command("ledger")
 def ledger_cmd(
-    org: str = typer.Option(..., "--org", help="党支部 / the branch"),
+    org: str = typer.Option(
+        ..., "--org", help="党支部或上级党委（每支部一张表）/ a branch, or a committee: a sheet per branch"
+    ),
     year: int = typer.Option(
         None, "--year", min=2000, max=2100, help="年份，默认今年 / year, default this year"
     ),
     out: Path = typer.Option(None, "--out", "-o", help="输出文件 / output .xlsx"),
 ) -> None:
-    """Write the 三会一课 ledger of a year as .xlsx (三会一课台账)."""
+    """Write the 三会一课 ledger of a year as .xlsx (三会一课台账); for a 党委, every branch below it."""
     now = SystemClock(settings().tz).now()
     year = year or now.year
     with session_scope(engine()) as session, error_boundary():

@@ -125,11 +125,16 @@ def test_cli_ledger_writes_the_file(cli_env: Path, district: dict[str, int], yea
     assert load_workbook(written)["支委会"]["C2"].value == "研究发展党员"
 
 
-def test_cli_ledger_is_per_branch(cli_env: Path, district: dict[str, int]) -> None:
+def test_cli_ledger_of_a_committee_has_a_sheet_per_branch(
+    cli_env: Path, district: dict[str, int], year_of_meetings: None
+) -> None:
     result = runner.invoke(app, ["export", "ledger", "--org", "某街道党工委", "--year", "2026"])
-    assert result.exit_code == 3
-    assert "第一党支部" in result.output and "第二党支部" in result.output
-    assert not list(cli_env.glob("*.xlsx"))
+    assert result.exit_code == 0, result.output
+    book = load_workbook(cli_env / "某街道党工委-2026-三会一课台账.xlsx")
+    assert book.sheetnames == ["第一党支部", "第二党支部"]
+    first = [row for row in book["第一党支部"].values if any(row)]
+    assert str(first[0][0]).startswith("第一党支部2026年三会一课完成情况")
+    assert any("研究发展党员" in row for row in first)  # its 支委会, listed with the kind
 
 
 def test_ics_parses_back(engine: Engine, district: dict[str, int], year_of_meetings: None) -> None:
