@@ -52,8 +52,26 @@ def _sent(session: Session, scope: Scope, first: date, after: date) -> dict[str,
     return sent
 
 
-def months(session: Session, scope: Scope, today: date) -> list[tuple[date, list[Birthday]]]:
-    """This month and next, each with its birthdays in the viewer's branches, by day."""
+CROWD = 100  # more in a month than a phone can list: the milestones are shown, the rest counted
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    start: date
+    people: list[Birthday]  # by day
+    total: int  # everyone celebrating in the month in the chosen branches, shown or not
+
+    @property
+    def trimmed(self) -> bool:
+        return len(self.people) < self.total
+
+
+def months(session: Session, scope: Scope, today: date, *, branch_id: int | None = None) -> list[Month]:
+    """This month and next, with the birthdays in the viewer's branches (or the one chosen), by day.
+
+    Over ``CROWD`` in a month across several branches (a district has thousands of members), only the
+    逢十 and 光荣在党50年 ones are listed; choosing a branch lists everyone in it.
+    """
     first = today.replace(day=1)
     out = []
     for start in (first, add_months(first, 1)):
@@ -61,11 +79,14 @@ def months(session: Session, scope: Scope, today: date) -> list[tuple[date, list
         found = []
         for m in celebrating_in_month(session, start.year, start.month):
             branch = scope.branch_of(m.org_id)
-            if branch is None:
+            if branch is None or (branch_id is not None and branch.id != branch_id):
                 continue
             day = anniversary_in(start.year, m.joined_on)
             glory = m.full_on is not None and whole_years(m.full_on, day) == GLORY_YEARS
             group, private = sent.get(f"{day}:{branch.id}"), sent.get(f"{day}:m{m.id}")
             found.append(Birthday(m, branch, day, whole_years(m.joined_on, day), glory, group, private))
-        out.append((start, sorted(found, key=lambda b: (b.day, b.branch.name, b.member.name))))
+        found.sort(key=lambda b: (b.day, b.branch.name, b.member.name))
+        crowded = branch_id is None and len(found) > CROWD
+        shown = [b for b in found if b.decade or b.glory] if crowded else found
+        out.append(Month(start, shown, len(found)))
     return out

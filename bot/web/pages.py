@@ -207,7 +207,15 @@ class Pages(Base):
         """This month's and next month's 政治生日 in the viewer's branches, and when each was greeted."""
         require_manager(seen)
         today = self.clock.now().astimezone(SHANGHAI).date()
-        context = {"months": months(session, seen.scope, today), "today": today}
+        asked = request.query_params.get("branch", "")
+        chosen = seen.scope.branch_of(int(asked)) if asked.isdigit() else None
+        branch_id = chosen.id if chosen is not None else None
+        context = {
+            "months": months(session, seen.scope, today, branch_id=branch_id),
+            "today": today,
+            "branches": seen.scope.branches,
+            "chosen": branch_id,
+        }
         return self.render(request, seen, "birthdays.html", context)
 
     def _me(self, session: Session, seen: Viewer, request: Request, form: Mapping[str, Any]) -> Response:

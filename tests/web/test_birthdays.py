@@ -12,9 +12,12 @@ from bot.core.clock import SHANGHAI
 from handlers.birthdays import queue_day
 from handlers.quiet import QuietHours
 from storage.db import session_scope
+from storage.demo import GRID, OFFICE
 from storage.members import by_name
-from storage.models import Delivery, DeliveryStatus
-from tests.web.conftest import MEMBER, SECRETARY, Site
+from storage.models import Delivery, DeliveryStatus, Member
+from storage.orgs import by_name as org_named
+from storage.rules import add_months
+from tests.web.conftest import DISTRICT, MEMBER, SECRETARY, Site
 
 
 def test_this_month_and_next_with_milestones_and_greetings(site: Site, engine: Engine) -> None:
@@ -46,3 +49,29 @@ def test_this_month_and_next_with_milestones_and_greetings(site: Site, engine: E
     assert "群 11-20 09:00" in glory  # greeted in the branch's group on the day
     assert "入党10周年" in decade and "逢十" in decade and "群 到日发送" in decade
     assert "2026年12月" in page
+
+
+def test_a_district_with_hundreds_of_birthdays_lists_the_milestones_and_each_branch_in_full(
+    site: Site, engine: Engine
+) -> None:
+    today = site.clock.now().astimezone(SHANGHAI).date()
+    with session_scope(engine) as session:
+        for n, branch in enumerate([OFFICE, GRID] * 60):
+            joined = date(today.year - (10 if n == 7 else 3 + n % 7), today.month, 1 + n % 28)
+            member = Member(name=f"过生日{n}", org_id=org_named(session, branch)[0].id or 0, joined_on=joined)
+            member.sync_join_md()
+            session.add(member)
+    with site.login(DISTRICT) as client:
+        crowded = client.get("/console/birthdays").text
+        office = org_named_id(engine, OFFICE)
+        one_branch = client.get(f"/console/birthdays?branch={office}").text
+    this_month = crowded[: crowded.index(f'id="birthdays-{add_months(today.replace(day=1), 1):%Y-%m}"')]
+    assert "只列出逢十和光荣在党50年" in this_month and "过生日7</strong>" in this_month
+    assert "过生日0</strong>" not in this_month  # 3 years: counted in the heading, not listed
+    assert "过生日0</strong>" in one_branch and "过生日1</strong>" not in one_branch  # 1: the grid's
+    assert "只列出" not in one_branch
+
+
+def org_named_id(engine: Engine, name: str) -> int:
+    with session_scope(engine) as session:
+        return org_named(session, name)[0].id or 0
