@@ -8,6 +8,7 @@ ancestor of every branch below it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -15,11 +16,28 @@ from sqlmodel import Session
 
 from handlers.permissions import can_manage_anything
 from handlers.scope import actor_of
+from handlers.when import cn_number
 from storage.attendance import of_member
 from storage.meetings import upcoming
 from storage.models import Attendance, AttendanceStatus, Meeting, Member, MemberStatus, Organization, OrgKind
 from storage.orgs import descendants
 from storage.rules import next_anniversary, party_standing, probation_end, whole_years
+
+_NUMBER = re.compile(r"[0-9０-９]+|[零〇一二两三四五六七八九十]+")
+
+
+def natural_key(name: str) -> list[tuple[int, int, str]]:
+    """Sorts 第2党支部 before 第10党支部 and 第三网格 before 第十网格, as people number them."""
+    key: list[tuple[int, int, str]] = []
+    at = 0
+    for match in _NUMBER.finditer(name):
+        try:
+            number = cn_number(match.group())
+        except ValueError:  # 三四十: not one number, compared as written
+            continue
+        key += [(1, 0, name[at : match.start()]), (0, number, "")]
+        at = match.end()
+    return [*key, (1, 0, name[at:])]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +46,7 @@ class Scope:
     home: Organization
     branches: list[Organization] = field(
         default_factory=list
-    )  # managed 党支部, by name; empty: own page only
+    )  # managed 党支部, by name (第2 before 第10); empty: own page only
     orgs: dict[int, Organization] = field(default_factory=dict)  # home and everything below it, by id
     branch_ids: frozenset[int] = frozenset()
 
@@ -63,7 +81,8 @@ def scope_of(session: Session, member: Member) -> Scope:
     below = descendants(session, home.id)
     orgs = {o.id: o for o in [home, *below] if o.id is not None}
     branches = sorted(
-        (o for o in orgs.values() if OrgKind(o.kind).is_branch), key=lambda o: (o.name, o.id or 0)
+        (o for o in orgs.values() if OrgKind(o.kind).is_branch),
+        key=lambda o: (natural_key(o.name), o.id or 0),
     )
     return Scope(member, home, branches, orgs, frozenset(b.id for b in branches if b.id is not None))
 

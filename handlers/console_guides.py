@@ -57,6 +57,24 @@ class BranchReport:
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)
 
+    @property
+    def state(self) -> str:
+        """The branch at a glance: "none" sent yet, any "failed", any "pending", else all "sent"."""
+        statuses = {r.status for r in self.rows}
+        if not statuses:
+            return "none"
+        if DeliveryStatus.FAILED in statuses:
+            return "failed"
+        return "sent" if statuses == {DeliveryStatus.SENT} else "pending"
+
+
+def states(reports: list[BranchReport]) -> dict[str, int]:
+    """How many branches are in each state, for the report's summary line."""
+    counts = dict.fromkeys(("sent", "failed", "pending", "none"), 0)
+    for r in reports:
+        counts[r.state] += 1
+    return counts
+
 
 def report(session: Session, scope: Scope, month: str) -> list[BranchReport]:
     """Every managed branch with the month's guide deliveries to its chats; one query for all branches."""

@@ -12,7 +12,6 @@ district of hundreds of branches is shown one row per 党委 (the branches' pare
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,10 +24,9 @@ from sqlmodel import Session
 
 from bot.core.clock import SHANGHAI
 from handlers import texts
-from handlers.console import Scope
+from handlers.console import Scope, natural_key
 from handlers.ledger import MONTHLY, QUARTERLY, inert
 from handlers.nudges import NUDGE_KIND
-from handlers.when import cn_number
 from storage import overview as facts
 from storage.guides import check_month
 from storage.models import AttendanceStatus, MeetingKind, Member, Organization, OrgKind
@@ -229,23 +227,6 @@ def build(
     total = sum(len(g.branches) for g in groups) if groups else len(rows)
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return Overview(month, shown, total, page, pages, trend, groups, opened)
-
-
-_NUMBER = re.compile(r"[0-9０-９]+|[零〇一二两三四五六七八九十]+")
-
-
-def natural_key(name: str) -> list[tuple[int, int, str]]:
-    """Sorts 第2党支部 before 第10党支部 and 第三网格 before 第十网格, as people number them."""
-    key: list[tuple[int, int, str]] = []
-    at = 0
-    for match in _NUMBER.finditer(name):
-        try:
-            number = cn_number(match.group())
-        except ValueError:  # 三四十: not one number, compared as written
-            continue
-        key += [(1, 0, name[at : match.start()]), (0, number, "")]
-        at = match.end()
-    return [*key, (1, 0, name[at:])]
 
 
 _SORT_KEYS = {

@@ -22,9 +22,9 @@ from starlette.routing import BaseRoute, Route
 from bot.channels.preview import parts
 from bot.core.clock import SHANGHAI
 from bot.web.auth import Viewer
-from bot.web.views import PREFIX, Base, Forbidden, require_manager, see_other
+from bot.web.views import PAGE_SIZE, PREFIX, Base, Forbidden, number, require_manager, see_other
 from handlers import texts
-from handlers.console_guides import draft_of, failed_ids, preview, report
+from handlers.console_guides import draft_of, failed_ids, preview, report, states
 from handlers.guide import when_sent
 from storage import outbox
 from storage.guide_import import GuideFormatError
@@ -60,11 +60,19 @@ class GuidePages(Base):
 
     def _page(self, session: Session, seen: Viewer, request: Request, month: str, **extra: Any) -> Response:
         reports = report(session, seen.scope, month)
+        problems = request.query_params.get("show") == "problems"
+        listed = [r for r in reports if r.state != "sent"] if problems else reports
+        pages = max(1, -(-len(listed) // PAGE_SIZE))
+        page = min(number(request.query_params.get("page")), pages)
         context = {
             "month": month,
             "branches": seen.scope.branches,
             "chosen": {b.id for b in extra.pop("chosen", seen.scope.branches)},
-            "reports": reports,
+            "reports": listed[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            "states": states(reports),
+            "problems": problems,
+            "page": page,
+            "pages": pages,
             "failed": len(failed_ids(reports)),
             "text": "",
             "error": "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from io import BytesIO
 
@@ -18,9 +19,10 @@ from schedules.settings import ScheduleSettings
 from storage.db import session_scope
 from storage.demo import GRID, OFFICE, RETIRED, TOP
 from storage.guides import effective, month_guide
-from storage.models import AuditLog, Delivery, Guide
+from storage.models import AuditLog, Delivery, DeliveryStatus, Guide
 from storage.orgs import by_name as org_named
 from tests.web.conftest import DISTRICT, GUIDE, SECRETARY, Site, csrf_of, drop_the_demo_s_december_guide
+from tests.web.test_overview import add_branches
 
 
 def _ids(engine: Engine, *names: str) -> list[str]:
@@ -173,3 +175,41 @@ def test_a_scheduled_guide_s_time_is_changed_or_the_guide_withdrawn(site: Site, 
             a.action for a in session.exec(select(AuditLog).where(col(AuditLog.action).startswith("guide_")))
         ]
     assert actions == ["guide_publish", "guide_schedule", "guide_withdraw"]
+
+
+def test_the_report_of_a_big_district_is_summed_up_paged_and_filtered(site: Site, engine: Engine) -> None:
+    with session_scope(engine) as session:
+        add_branches(session, 60, first=1)  # 63 branches with the demo's three
+        office, grid = (org_named(session, name)[0].id for name in (OFFICE, GRID))
+        for org, status in ((office, DeliveryStatus.SENT), (grid, DeliveryStatus.FAILED)):
+            session.add(
+                Delivery(
+                    dedupe_key=f"guide-test:{org}",
+                    kind="guide",
+                    channel="console",
+                    account="local",
+                    chat_id=f"group-{org}",
+                    is_group=True,
+                    text="清单",
+                    org_id=org,
+                    batch=f"guide:2026-11:{org}:1",
+                    status=status,
+                    last_error="errcode 93000" if status == DeliveryStatus.FAILED else "",
+                )
+            )
+    with site.login(DISTRICT) as client:
+        first = client.get("/console/guides?month=2026-11").text
+        second = client.get("/console/guides?month=2026-11&page=2").text
+        problems = client.get("/console/guides?month=2026-11&show=problems").text
+        more_problems = client.get("/console/guides?month=2026-11&show=problems&page=2").text
+
+    def branches(page: str) -> list[str]:
+        table = page[page.index('id="report"') :].split("</table>")[0]
+        return re.findall(r'data-label="支部"><strong>([^<]+)</strong>', table)
+
+    summary = first[first.index('id="report-summary"') :].split("</p>")[0]
+    assert "共 63 个支部" in summary and "全部送达 1" in summary and "有失败 1" in summary
+    assert len(branches(first)) == 50 and len(branches(second)) == 13 and "第 2/2 页" in second
+    assert not set(branches(first)) & set(branches(second))
+    listed = branches(problems) + branches(more_problems)
+    assert OFFICE not in listed and GRID in listed and len(listed) == 62  # all but the one delivered
