@@ -31,10 +31,11 @@ MASK = "***"
 MIN_SECRET = 6
 
 # Query parameters named in the platforms' URLs: 公众号 token fetch (secret), WeCom gettoken (corpsecret),
-# every API call (access_token), WeCom robot webhooks (key), callbacks (signature, msg_signature), and the
-# 钉钉 robot webhook (access_token, sign) and callback (sign).
+# every API call (access_token), WeCom robot webhooks (key), callbacks (signature, msg_signature), the
+# 钉钉 robot webhook (access_token, sign) and callback (sign), and a web login's one-time code.
 _QUERY = re.compile(
-    r"(?i)([?&;](?:secret|corpsecret|access_token|key|signature|msg_signature|token|password|sign)=)[^&#\s\"'<>]*"
+    r"(?i)([?&;](?:secret|corpsecret|access_token|key|signature|msg_signature|token|password|sign|code)=)"
+    r"[^&#\s\"'<>]*"
 )
 # name=value and "name": "value" pairs whose name says secret, wherever they appear (a dumped table, a URL);
 # not "name: text", which is how a configuration error names its key.

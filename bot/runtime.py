@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute
 from bot import metrics, monitoring
 from bot.channels import registry
 from bot.channels._platform import Channel, MoveChat, Service, Shared
-from bot.core.channel import OutboundChannel, TokenStore
+from bot.core.channel import OutboundChannel, TokenStore, WebLogin
 from bot.core.clock import Clock, SystemClock
 from bot.feeds import routes as feed_routes
 from bot.health import HealthCheck
@@ -55,6 +55,10 @@ class Runtime:
     def outbound(self) -> dict[tuple[str, str], OutboundChannel]:
         """Every channel that can send, by (channel, account): what the sender looks targets up in."""
         return {(section, name): c for section, named in self.channels.items() for name, c in named.items()}
+
+    def web_logins(self) -> dict[tuple[str, str], WebLogin]:
+        """The channels whose app can log a member in to the web console, by (channel, account)."""
+        return {key: c for key, c in self.outbound().items() if isinstance(c, WebLogin)}
 
     async def start(self) -> None:
         default_base().warm()  # jieba's dictionaries and the knowledge index now, not on the first question
@@ -118,7 +122,9 @@ def build_runtime(
         runtime.services.append(scheduler)
     _add_delivery(runtime)
     _add_monitoring(runtime, scheduler)
-    runtime.routes += console_pages.routes(engine, clock, console_config(settings))  # /console/
+    runtime.routes += console_pages.routes(  # /console/
+        engine, clock, console_config(settings), runtime.web_logins()
+    )
     return runtime
 
 

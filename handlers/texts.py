@@ -508,6 +508,19 @@ CONSOLE_LINK_PROBLEM = {
     "unknown": "这个登录链接无效，可能复制不完整。",
     "wrong_purpose": "这个登录链接无效，可能复制不完整。",
 }
+CONSOLE_OAUTH_BUTTON = "用{label}登录"
+CONSOLE_OAUTH_BUTTON_OF = "用{label}登录（{account}）"  # when several apps offer it
+CONSOLE_OAUTH_WHERE = "在{labels}里打开本页，可以直接登录。"
+CONSOLE_OAUTH_PROBLEM = {
+    "state": "登录请求已过期或不是从本页发起的，请回到登录页重新登录。",
+    "bad_code": "{label}没能确认您的身份（授权已过期或已用过），请回到登录页再试一次。",
+    "outsider": "您不是本单位{label}的成员，不能用{label}登录。",
+    "unavailable": "暂时连不上{label}，请稍后再试，或用登录链接登录。",
+    "unbound": (
+        "您的{label}账号还没有绑定党员身份。请在{label}里私聊支部助手，发送“绑定 绑定码”"
+        "（绑定码向支部书记要），绑定后再回来登录；也可以请管理员给您一个后台登录链接。"
+    ),
+}
 CONSOLE_FORBIDDEN = "您没有查看这个页面的权限。"
 CONSOLE_CSRF = "页面已过期或来源不明，请刷新后再试。"
 CONSOLE_RETRIED = "已放回队列，马上重发：{count} 条。"

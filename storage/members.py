@@ -36,15 +36,25 @@ def in_org(session: Session, org_id: int | None, *, include_transferred: bool = 
     return list(session.exec(query.order_by(col(Member.org_id), col(Member.id))))
 
 
+def _is_identity(channel: str, account: str, external_id: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(Identity.channel) == channel,
+        col(Identity.account) == account,
+        col(Identity.external_id) == external_id,
+    )
+
+
+def by_identity(session: Session, *, channel: str, account: str, external_id: str) -> Member | None:
+    """The member a chat identity is bound to (transferred out or not), or None."""
+    query = select(Member).join(Identity, col(Identity.member_id) == col(Member.id))
+    return session.exec(query.where(*_is_identity(channel, account, external_id))).first()
+
+
 def bind_identity(
     session: Session, *, member: Member, channel: str, account: str, external_id: str
 ) -> Identity:
     """Link a chat identity to a member, replacing any earlier link of that identity."""
-    existing = session.exec(
-        select(Identity).where(
-            Identity.channel == channel, Identity.account == account, Identity.external_id == external_id
-        )
-    ).first()
+    existing = session.exec(select(Identity).where(*_is_identity(channel, account, external_id))).first()
     if existing is not None:
         existing.member_id = member.id  # type: ignore[assignment]
         return existing

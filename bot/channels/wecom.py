@@ -1,7 +1,8 @@
 """WeCom (企业微信) self-built app: encrypted callbacks, passive replies, app messages and appchat sends.
 
 Callbacks carry only what a member sends to the app itself; group delivery goes
-to app-created group chats (appchat), addressed by their chat id.
+to app-created group chats (appchat), addressed by their chat id. The app also logs members in to the
+web console from WeCom's in-app browser (网页授权, scope snsapi_base: no consent screen).
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import asyncio
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from wechatpy.enterprise.replies import TextReply
+from wechatpy.exceptions import WeChatClientException
 
 from bot.channels._callback import (
     AesKey,
@@ -32,11 +35,12 @@ from bot.channels._split import split_message
 from bot.channels._tokens import WeComClient
 from bot.core.channel import ChannelLimits, ChannelRates, Rate, TokenStore
 from bot.core.clock import Clock
-from bot.core.errors import InboundRejected, PermanentFailure
+from bot.core.errors import InboundRejected, PermanentFailure, SendError, WebLoginFailed
 from bot.core.messages import Reply, Target
 
 CHANNEL = "wecom"
 LIMITS = ChannelLimits(unit="utf8", max_length=2048)
+INVALID_CODE = 40029  # a login code unknown, used or older than its 5 minutes
 
 
 class WeComAccount(BaseModel):
@@ -50,6 +54,7 @@ class WeComAccount(BaseModel):
     token: CallbackToken
     encoding_aes_key: AesKey  # WeCom callbacks are always encrypted
     api_base_url: ApiBaseUrl = "https://qyapi.weixin.qq.com/cgi-bin/"
+    oauth_base_url: ApiBaseUrl = "https://open.weixin.qq.com/connect/"  # where browsers go to log in
     timestamp_window: int = Field(default=300, ge=30, le=3600)
     timeout: float = Field(default=10.0, gt=0, le=60)
 
@@ -59,6 +64,7 @@ class WeComChannel:
 
     name = CHANNEL
     limits = LIMITS
+    login_label = "企业微信"
 
     def __init__(
         self, account_name: str, account: WeComAccount, *, clock: Clock, tokens: TokenStore | None
@@ -124,6 +130,32 @@ class WeComChannel:
         ).render()
         return self._envelope.seal_xml(xml, callback.nonce, str(now)), "application/xml"
 
+    def login_url(self, redirect_uri: str, state: str) -> str:
+        """构造网页授权链接: WeCom sends the browser back to ``redirect_uri`` with a code and ``state``."""
+        query = {
+            "appid": self.account.corp_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": "snsapi_base",
+            "state": state,
+            "agentid": self.account.agent_id,
+        }
+        return f"{self.account.oauth_base_url}oauth2/authorize?{urlencode(query)}#wechat_redirect"
+
+    def user_of(self, code: str) -> str:
+        """获取访问用户身份: the member's userid; someone outside the corp gets only an openid."""
+        client = self._client
+        if client is None:
+            raise WebLoginFailed("unavailable")
+        try:
+            answer = client.call(partial(_user_info, client, code))
+        except SendError as exc:
+            raise WebLoginFailed("unavailable") from exc
+        user = answer.get("userid") if isinstance(answer, dict) else None
+        if not user:
+            raise WebLoginFailed("outsider")
+        return str(user)
+
     async def aclose(self) -> None:
         """Nothing to close: wechatpy's blocking session goes with the process."""
 
@@ -149,6 +181,17 @@ class WeComChannel:
         if target.chat_id in invalid.split("|"):
             raise PermanentFailure(f"WeCom refused user {target.chat_id}: not in the app's visible scope")
         return result
+
+
+def _user_info(client: WeComClient, code: str) -> Any:
+    # Not wechatpy 1.8's client.oauth: it asks the older user/getuserinfo, and builds authorize URLs
+    # without agentid on a fixed host.
+    try:
+        return client.get("auth/getuserinfo", params={"code": code})
+    except WeChatClientException as exc:
+        if exc.errcode == INVALID_CODE:
+            raise WebLoginFailed("bad_code") from exc
+        raise
 
 
 SAMPLE = """\

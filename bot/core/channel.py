@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from bot.core.messages import Reply, Target
 
@@ -81,4 +81,21 @@ class TokenStore(Protocol):
         ``stale`` is the token the platform just rejected: if the store already holds
         a different, unexpired one, that is returned without fetching.
         """
+        ...
+
+
+@runtime_checkable
+class WebLogin(Protocol):
+    """A channel whose app can tell the web console who is looking (网页授权, OAuth): no link needed.
+
+    The browser goes to ``login_url``; the platform sends it back to ``redirect_uri`` with ``state`` and a
+    one-time code, which ``user_of`` turns into the user's id on the platform (as chat bindings store it).
+    """
+
+    login_label: str  # the app people know, for the login button: 用{login_label}登录
+
+    def login_url(self, redirect_uri: str, state: str) -> str: ...
+
+    def user_of(self, code: str) -> str:
+        """The user id behind a code; blocking. Raises WebLoginFailed saying why there is none."""
         ...

@@ -6,6 +6,8 @@ or give up by type alone.
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class ZhibuError(Exception):
     """Base of every error the project raises on purpose."""
@@ -27,6 +29,19 @@ class InboundRejected(ZhibuError):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+# bad_code: unknown, used or expired; outsider: not a member of the platform's organization (企业);
+# unavailable: the platform could not be asked.
+WebLoginProblem = Literal["bad_code", "outsider", "unavailable"]
+
+
+class WebLoginFailed(ZhibuError):
+    """A platform's web login (bot.core.channel.WebLogin) named nobody."""
+
+    def __init__(self, problem: WebLoginProblem) -> None:
+        super().__init__(problem)
+        self.problem: WebLoginProblem = problem
 
 
 class NotYetStored(ZhibuError):

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.core.channel import WebLogin
 from bot.core.clock import SHANGHAI, Clock
 from bot.web.auth import Viewer
 from bot.web.broadcasts import BroadcastPages
@@ -236,10 +237,16 @@ class Pages(Base):
         ]
 
 
-def routes(engine: Engine, clock: Clock, config: ConsoleConfig) -> list[BaseRoute]:
-    """Everything under /console/: login, the pages and the static files (htmx, the stylesheet)."""
+def routes(
+    engine: Engine,
+    clock: Clock,
+    config: ConsoleConfig,
+    web_logins: Mapping[tuple[str, str], WebLogin] | None = None,
+) -> list[BaseRoute]:
+    """Everything under /console/: login (through ``web_logins`` too, by section and account), the pages
+    and the static files (htmx, the stylesheet)."""
     groups = (
-        Login(engine, clock, config),
+        Login(engine, clock, config, web_logins),
         Pages(engine, clock, config),
         MeetingPages(engine, clock, config),
         GuidePages(engine, clock, config),

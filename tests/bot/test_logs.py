@@ -121,6 +121,10 @@ def test_json_lines_carry_time_level_logger_message_and_the_traceback(
             "POST /cgi-bin/message/send?access_token=ACC.tok-1 200",
             "POST /cgi-bin/message/send?access_token=*** 200",
         ),
+        (  # a WeCom web login's one-time code
+            "GET /cgi-bin/auth/getuserinfo?access_token=ACC.tok-1&code=CODE-7 HTTP/1.1",
+            "GET /cgi-bin/auth/getuserinfo?access_token=***&code=*** HTTP/1.1",
+        ),
         (
             "POST https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx",
             "POST https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***",

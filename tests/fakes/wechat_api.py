@@ -1,7 +1,9 @@
 """A fake WeChat + WeCom server API on loopback, speaking the real JSON wire format.
 
 Serves ``/cgi-bin/token`` and ``/cgi-bin/gettoken`` (fresh token per call), 公众号
-customer-service and template sends, WeCom ``message/send`` and ``appchat/send``.
+customer-service and template sends, WeCom ``message/send`` and ``appchat/send``, and WeCom's web
+login: ``/connect/oauth2/authorize`` (the app's browser, signed in as ``browser_user``, comes back
+with a one-time code) and ``/cgi-bin/auth/getuserinfo`` (the code's userid; unknown or used → 40029).
 Tokens are checked like the real thing (unknown → 40001/40014, expired → 42001).
 Faults are scripted: ``fail_next(errcode=45009)``. Every request is recorded.
 
@@ -17,10 +19,11 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 SEND_PATHS = ("message/custom/send", "message/template/send", "message/send", "appchat/send")
@@ -50,8 +53,14 @@ class FakeWeChatApi:
         self._issued = 0
         self._lock = threading.Lock()
         self._wecom_token_code = wecom_token_code
+        self.browser_user: str | None = None  # who the WeCom app's browser is signed in as; None: an outsider
+        self._login_codes: dict[str, str | None] = {}  # one-time code → its userid (None: an outsider)
         routes = [Route("/cgi-bin/token", self._token), Route("/cgi-bin/gettoken", self._token)]
         routes += [Route(f"/cgi-bin/{path}", self._send, methods=["POST"]) for path in SEND_PATHS]
+        routes += [
+            Route("/connect/oauth2/authorize", self._authorize),
+            Route("/cgi-bin/auth/getuserinfo", self._user_info),
+        ]
         self.app = Starlette(routes=routes)
 
     def fail_next(
@@ -103,12 +112,48 @@ class FakeWeChatApi:
         self.requests.append(Recorded(path, params, {**body, "_ok": answer["errcode"] == 0}))
         return JSONResponse(answer)
 
-    def _answer(self, path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
-        wecom = path in ("message/send", "appchat/send")
+    def login_code(self, user: str | None) -> str:
+        """A one-time code as WeCom hands the browser of ``user`` (None: someone outside the corp)."""
+        with self._lock:
+            self._issued += 1
+            code = f"CODE-{self._issued}"
+            self._login_codes[code] = user
+        return code
+
+    async def _authorize(self, request: Request) -> RedirectResponse:
+        query = dict(request.query_params)
+        self.requests.append(Recorded("oauth2/authorize", query))
+        back = {"code": self.login_code(self.browser_user), "state": query.get("state", "")}
+        return RedirectResponse(f"{query['redirect_uri']}?{urlencode(back)}", status_code=302)
+
+    async def _user_info(self, request: Request) -> JSONResponse:
+        params = dict(request.query_params)
+        self.requests.append(Recorded("auth/getuserinfo", params))
+        answer = self._token_problem(params.get("access_token", ""), wecom=True)
+        if answer is None and (fault := self._take_fault("auth/getuserinfo")):
+            answer = {"errcode": fault.errcode, "errmsg": fault.errmsg}
+        if answer is None:
+            code = params.get("code", "")
+            with self._lock:
+                known, user = code in self._login_codes, self._login_codes.pop(code, None)
+            if not known:
+                answer = {"errcode": 40029, "errmsg": "invalid code"}
+            else:
+                answer = {"errcode": 0, "errmsg": "ok"} | (
+                    {"userid": user} if user else {"openid": "oOutsider"}
+                )
+        return JSONResponse(answer)
+
+    def _token_problem(self, token: str, *, wecom: bool) -> dict[str, Any] | None:
         if token in self.expired_tokens:
             return {"errcode": 42001, "errmsg": "access_token expired"}
         if token not in self.valid_tokens:
             return {"errcode": self._wecom_token_code if wecom else 40001, "errmsg": "invalid access_token"}
+        return None
+
+    def _answer(self, path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        if problem := self._token_problem(token, wecom=path in ("message/send", "appchat/send")):
+            return problem
         if fault := self._take_fault(path):
             return {"errcode": fault.errcode, "errmsg": fault.errmsg}
         answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok", "msgid": len(self.requests) + 1}
