@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from concurrent.futures import Future
 
 from sqlalchemy import Engine
@@ -48,7 +48,7 @@ from handlers.commands import dispatch, explain
 from handlers.context import HandlerContext
 from storage import arrival
 from storage import inbound as inbound_log
-from storage.arrival import Arrival
+from storage.arrival import Arrival, Asked
 from storage.db import has_written, session_scope, start_watching_writes
 from storage.models import Member, Organization
 from storage.outbox import enqueue
@@ -208,11 +208,16 @@ class Router:
         """
         waiting: dict[inbound_log.MessageKey, tuple[Job, list[Reply]]] = {}
         try:
-            jobs = self._signed_fairly(jobs)
             with Session(self.engine, expire_on_commit=False) as session:
-                for job in jobs:
+                jobs = self._signed_fairly(session, jobs)
+                ahead: deque[Arrival] = deque()  # the arrivals of the jobs still to run, looked up together
+                for index, job in enumerate(jobs):
+                    if not ahead:
+                        ahead.extend(arrival.look(session, [_asked(j.inbound) for j in jobs[index:]]))
+                    arrived = ahead.popleft()
                     try:
-                        self._work_one(session, job, waiting)
+                        if self._work_one(session, job, arrived, waiting):
+                            ahead.clear()  # it committed writes (say, a binding): the rest look again
                     except Exception as exc:
                         session.rollback()
                         job.future.set_exception(exc)
@@ -225,13 +230,13 @@ class Router:
                 if not job.future.done():
                     job.future.set_exception(exc)
 
-    def _signed_fairly(self, jobs: list[Job]) -> list[Job]:
+    def _signed_fairly(self, session: Session, jobs: list[Job]) -> list[Job]:
         """The jobs whose bodies may use their signatures, all recorded in one short transaction;
         the others fail with ``InboundRejected`` before any handler runs."""
         signed = [job for job in jobs if job.signature is not None]
         if not signed:
             return jobs
-        with self._write_lock, Session(self.engine) as session:
+        with self._write_lock:
             uses = [job.signature for job in signed if job.signature is not None]
             fresh = inbound_log.use_signatures(session, uses, received_at=self.clock.now())
             session.commit()
@@ -244,21 +249,25 @@ class Router:
         return [job for job in jobs if not job.future.done()]
 
     def _work_one(
-        self, session: Session, job: Job, waiting: dict[inbound_log.MessageKey, tuple[Job, list[Reply]]]
-    ) -> None:
+        self,
+        session: Session,
+        job: Job,
+        arrived: Arrival,
+        waiting: dict[inbound_log.MessageKey, tuple[Job, list[Reply]]],
+    ) -> bool:
+        """Handle one job of the batch; True when it committed writes of its own."""
         inbound = job.inbound
-        arrived = self._arrival(session, inbound)
         if arrived.handled is not None:
             metrics.CALLBACKS.labels(inbound.channel, "duplicate").inc()
             job.future.set_result(arrived.handled.reply)
-            return
+            return False
         start_watching_writes(session)
         with metrics.HANDLER_SECONDS.labels(inbound.channel).time():
             parts = self._answer(session, self._context(session, inbound, arrived), job.limits)
         metrics.CALLBACKS.labels(inbound.channel, "handled").inc()
         if inbound.message_id and not has_written(session):
             waiting[job.key] = (job, parts)
-            return
+            return False
         # Not under ``_write_lock``: on SQLite this transaction already holds the database's write lock,
         # and a batch holding ``_write_lock`` may be waiting for exactly that: the two would deadlock
         # until the busy timeout.
@@ -276,9 +285,10 @@ class Router:
         if won:
             session.commit()
             job.future.set_result(passive)
-            return
+            return True
         session.rollback()  # another process answered first: undo ours, give theirs
         job.future.set_result(self._winner(session, job.key))
+        return False
 
     def _claim_together(
         self, session: Session, waiting: dict[inbound_log.MessageKey, tuple[Job, list[Reply]]]
@@ -340,19 +350,8 @@ class Router:
             key = f"reply:{inbound.channel}:{inbound.account}:{message}:{index}"
             enqueue(session, target=target, reply=part, dedupe_key=key, not_before=self.clock.now())
 
-    @staticmethod
-    def _arrival(session: Session, inbound: Inbound) -> Arrival:
-        return arrival.look(
-            session,
-            channel=inbound.channel,
-            account=inbound.account,
-            key=inbound.message_id,
-            sender_id=inbound.sender_id,
-            chat_id=inbound.chat_id,
-        )
-
     def _context(self, session: Session, inbound: Inbound, arrived: Arrival | None = None) -> HandlerContext:
-        arrived = arrived or self._arrival(session, inbound)
+        arrived = arrived or arrival.look(session, [_asked(inbound)])[0]
         return HandlerContext(
             session=session,
             inbound=inbound,
@@ -364,3 +363,7 @@ class Router:
             console_url=self.console_url,
             points=self.points,
         )
+
+
+def _asked(inbound: Inbound) -> Asked:
+    return Asked(inbound.channel, inbound.account, inbound.message_id, inbound.sender_id, inbound.chat_id)

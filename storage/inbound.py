@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, text, tuple_
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -119,28 +119,28 @@ def use_signatures(session: Session, uses: list[SignatureUse], *, received_at: d
     """
     if not uses:
         return []
+    keys: list[MessageKey] = [(u.channel, u.account, f"sig:{u.timestamp}:{u.nonce}") for u in uses]
     rows = [
-        {
-            "channel": u.channel,
-            "account": u.account,
-            "key": f"sig:{u.timestamp}:{u.nonce}",
-            "received_at": received_at,
-            "reply": u.body_digest,
-        }
-        for u in uses
+        {"channel": c, "account": a, "key": k, "received_at": received_at, "reply": u.body_digest}
+        for (c, a, k), u in zip(keys, uses, strict=True)
     ]
     connection = session.connection()
     won = {tuple(row) for row in connection.execute(_CLAIM[connection.dialect.name], rows)}
     first: dict[MessageKey, str | None] = {}  # signature → the digest it is bound to
-    lost = {key for row in rows if (key := (row["channel"], row["account"], row["key"])) not in won}
-    if lost:
-        query = select(*_IDS, _TABLE.c.reply).where(tuple_(*_IDS).in_(sorted(lost)))  # the unique index
-        first = {(c, a, k): reply for c, a, k, reply in connection.execute(query)}
+    lost = [key for key in keys if key not in won]
+    for channel, account in {(c, a) for c, a, _ in lost}:
+        # key IN (…) under equal channel and account searches the unique index; SQLite scans the
+        # whole log for a row-value IN
+        query = select(_TABLE.c.key, _TABLE.c.reply).where(
+            _TABLE.c.channel == channel,
+            _TABLE.c.account == account,
+            _TABLE.c.key.in_([k for c, a, k in lost if (c, a) == (channel, account)]),
+        )
+        first |= {(channel, account, k): reply for k, reply in connection.execute(query)}
     fresh = []
-    for row in rows:
-        key = (str(row["channel"]), str(row["account"]), str(row["key"]))
-        bound = first.setdefault(key, str(row["reply"]))  # this batch's first use of a signature it won
-        fresh.append(bound == row["reply"])
+    for key, use in zip(keys, uses, strict=True):
+        bound = first.setdefault(key, use.body_digest)  # this batch's first use of a signature it won
+        fresh.append(bound == use.body_digest)
     return fresh
 
 

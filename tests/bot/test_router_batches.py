@@ -11,7 +11,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, event
@@ -26,7 +26,7 @@ from handlers import texts
 from handlers.context import HandlerContext
 from storage import conversation
 from storage.inbound import SignatureUse
-from storage.models import Conversation, Delivery, InboundLog
+from storage.models import Conversation, Delivery, Identity, InboundLog, Member, Organization
 from tests.fakes.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -41,7 +41,8 @@ def anyio_backend() -> str:
 
 class Dispatch:
     """Answers "echo: TEXT"; "记 …" also stores chat state; "坏 …" writes, then fails;
-    "慢 …" waits for ``release`` and "拖 …" for ``release_later``."""
+    "慢 …" waits for ``release`` and "拖 …" for ``release_later``; "绑 …" binds the sender to the
+    first member and "我是谁" answers with the asker's name."""
 
     def __init__(self, tag: str = "") -> None:
         self.tag = tag
@@ -64,6 +65,16 @@ class Dispatch:
             )
             if text.startswith("坏"):
                 raise RuntimeError("a bug in a handler")
+        if text.startswith("绑"):
+            member = ctx.session.exec(select(Member)).first()
+            assert member is not None
+            ctx.session.add(
+                Identity(
+                    channel="wechat", account="safe", external_id=ctx.inbound.sender_id, member_id=member.id
+                )
+            )
+        if text == "我是谁":
+            return [Reply(f"{self.tag}echo: {ctx.asker.name if ctx.asker else '未绑定'}")]
         if text.startswith("慢"):
             self.started.set()
             assert self.release.wait(timeout=30)
@@ -279,3 +290,30 @@ async def test_plaintext_signatures_are_recorded_per_batch_and_a_reused_one_runs
     assert isinstance(refused, InboundRejected) and "记 冒名" not in dispatch.calls
     # two batches of at most 32 messages, each: one commit for the signatures, one for the claims
     assert counted[0] <= 6, f"40 plaintext questions took {counted[0]} commits"
+
+
+async def test_a_message_sees_what_an_earlier_one_in_its_batch_committed(
+    make_router: Callable[..., Router], dispatch: Dispatch, engine: Engine, clock: FakeClock
+) -> None:
+    """A member who binds and at once asks something is answered as the bound member, even when both
+    messages are handled in the same batch (whose senders are looked up together)."""
+    with Session(engine) as session:
+        branch = Organization(name="第一党支部", kind="branch")
+        session.add(branch)
+        session.flush()
+        session.add(Member(name="张三", org_id=branch.id, joined_on=date(2001, 7, 1)))
+        session.commit()
+    router = make_router()
+    hold = asyncio.ensure_future(router.respond(message(clock, "慢 先来的", 0), LIMITS))
+    await asyncio.to_thread(dispatch.started.wait, 5)
+
+    def sent(text: str, n: int) -> Inbound:  # the same sender, one message after the other
+        return Inbound("wechat", "safe", "o-zhang", "o-zhang", text, clock.now(), message_id=str(9100 + n))
+
+    before = asyncio.ensure_future(router.respond(sent("我是谁", 1), LIMITS))
+    bind = asyncio.ensure_future(router.respond(sent("绑 张三", 2), LIMITS))
+    after = asyncio.ensure_future(router.respond(sent("我是谁", 3), LIMITS))
+    await asyncio.sleep(0.05)
+    dispatch.release.set()
+    await hold
+    assert [(await t).text for t in (before, bind, after)] == ["echo: 未绑定", "echo: 绑 张三", "echo: 张三"]
