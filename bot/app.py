@@ -68,12 +68,15 @@ class AppRuntime(Protocol):
 
 async def callback(
     request: Request,
+    platform: str,
     channels: Mapping[str, CallbackChannel],
     router: Router,
     body_seconds: float = BODY_SECONDS,
 ) -> Response:
-    """GET: the URL handshake. POST: verify, parse, dedupe and answer one message."""
-    platform = request.url.path.split("/")[1]  # the route's first segment: the platform's section
+    """GET: the URL handshake. POST: verify, parse, dedupe and answer one message.
+
+    ``platform``: the registry section of the route, in metrics' labels.
+    """
     account = request.path_params["account"]
     channel = channels.get(account)
     if channel is None:
@@ -141,15 +144,17 @@ def _platform_routes(runtime: AppRuntime, body_seconds: float = BODY_SECONDS) ->
         if platform.callbacks == "push":
             routes.append(PushGateway(section, channels, runtime.router, body_seconds=body_seconds).route())
         elif platform.callbacks == "reply":
-            endpoint = _answered_in_response(runtime, channels, body_seconds)
+            endpoint = _answered_in_response(runtime, section, channels, body_seconds)
             routes.append(Route(f"/{section}/{{account}}", endpoint, methods=["GET", "POST"]))
     return routes
 
 
 def _answered_in_response(
-    runtime: AppRuntime, channels: Mapping[str, CallbackChannel], body_seconds: float
+    runtime: AppRuntime, section: str, channels: Mapping[str, CallbackChannel], body_seconds: float
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        return await callback(request, channels, runtime.router, body_seconds)  # the runtime's router now
+        return await callback(
+            request, section, channels, runtime.router, body_seconds
+        )  # the runtime's router now
 
     return endpoint
