@@ -83,19 +83,27 @@ class _Phrasing:
         weights = {t: max(index.term_idf(t) or 0.0, 0.0) for t in set(words)}
         return cls(weights, sum(weights.values()))
 
-    def fit(self, query: set[str]) -> float:
-        """The share of this phrasing's IDF that the question says.
 
-        None, one and all of its words are answered without the sum (the same floats as summing):
-        most phrasings are one of those for a question of a few words."""
-        if self.total <= 0:
-            return 0.0
-        said = self.weights.keys() & query
-        if len(said) <= 1:
-            return self.weights[said.pop()] / self.total if said else 0.0
-        if len(said) == len(self.weights):
-            return 1.0
-        return sum(w for t, w in self.weights.items() if t in said) / self.total
+def _fit(phrasings: list[_Phrasing], query: set[str]) -> float:
+    """How fully the question says one of the phrasings: the largest share of a phrasing's IDF it says.
+
+    A phrasing the question says none, one or all of the words of is answered without summing (the
+    same floats as summing): most are one of those for a question of a few words."""
+    best = 0.0
+    for phrasing in phrasings:
+        weights, total = phrasing.weights, phrasing.total
+        said = weights.keys() & query
+        if not said or total <= 0:
+            continue
+        if len(said) == 1:
+            fit = weights[said.pop()] / total
+        elif len(said) == len(weights):
+            fit = 1.0
+        else:
+            fit = sum(w for t, w in weights.items() if t in said) / total
+        if fit > best:
+            best = fit
+    return best
 
 
 @dataclass(frozen=True)
@@ -280,7 +288,7 @@ class KnowledgeBase:
             words = built.words[hit.doc]
             matched = {t for t in query if t in words}
             coverage = sum(worth[t] for t in matched) / total
-            fit = max((p.fit(query) for p in built.phrasings[hit.doc]), default=0.0)
+            fit = _fit(built.phrasings[hit.doc], query)
             found.append(Found(built.entries[hit.doc], hit.score, coverage, fit, bool(matched & self.terms)))
         return SearchResult(tokens, tuple(found))
 
