@@ -305,6 +305,9 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.DOTALL, "s"), (re.MULTILINE, "m"), (re.VERBOSE, "x"))
+
+
 def _inline(pattern: re.Pattern[str]) -> str:
     """The pattern with its flags written inside it, so that it can be joined with others."""
     letters = "".join(letter for flag, letter in _FLAG_LETTERS if pattern.flags & flag)
@@ -313,7 +316,6 @@ def _inline(pattern: re.Pattern[str]) -> str:
     return f"(?{letters}:{pattern.pattern})" if letters else f"(?:{pattern.pattern})"
 
 
-_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.DOTALL, "s"), (re.MULTILINE, "m"), (re.VERBOSE, "x"))
 # Whether any command takes the message, in one match: most messages are questions that none takes, and
 # one match in C costs a fifth of fifty calls from Python. Which command takes it is still decided in order.
 _ANY_COMMAND = re.compile("|".join(_inline(command.pattern) for command in COMMANDS))

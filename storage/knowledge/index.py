@@ -167,9 +167,9 @@ class Bm25Index:
                 continue
             for doc, gain in zip(docs, gains, strict=True):
                 scores[doc] = scores.get(doc, 0.0) + gain
-        ranked = sorted(scores) if len(spans) > 1 else scores  # by document: ties stay in that order
+        by_document = sorted(scores) if len(spans) > 1 else scores  # one term's postings already are
         hits: list[Hit] = []
-        for doc in sorted(ranked, key=scores.__getitem__, reverse=True):  # stable, also in reverse
+        for doc in sorted(by_document, key=scores.__getitem__, reverse=True):  # stable: ties by document
             if exclude is None or not exclude[doc]:
                 hits.append(Hit(doc, scores[doc]))
                 if len(hits) == k:
