@@ -15,8 +15,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from storage.knowledge.entries import (
     local_version,
 )
 from storage.knowledge.glossary import translate
-from storage.knowledge.index import Bm25Index, idf_sum, max_idf
+from storage.knowledge.index import Bm25Index, max_idf
 from storage.knowledge.normalize import Analyzer, Lexicon, load_lexicon, normalize
 from storage.knowledge.pinyin import Correction, PinyinIndex
 from storage.knowledge.segmenter import MAIN_WORDS, Segmenter, default_cache_dir
@@ -49,6 +49,9 @@ FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 2.0, "answer"
 DocFields = dict[str, list[str]]
 PHRASING = "phrasing:"
 RECHECK_SECONDS = 1.0  # how long another process's edit of local entries may go unseen
+# Small on purpose: a big long-lived cache makes full garbage collections slow (bench/README.md, "The tail")
+QUESTION_CACHE = 1024  # questions whose tokens are kept
+HIDDEN_CACHE = 1024  # lineages (a district's branches) whose visibility mask is kept, per index
 
 
 def shipped_data_dir() -> Path:
@@ -80,9 +83,27 @@ class _Phrasing:
         weights = {t: max(index.term_idf(t) or 0.0, 0.0) for t in set(words)}
         return cls(weights, sum(weights.values()))
 
-    def fit(self, query: set[str]) -> float:
-        """The share of this phrasing's IDF that the question says."""
-        return sum(w for t, w in self.weights.items() if t in query) / self.total if self.total > 0 else 0.0
+
+def _fit(phrasings: list[_Phrasing], query: set[str]) -> float:
+    """How fully the question says one of the phrasings: the largest share of a phrasing's IDF it says.
+
+    A phrasing the question says none, one or all of the words of is answered without summing (the
+    same floats as summing): most are one of those for a question of a few words."""
+    best = 0.0
+    for phrasing in phrasings:
+        weights, total = phrasing.weights, phrasing.total
+        said = weights.keys() & query
+        if not said or total <= 0:
+            continue
+        if len(said) == 1:
+            fit = weights[said.pop()] / total
+        elif len(said) == len(weights):
+            fit = 1.0
+        else:
+            fit = sum(w for t, w in weights.items() if t in said) / total
+        if fit > best:
+            best = fit
+    return best
 
 
 @dataclass(frozen=True)
@@ -93,6 +114,11 @@ class _Built:
     org_of: npt.NDArray[np.int64]  # -1 for built-in entries
     builtin_doc: dict[str, int]  # key → document of the built-in entry
     phrasings: list[list[_Phrasing]]  # per document: its question and alternatives, IDF-weighted
+    words: list[frozenset[str]]  # per document: the words its score counts (those of weighted fields)
+    worth: dict[str, float]  # each indexed word's IDF (negative counts as 0), for the coverage
+    unknown: float  # what a word no entry has is worth: the highest IDF
+    # visibility per asker's organizations (a few lineages in a running process); read-only masks
+    hidden: dict[tuple[int, ...], npt.NDArray[np.bool_]] = field(default_factory=dict)
 
 
 class KnowledgeBase:
@@ -123,6 +149,7 @@ class KnowledgeBase:
         self._clock = clock
         self._checked_at = -math.inf  # when the local version was last read, and this process's edits then
         self._checked_edits = -1
+        self._question_tokens = lru_cache(maxsize=QUESTION_CACHE)(self._tokens_of)
 
     # --- segmentation, cached -------------------------------------------------
     def fields_of(self, entry: Entry) -> DocFields:
@@ -190,7 +217,22 @@ class KnowledgeBase:
             [_Phrasing.of(index, words) for name, words in doc.items() if name.startswith(PHRASING) and words]
             for doc in docs
         ]
-        return _Built(tuple(entries) + tuple(local), index, version, org_of, builtin_doc, phrasings)
+        words = [
+            frozenset(t for name, tokens in doc.items() if FIELD_WEIGHTS.get(name, 0.0) > 0 for t in tokens)
+            for doc in docs
+        ]
+        worth = {t: max(float(index.idf[tid]), 0.0) for t, tid in index.vocab.items()}
+        return _Built(
+            tuple(entries) + tuple(local),
+            index,
+            version,
+            org_of,
+            builtin_doc,
+            phrasings,
+            words,
+            worth,
+            max_idf(index),
+        )
 
     def current(self, session: Session | None) -> _Built:
         """The index, rebuilt first when local entries changed since it was built.
@@ -236,18 +278,23 @@ class KnowledgeBase:
         self, question: str, *, session: Session | None = None, org_ids: Sequence[int] = (), k: int = 5
     ) -> SearchResult:
         """Rank entries visible to ``org_ids`` (nearest organization first) for a question."""
-        tokens = self.analyzer.tokens(self.translate(question))
+        tokens = self._question_tokens(question)
         built = self.current(session)
         hits = built.index.search(tokens, k, exclude=_hidden(built, org_ids))
-        unknown = max_idf(built.index)
-        total = idf_sum(built.index, tokens, unknown) or 1.0
-        found, query = [], set(tokens)
+        query, worth = set(tokens), built.worth
+        total = sum(worth.get(t, built.unknown) for t in query) or 1.0
+        found = []
         for hit in hits:
-            matched = _matched(built.index, tokens, hit.doc)
-            coverage = sum(max(built.index.term_idf(t) or 0.0, 0.0) for t in matched) / total
-            fit = max((p.fit(query) for p in built.phrasings[hit.doc]), default=0.0)
+            words = built.words[hit.doc]
+            matched = {t for t in query if t in words}
+            coverage = sum(worth[t] for t in matched) / total
+            fit = _fit(built.phrasings[hit.doc], query)
             found.append(Found(built.entries[hit.doc], hit.score, coverage, fit, bool(matched & self.terms)))
-        return SearchResult(tuple(tokens), tuple(found))
+        return SearchResult(tokens, tuple(found))
+
+    def _tokens_of(self, question: str) -> tuple[str, ...]:
+        """A question's tokens; cached per string (``_question_tokens``): the same questions come often."""
+        return tuple(self.analyzer.tokens(self.translate(question)))
 
     def entry(self, key: str, *, session: Session | None = None, org_ids: Sequence[int] = ()) -> Entry | None:
         """The entry ``key`` as the organizations see it (their own version first)."""
@@ -259,19 +306,20 @@ class KnowledgeBase:
         return None
 
 
-def _matched(index: Bm25Index, tokens: Sequence[str], doc: int) -> set[str]:
-    """The query terms that occur in the document (postings are sorted by document)."""
-    found = set()
-    for term in set(tokens):
-        postings = index.postings(term)
-        pos = int(np.searchsorted(postings, doc))
-        if pos < len(postings) and postings[pos] == doc:
-            found.add(term)
-    return found
-
-
 def _hidden(built: _Built, org_ids: Sequence[int]) -> npt.NDArray[np.bool_]:
-    """Entries the asker must not see: other branches' local entries, and anything overridden."""
+    """Entries the asker must not see: other branches' local entries, and anything overridden.
+
+    Kept per lineage on the index it was computed for, so an edit (a new ``_Built``) starts afresh."""
+    lineage = tuple(org_ids)
+    hidden = built.hidden.get(lineage)
+    if hidden is None:
+        if len(built.hidden) >= HIDDEN_CACHE:
+            built.hidden.clear()
+        hidden = built.hidden[lineage] = _visibility(built, lineage)
+    return hidden
+
+
+def _visibility(built: _Built, org_ids: tuple[int, ...]) -> npt.NDArray[np.bool_]:
     rank = {org: i for i, org in enumerate(org_ids)}  # 0 = the asker's own organization
     hidden = built.org_of >= 0
     best: dict[str, tuple[int, int]] = {}  # key → (rank, doc) of the nearest local version
@@ -285,6 +333,7 @@ def _hidden(built: _Built, org_ids: Sequence[int]) -> npt.NDArray[np.bool_]:
         hidden[nearest] = False
     overridden = [built.builtin_doc[key] for key in best if key in built.builtin_doc]
     hidden[overridden] = True
+    hidden.flags.writeable = False  # shared by every question from this lineage
     return hidden
 
 

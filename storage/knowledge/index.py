@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 Fields = Mapping[str, Sequence[str]]  # field name → its tokens
+FEW_POSTINGS = 128  # up to this many postings a query is scored in plain Python (see Bm25Index._search_few)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class Bm25Index:
         self.post_scores = (self.idf[terms] * tfs * (k1 + 1) / (tfs + norm)).astype(np.float32)
         self.offsets = np.zeros(len(self.vocab) + 1, dtype=np.int64)
         np.cumsum(doc_freq.astype(np.int64), out=self.offsets[1:])
+        self._ends: list[int] = self.offsets.tolist()  # Python ints: indexing the array costs more per call
 
     def _idf(self, doc_freq: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         n = float(self.size)
@@ -126,11 +128,12 @@ class Bm25Index:
         counts = Counter(t for t in tokens if t in self.vocab)
         if not counts or k <= 0:
             return []
-        spans = [(self.offsets[self.vocab[t]], self.offsets[self.vocab[t] + 1], n) for t, n in counts.items()]
+        ends = self._ends
+        spans = [(ends[self.vocab[t]], ends[self.vocab[t] + 1], n) for t, n in counts.items()]
+        if sum(b - a for a, b, _ in spans) <= FEW_POSTINGS:
+            return self._search_few(spans, k, exclude)
         docs = np.concatenate([self.post_docs[a:b] for a, b, _ in spans])
-        gains = np.concatenate(
-            [self.post_scores[a:b] * n if n > 1 else self.post_scores[a:b] for a, b, n in spans]
-        )
+        gains = np.concatenate([self._gains(a, b, n) for a, b, n in spans])
         if len(docs) * 8 > self.size:  # many postings: one dense scatter-add beats sorting them
             scores = np.bincount(docs, weights=gains, minlength=self.size)
             touched = np.bincount(docs, minlength=self.size) > 0
@@ -138,13 +141,40 @@ class Bm25Index:
                 touched &= ~exclude
             candidates = np.flatnonzero(touched)
             found = scores[candidates]
-        else:  # few postings: work only on the documents they name
+        else:  # fewer postings: work only on the documents they name
             candidates, inverse = np.unique(docs, return_inverse=True)
             found = np.bincount(inverse.ravel(), weights=gains, minlength=len(candidates))
             if exclude is not None:
                 keep = ~exclude[candidates]
                 candidates, found = candidates[keep], found[keep]
         return self._top(candidates, found.astype(np.float64, copy=False), k)
+
+    def _gains(self, start: int, end: int, count: int) -> npt.NDArray[np.float32]:
+        """A term's postings' scores, times the number of times the question says it."""
+        gains = self.post_scores[start:end]
+        return gains * count if count > 1 else gains
+
+    def _search_few(
+        self, spans: list[tuple[int, int, int]], k: int, exclude: npt.NDArray[np.bool_] | None
+    ) -> list[Hit]:
+        """``search`` for a handful of postings, in plain Python: numpy's fixed cost per call would
+        exceed the work. Adds in the same order as the array path, so the scores are the same floats."""
+        scores: dict[int, float] = {}
+        for start, end, count in spans:
+            docs, gains = self.post_docs[start:end].tolist(), self._gains(start, end, count).tolist()
+            if not scores:  # a term's postings name each document once
+                scores = dict(zip(docs, gains, strict=True))
+                continue
+            for doc, gain in zip(docs, gains, strict=True):
+                scores[doc] = scores.get(doc, 0.0) + gain
+        by_document = sorted(scores) if len(spans) > 1 else scores  # one term's postings already are
+        hits: list[Hit] = []
+        for doc in sorted(by_document, key=scores.__getitem__, reverse=True):  # stable: ties by document
+            if exclude is None or not exclude[doc]:
+                hits.append(Hit(doc, scores[doc]))
+                if len(hits) == k:
+                    break
+        return hits
 
     @staticmethod
     def _top(candidates: npt.NDArray[np.int64], found: npt.NDArray[np.float64], k: int) -> list[Hit]:
@@ -158,15 +188,6 @@ class Bm25Index:
         arrays = (self.post_docs, self.post_scores, self.offsets, self.idf)
         vocab = sum(len(t) * 4 + 60 for t in self.vocab)  # rough size of the dict of str
         return sum(a.nbytes for a in arrays) + vocab
-
-
-def idf_sum(index: Bm25Index, tokens: Sequence[str], unknown: float) -> float:
-    """Total IDF of the distinct query terms; ``unknown`` stands in for terms the index lacks."""
-    total = 0.0
-    for term in set(tokens):
-        idf = index.term_idf(term)
-        total += unknown if idf is None else max(idf, 0.0)
-    return total
 
 
 def max_idf(index: Bm25Index) -> float:

@@ -43,6 +43,18 @@ def sound(text: str) -> tuple[str, ...]:
     return tuple(fuzzy(s) for s in pinyin.lazy_pinyin(text, style=pinyin.Style.NORMAL, errors="ignore"))
 
 
+def _typos(length: int) -> int:
+    """How many characters of a term of this length a typo of it may get wrong."""
+    return 1 if length < 6 else 2
+
+
+def _pieces(text: str) -> list[tuple[int, int, str]]:
+    """``text`` cut into ``_typos + 1`` pieces, each keyed by the text's length and its place."""
+    size, parts = len(text), _typos(len(text)) + 1
+    bounds = [n * size // parts for n in range(parts + 1)]
+    return [(size, n, text[bounds[n] : bounds[n + 1]]) for n in range(parts)]
+
+
 @dataclass(frozen=True, slots=True)
 class Correction:
     said: str
@@ -56,6 +68,10 @@ class PinyinIndex:
         self._terms = frozenset(t for t in terms if 2 <= len(t) <= MAX_TERM and _HAN_RUN.fullmatch(t))
         self._known = known  # an everyday word: never rewritten
         self._by_sound: dict[tuple[str, ...], list[str]] | None = None
+        self._by_piece: dict[tuple[int, int, str], list[str]] = {}
+        for term in self._terms:
+            for piece in _pieces(term):
+                self._by_piece.setdefault(piece, []).append(term)
 
     def _index(self) -> dict[tuple[str, ...], list[str]]:
         if self._by_sound is None:
@@ -65,13 +81,28 @@ class PinyinIndex:
             self._by_sound = by_sound
         return self._by_sound
 
+    def _near(self, window: str) -> bool:
+        """Some term of the same length differs from ``window`` in no more characters than a typo may.
+
+        Cheap, and only then is the window's pinyin worth computing (pypinyin costs ~50 µs a call,
+        and a question has dozens of windows). Its typo allowance spread over ``allowance + 1`` pieces
+        leaves one piece unchanged, so looking the pieces up finds every such term."""
+        allowance = _typos(len(window))
+        for piece in _pieces(window):
+            for term in self._by_piece.get(piece, ()):
+                if sum(a != b for a, b in zip(window, term, strict=True)) <= allowance:
+                    return True
+        return False
+
     def _meant(self, window: str) -> str | None:
         """The one term this run of characters sounds like, when it is a plausible typo of it."""
+        if not self._near(window):
+            return None
         candidates = self._index().get(sound(window), [])
         best: tuple[int, str] | None = None
         for term in candidates:
             same = sum(a == b for a, b in zip(window, term, strict=True))
-            if len(term) - same > (1 if len(term) < 6 else 2):  # a typo, not another word
+            if len(term) - same > _typos(len(term)):  # a typo, not another word
                 continue
             if best is not None and best[0] == same:
                 return None  # two terms fit as well: do not guess

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
+from storage.knowledge import index as index_module
 from storage.knowledge.index import Bm25Index
 
 WORDS = st.sampled_from([f"w{i}" for i in range(25)])
@@ -21,6 +22,33 @@ def test_scores_equal_rank_bm25_with_one_field(corpus: list[list[str]], query: l
     # the same top 10 up to ties: our k-th score is the reference's k-th best among matching documents
     matching = sorted((s for d, s in enumerate(reference) if set(query) & set(corpus[d])), reverse=True)[:10]
     assert [h.score for h in hits] == pytest.approx(matching, rel=1e-5, abs=1e-5)
+
+
+@given(
+    CORPUS,
+    st.lists(WORDS, min_size=1, max_size=6),
+    st.lists(st.booleans(), min_size=30, max_size=30),
+    st.integers(1, 12),
+)
+def test_few_postings_are_ranked_exactly_as_many(
+    corpus: list[list[str]], query: list[str], hidden: list[bool], k: int
+) -> None:
+    """Scored in plain Python or with the arrays: the same documents, order and scores (floats equal)."""
+    index = Bm25Index([{"a": doc[::2], "b": doc[1::2]} for doc in corpus], {"a": 3.0, "b": 0.3})
+    exclude = np.array(hidden[: len(corpus)])
+    few, few_postings = index.search(query, k, exclude=exclude), index_module.FEW_POSTINGS
+    index_module.FEW_POSTINGS = -1
+    try:
+        many = index.search(query, k, exclude=exclude)
+    finally:
+        index_module.FEW_POSTINGS = few_postings
+    assert few == many
+
+
+def test_ties_are_ranked_by_document_order() -> None:
+    index = Bm25Index([{"t": ["b"]}, {"t": ["a"]}, {"t": ["c"]}], {"t": 1.0})
+    hits = index.search(["a", "b"])
+    assert [h.doc for h in hits] == [0, 1] and hits[0].score == hits[1].score
 
 
 def test_field_weights_prefer_the_question_over_the_answer() -> None:

@@ -33,6 +33,8 @@ def test_only_domain_terms_are_corrected_never_everyday_words() -> None:
         assert kb.correct(text) == (text, ())
     fixed, fixes = kb.correct("党小足会一个月开几次")  # not 党小组会议: a typo is one character off
     assert fixed == "党小组会一个月开几次" and [f.meant for f in fixes] == ["党小组会"]
+    fixed, fixes = kb.correct("民主评以当员怎么搞")  # a long term may be two characters off
+    assert fixed == "民主评议党员怎么搞" and [f.said for f in fixes] == ["民主评以当员"]
 
 
 def test_english_words_are_read_as_the_domain_terms(engine: Engine, clock: FakeClock) -> None:
