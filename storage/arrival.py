@@ -1,10 +1,10 @@
-"""What the router must know before answering messages, in one query for a whole batch.
+"""What the router must know before answering messages, in as few queries as the database allows.
 
 Was each message handled before (and with what reply)? Who sent it? Which
-organization's chat is it in? Every webhook asks all three; one round trip for
-a batch of messages, instead of one (or three) per message, is most of the
-database cost of a plain question, and more so on PostgreSQL, where each
-statement crosses the network.
+organization's chat is it in? Every webhook asks all three, in one statement:
+on SQLite one for a whole batch of messages, on PostgreSQL one per message
+(see ``_LOOK_ONE``). Three separate round trips were most of the database
+cost of a plain question.
 """
 
 from __future__ import annotations
@@ -13,7 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, Table, bindparam, literal_column, null, select, union_all
+from sqlalchemy import (
+    Connection,
+    ScalarSelect,
+    Select,
+    String,
+    Table,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
 from storage.inbound import Handled, decode_reply
@@ -28,7 +39,7 @@ _CHANNEL, _ACCOUNT = bindparam("channel", type_=String), bindparam("account", ty
 
 
 def _part(kind: str, table: Table, key: str, value: str, param: str, *, reply: bool = False) -> Select[Any]:
-    """One branch of the lookup: the rows of ``table`` for the account whose ``key`` is in ``param``.
+    """One branch of the batch lookup: the rows of ``table`` for the account whose ``key`` is in ``param``.
 
     ``key IN (…)`` under equal channel and account, not a row-value IN: SQLite searches the unique
     index for the former and scans the whole table for the latter.
@@ -42,12 +53,30 @@ def _part(kind: str, table: Table, key: str, value: str, param: str, *, reply: b
     ).where(c.channel == _CHANNEL, c.account == _ACCOUNT, c[key].in_(bindparam(param, expanding=True)))
 
 
-# Built once (expanding IN lists, so one cached compilation serves any batch size): building the
-# expression on every batch would cost more than running it.
-_LOOK = union_all(
+def _scalar(table: Table, key: str, value: str, param: str) -> ScalarSelect[Any]:
+    c = table.c
+    return (
+        select(c[value])
+        .where(c.channel == _CHANNEL, c.account == _ACCOUNT, c[key] == bindparam(param))
+        .scalar_subquery()
+    )
+
+
+# Built once: building an expression on every batch would cost more than running it.
+# SQLite: one statement for the whole batch (an expanding IN list: one cached compilation serves any
+# batch size). PostgreSQL: one statement per message, each an equality on a unique key, which its
+# planner serves from the index whatever its statistics say; with IN lists it chose sequential scans
+# of the inbound log while its statistics still described the log as nearly empty (bench/README.md).
+_LOOK_BATCH = union_all(
     _part("seen", _SEEN, "key", "id", "messages", reply=True),
     _part("member", _IDENTITY, "external_id", "member_id", "senders"),
     _part("org", _BINDING, "chat_id", "org_id", "chats"),
+)
+_LOOK_ONE = select(
+    _scalar(_SEEN, "key", "id", "message"),
+    _scalar(_SEEN, "key", "reply", "message"),
+    _scalar(_IDENTITY, "external_id", "member_id", "sender"),
+    _scalar(_BINDING, "chat_id", "org_id", "chat"),
 )
 
 
@@ -70,9 +99,28 @@ class Arrival:
 
 
 def look(session: Session, asked: Sequence[Asked]) -> list[Arrival]:
-    """Each message's arrival, in order: one statement per account in the batch (nearly always one)."""
+    """Each message's arrival, in order."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return _look_batch(connection, asked)
+    return [_look_one(connection, a) for a in asked]
+
+
+def _look_one(connection: Connection, a: Asked) -> Arrival:
+    params = {
+        "channel": a.channel,
+        "account": a.account,
+        "message": a.key,
+        "sender": a.sender_id,
+        "chat": a.chat_id,
+    }
+    seen_id, reply, member_id, org_id = connection.execute(_LOOK_ONE, params).one()
+    return Arrival(Handled(decode_reply(reply)) if seen_id is not None else None, member_id, org_id)
+
+
+def _look_batch(connection: Connection, asked: Sequence[Asked]) -> list[Arrival]:
     found: dict[tuple[str, str, str, str], tuple[int | None, str | None]] = {}
-    for channel, account in dict.fromkeys((a.channel, a.account) for a in asked):
+    for channel, account in dict.fromkeys((a.channel, a.account) for a in asked):  # nearly always one
         mine = [a for a in asked if (a.channel, a.account) == (channel, account)]
         params = {
             "channel": channel,
@@ -81,7 +129,7 @@ def look(session: Session, asked: Sequence[Asked]) -> list[Arrival]:
             "senders": list({a.sender_id for a in mine}),
             "chats": list({a.chat_id for a in mine}),
         }
-        for kind, key, value, reply in session.connection().execute(_LOOK, params):
+        for kind, key, value, reply in connection.execute(_LOOK_BATCH, params):
             found[(channel, account, kind, key)] = (value, reply)
     arrivals = []
     for a in asked:
