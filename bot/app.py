@@ -153,8 +153,7 @@ def _answered_in_response(
     runtime: AppRuntime, section: str, channels: Mapping[str, CallbackChannel], body_seconds: float
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        return await callback(
-            request, section, channels, runtime.router, body_seconds
-        )  # the runtime's router now
+        # the runtime's router as it is now, not as it was when the routes were built
+        return await callback(request, section, channels, runtime.router, body_seconds)
 
     return endpoint

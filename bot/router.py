@@ -214,7 +214,7 @@ class Router:
                 ahead: deque[Arrival] = deque()  # the arrivals of the jobs still to run, looked up together
                 for index, job in enumerate(jobs):
                     if not ahead:
-                        ahead.extend(arrival.look(session, [_asked(j.inbound) for j in jobs[index:]]))
+                        ahead.extend(arrival.look_ahead(session, [_asked(j.inbound) for j in jobs[index:]]))
                     arrived = ahead.popleft()
                     try:
                         if self._work_one(session, job, arrived, waiting):

@@ -100,10 +100,22 @@ class Arrival:
 
 def look(session: Session, asked: Sequence[Asked]) -> list[Arrival]:
     """Each message's arrival, in order."""
+    arrivals: list[Arrival] = []
+    while len(arrivals) < len(asked):
+        arrivals += look_ahead(session, asked[len(arrivals) :])
+    return arrivals
+
+
+def look_ahead(session: Session, asked: Sequence[Asked]) -> list[Arrival]:
+    """The arrivals of the first messages of ``asked``, in order: as many as one statement answers (all
+    of them on SQLite, the first on PostgreSQL). A caller that may have to look again after a write
+    looks up no message twice."""
+    if not asked:
+        return []
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         return _look_batch(connection, asked)
-    return [_look_one(connection, a) for a in asked]
+    return [_look_one(connection, asked[0])]
 
 
 def _look_one(connection: Connection, a: Asked) -> Arrival:
